@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what airlock's tests, demo and benchmarks need on a Debian machine with Node 20+:
+# system tools (registry, skopeo, PostgreSQL, openssl, sqlite3, htpasswd), npm dependencies,
+# and the bundled CLI. Safe to run again: it only installs what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v docker-registry >/dev/null || need_apt+=(docker-registry)
+command -v skopeo >/dev/null || need_apt+=(skopeo)
+[ -x /usr/lib/postgresql/15/bin/initdb ] || need_apt+=(postgresql)
+command -v htpasswd >/dev/null || need_apt+=(apache2-utils)
+command -v sqlite3 >/dev/null || need_apt+=(sqlite3)
+command -v openssl >/dev/null || need_apt+=(openssl)
+command -v unshare >/dev/null || need_apt+=(util-linux)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  echo "setup: installing ${need_apt[*]}" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+# npm ci when node_modules is missing or older than the lock file.
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: installing npm dependencies" >&2
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+node scripts/build.mjs

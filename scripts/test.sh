@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# `npm test`: set up everything the tests need, type-check, then run every test once.
+# Test results also land in .tmp/test-results.json, from which .ci/run prints its closing line.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+mkdir -p .tmp
+npx tsc -p tsconfig.json --noEmit
+exec npx vitest run --reporter=default --reporter=json --outputFile.json=.tmp/test-results.json "$@"

@@ -1,0 +1,139 @@
+/**
+ * Argument parsing only: every verb hands its options to one function in commands/.
+ * This is also the one place where error codes become exit codes.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { AirlockError, isAirlockError } from './errors.js';
+import { exitCodeFor } from './exit-codes.js';
+import { consoleOutput, type Output } from './ui/output.js';
+import { VERSION } from './version.js';
+
+interface GlobalOptions {
+  verbose?: boolean;
+}
+
+function outputFor(command: Command): Output {
+  const options = command.optsWithGlobals<GlobalOptions & { json?: boolean }>();
+  return consoleOutput({ json: options.json, verbose: options.verbose });
+}
+
+/** Wraps a verb so that its options and the Output reach it, and failures become exit codes. */
+function action<A extends unknown[]>(
+  run: (output: Output, ...args: A) => Promise<number | void>,
+): (...args: unknown[]) => Promise<void> {
+  return async (...args: unknown[]) => {
+    const command = args[args.length - 1] as Command;
+    const output = outputFor(command);
+    const code = await run(output, ...(args.slice(0, -1) as A));
+    process.exitCode = typeof code === 'number' ? code : 0;
+  };
+}
+
+function examples(lines: string[]): string {
+  return `\nExamples:\n${lines.map((line) => `  $ ${line}`).join('\n')}\n`;
+}
+
+export function buildProgram(): Command {
+  const program = new Command('airlock')
+    .description('Air-gapped release bundler: build, sign, verify and install release bundles.')
+    .version(VERSION)
+    .option('-v, --verbose', 'print detail on errors and progress')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  const json = () => new Option('--json', 'print one JSON document instead of text');
+
+  program
+    .command('build')
+    .description('turn a release manifest into a signed, checksummed, reproducible bundle')
+    .argument('<manifest>', 'release manifest (YAML)')
+    .requiredOption('-k, --key <private.pem...>', 'signing key(s): encrypted PKCS#8 PEM')
+    .option('-o, --out <dir>', 'output directory', '.')
+    .option('--passphrase-file <file>', 'read the key passphrase from this file (else AIRLOCK_PASSPHRASE, else a prompt)')
+    .option('--cache <dir>', 'image cache directory (OCI layout)', '.airlock-cache')
+    .option('--platform <os/arch...>', 'keep only these platforms of multi-platform images')
+    .addOption(json())
+    .addHelpText(
+      'after',
+      examples([
+        'airlock build manifests/shop.yaml --key keys/build.key.pem --out dist/',
+        'SOURCE_DATE_EPOCH=1700000000 airlock build manifests/shop.yaml -k build.key.pem -o out/ --json',
+      ]),
+    )
+    .action(action(async (output, manifest: string, options: BuildOptions) => {
+      const { buildCommand } = await import('./commands/build.js');
+      return buildCommand(output, manifest, options);
+    }));
+
+  program
+    .command('verify')
+    .description('check signatures, policy, checksums, structure and expiry of a bundle without extracting it')
+    .argument('<bundle>', 'bundle file (.airlock)')
+    .requiredOption('-t, --trust <dir>', 'trust store directory (see keys/README.md)')
+    .option('--at <time>', 'judge expiry at this ISO time instead of now')
+    .addOption(json())
+    .addHelpText(
+      'after',
+      examples(['airlock verify shop-1.4.0.airlock --trust keys/', 'airlock verify shop-1.4.0.airlock -t /etc/airlock/trust --json']),
+    )
+    .action(action(async (output, bundle: string, options: VerifyOptions) => {
+      const { verifyCommand } = await import('./commands/verify.js');
+      return verifyCommand(output, bundle, options);
+    }));
+
+  program
+    .command('inspect')
+    .description('show what a bundle holds: release, targets, signers, contents by kind')
+    .argument('<bundle>', 'bundle file (.airlock)')
+    .addOption(json())
+    .addHelpText('after', examples(['airlock inspect shop-1.4.0.airlock', 'airlock inspect shop-1.4.0.airlock --json | jq .images']))
+    .action(action(async (output, bundle: string, options: InspectOptions) => {
+      const { inspectCommand } = await import('./commands/inspect.js');
+      return inspectCommand(output, bundle, options);
+    }));
+
+  return program;
+}
+
+export interface BuildOptions {
+  key: string[];
+  out: string;
+  passphraseFile?: string;
+  cache: string;
+  platform?: string[];
+  json?: boolean;
+}
+export interface VerifyOptions {
+  trust: string;
+  at?: string;
+  json?: boolean;
+}
+export interface InspectOptions {
+  json?: boolean;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (error) {
+    return report(error, program.opts<GlobalOptions>().verbose === true);
+  }
+}
+
+function report(error: unknown, verbose: boolean): number {
+  if (error instanceof CommanderError) {
+    // commander has already printed help, version or the usage error.
+    return error.exitCode === 0 ? 0 : exitCodeFor('USAGE');
+  }
+  if (isAirlockError(error)) {
+    process.stderr.write(`airlock: ${error.code}: ${error.message}\n`);
+    if (verbose && error.detail) process.stderr.write(`${error.detail}\n`);
+    return exitCodeFor(error.code);
+  }
+  const internal = new AirlockError('INTERNAL', error instanceof Error ? error.message : String(error));
+  process.stderr.write(`airlock: ${internal.code}: ${internal.message}\n`);
+  if (verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+  return exitCodeFor('INTERNAL');
+}

@@ -1,0 +1,76 @@
+/**
+ * The one error type of airlock. `code` is stable (scripts and tests match on it);
+ * the message names the file, field, key or volume at fault. Exit codes are assigned
+ * from the code in the CLI only (src/exit-codes.ts), never here.
+ */
+export type ErrorCode =
+  // input and usage
+  | 'USAGE'
+  | 'INPUT_NOT_FOUND'
+  | 'INPUT_CHANGED'
+  | 'MANIFEST_INVALID'
+  | 'SITE_INVALID'
+  | 'TRUST_STORE_INVALID'
+  // keys and passphrases
+  | 'KEY_INVALID'
+  | 'KEY_EXISTS'
+  | 'PASSPHRASE_REQUIRED'
+  | 'PASSPHRASE_WRONG'
+  // bundle structure
+  | 'BUNDLE_FORMAT'
+  | 'BUNDLE_TRUNCATED'
+  | 'UNSAFE_PATH'
+  | 'UNSAFE_ENTRY'
+  // trust
+  | 'SIGNATURE_MISSING'
+  | 'SIGNATURE_INVALID'
+  | 'SIGNATURE_UNTRUSTED'
+  | 'KEY_REVOKED'
+  | 'POLICY_THRESHOLD'
+  | 'CERTIFICATE_INVALID'
+  // content
+  | 'DIGEST_MISMATCH'
+  | 'FILE_MISSING'
+  | 'FILE_EXTRA'
+  | 'FILE_DUPLICATE'
+  // freshness and targeting
+  | 'EXPIRED'
+  | 'WRONG_TARGET'
+  | 'DOWNGRADE'
+  // images and registries
+  | 'REGISTRY_UNREACHABLE'
+  | 'REGISTRY_AUTH'
+  | 'REGISTRY_ERROR'
+  | 'IMAGE_NOT_FOUND'
+  | 'IMAGE_INVALID'
+  // install
+  | 'INSTALL_LOCKED'
+  | 'VARIABLE_MISSING'
+  | 'MIGRATION_CHANGED'
+  | 'MIGRATION_FAILED'
+  | 'HOOK_FAILED'
+  | 'HEALTH_CHECK_FAILED'
+  | 'JOURNAL_INVALID'
+  | 'NOTHING_TO_ROLL_BACK'
+  // media
+  | 'VOLUME_MISSING'
+  | 'VOLUME_CORRUPT'
+  | 'ABORTED'
+  | 'INTERNAL';
+
+export class AirlockError extends Error {
+  override readonly name = 'AirlockError';
+  readonly code: ErrorCode;
+  /** Extra lines shown with --verbose (never secrets). */
+  readonly detail?: string;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; detail?: string }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.detail = options?.detail;
+  }
+}
+
+export function isAirlockError(value: unknown, code?: ErrorCode): value is AirlockError {
+  return value instanceof AirlockError && (code === undefined || value.code === code);
+}

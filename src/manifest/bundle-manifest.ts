@@ -1,0 +1,78 @@
+/**
+ * airlock.json: the bundle manifest, written by build and read (zod-validated) by
+ * verify, inspect and install. It names what the payload means; file digests live
+ * in SHA256SUMS only, so this document can be written before any payload is hashed.
+ */
+import { z } from 'zod';
+import { FORMAT_VERSION } from '../bundle/format.js';
+
+const isoTime = z.iso.datetime({ offset: false });
+const digest = z.string().regex(/^sha256:[0-9a-f]{64}$/, 'expected sha256:<64 hex>');
+const bundlePath = z.string().min(1);
+
+export const configFileSchema = z.object({
+  /** Path of the file inside the bundle (configs/<env>/...). */
+  path: bundlePath,
+  /** Destination relative to the site's config root. */
+  dest: z.string().min(1),
+  /** File mode on the site, octal string such as "0640". */
+  mode: z.string().regex(/^0[0-7]{3}$/, 'expected an octal mode such as 0640'),
+  /** Rendered with site variables before it is written. */
+  template: z.boolean(),
+});
+
+export const migrationSchema = z.object({
+  path: bundlePath,
+  version: z.string().regex(/^\d+(\.\d+)*$/, 'expected a version such as 3 or 1.2'),
+  description: z.string(),
+  /** Optional undo script (U<version>__<desc>.sql) used only by an explicit rollback. */
+  undo: bundlePath.optional(),
+});
+
+export const hookSchema = z.object({
+  name: z.string().min(1),
+  path: bundlePath,
+  timeoutSeconds: z.number().int().positive(),
+});
+
+export const imageSchema = z.object({
+  /** Reference as named in the release manifest, e.g. docker.io/library/nginx:1.25. */
+  ref: z.string().min(1),
+  /** Digest of the top-level manifest or index stored in the bundle's OCI layout. */
+  digest,
+  mediaType: z.string().min(1),
+  /** os/arch[/variant] of every platform kept. */
+  platforms: z.array(z.string()),
+  /** Bytes of every blob the image needs (shared blobs counted in each image). */
+  size: z.number().int().nonnegative(),
+});
+
+export const bundleManifestSchema = z.object({
+  format: z.literal(FORMAT_VERSION),
+  name: z.string().min(1),
+  version: z.string().min(1),
+  created: isoTime,
+  expires: isoTime.nullable(),
+  targets: z.object({
+    sites: z.array(z.string()),
+    environments: z.array(z.string()),
+  }),
+  configs: z.record(z.string(), z.array(configFileSchema)),
+  migrations: z.record(z.string(), z.array(migrationSchema)),
+  hooks: z.object({
+    preInstall: z.array(hookSchema),
+    postInstall: z.array(hookSchema),
+    healthCheck: z.array(hookSchema),
+  }),
+  images: z.array(imageSchema),
+  /** What to do when a health check fails: restore the previous configs, or stop and report. */
+  onHealthCheckFailure: z.enum(['rollback', 'stop']),
+  builtBy: z.object({ tool: z.literal('airlock'), version: z.string() }),
+});
+
+export type BundleManifest = z.infer<typeof bundleManifestSchema>;
+export type BundleConfigFile = z.infer<typeof configFileSchema>;
+export type BundleMigration = z.infer<typeof migrationSchema>;
+export type BundleHook = z.infer<typeof hookSchema>;
+export type BundleImage = z.infer<typeof imageSchema>;
+export type HookPhase = keyof BundleManifest['hooks'];
