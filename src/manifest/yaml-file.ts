@@ -1,0 +1,51 @@
+/**
+ * Reads a YAML file a user wrote and validates it with zod. Every problem is reported
+ * on its own line as `<file>: <yaml.path>: <what is wrong>`, never as a stack trace.
+ */
+import { readFile } from 'node:fs/promises';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { AirlockError, type ErrorCode } from '../errors.js';
+
+export function formatIssuePath(path: ReadonlyArray<PropertyKey>): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out === '' ? String(part) : `.${String(part)}`;
+  }
+  return out === '' ? '(top level)' : out;
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  // zod words a missing key as "expected string, received undefined"; "required" is what a person looks for.
+  if (issue.code === 'invalid_type' && (issue as { input?: unknown }).input === undefined) return 'required';
+  if (issue.code === 'unrecognized_keys') return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}`;
+  return issue.message;
+}
+
+export function formatIssues(file: string, error: z.ZodError): string[] {
+  return error.issues.map((issue) => `${file}: ${formatIssuePath(issue.path)}: ${describeIssue(issue)}`);
+}
+
+/** Validates already-parsed data; throws one AirlockError whose message lists each problem on its own line. */
+export function validate<S extends z.ZodType>(schema: S, data: unknown, file: string, code: ErrorCode): z.infer<S> {
+  const result = schema.safeParse(data);
+  if (result.success) return result.data;
+  const lines = formatIssues(file, result.error);
+  throw new AirlockError(code, lines.join('\n'));
+}
+
+export async function loadYamlFile<S extends z.ZodType>(file: string, schema: S, code: ErrorCode): Promise<z.infer<S>> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (cause) {
+    throw new AirlockError('INPUT_NOT_FOUND', `${file}: cannot read (${(cause as NodeJS.ErrnoException).code ?? 'error'})`, { cause });
+  }
+  const document = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  if (document.errors.length > 0) {
+    const lines = document.errors.map((e) => `${file}: line ${e.linePos?.[0]?.line ?? '?'}: ${e.message.split('\n')[0]}`);
+    throw new AirlockError(code, lines.join('\n'));
+  }
+  return validate(schema, document.toJS(), file, code);
+}
