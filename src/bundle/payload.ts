@@ -2,7 +2,11 @@
  * One file destined for the bundle, before it is written: where its bytes come from
  * and the path it gets inside the bundle. Sources are read only while the bundle is written.
  */
-export type PayloadSource = { kind: 'file'; path: string } | { kind: 'bytes'; data: Buffer };
+export type PayloadSource =
+  | { kind: 'file'; path: string }
+  | { kind: 'bytes'; data: Buffer }
+  /** Bytes already inside another file, e.g. an existing bundle being countersigned. */
+  | { kind: 'range'; file: string; start: number };
 
 export interface PayloadFile {
   /** Path inside the bundle, e.g. `configs/prod/app.yaml`; see docs/FORMAT.md for the rules. */
