@@ -1,0 +1,52 @@
+/** airlock.json for a release, as a pure function of the manifest and what collection and image fetching found. */
+import { FORMAT_VERSION, MANIFEST_PATH } from '../bundle/format.js';
+import { AirlockError } from '../errors.js';
+import { bundleManifestSchema, type BundleImage, type BundleManifest } from '../manifest/bundle-manifest.js';
+import type { ReleaseManifest } from '../manifest/release.js';
+import { durationSeconds } from '../manifest/release-durations.js';
+import { validate } from '../manifest/yaml-file.js';
+import { isoSeconds } from './created-time.js';
+import type { PlannedRelease } from './plan-release.js';
+
+export interface BundleFacts {
+  /** From resolveCreated. */
+  created: Date;
+  /** In manifest order, as the images engineer's fetch describes them. */
+  images: BundleImage[];
+  builtBy: BundleManifest['builtBy'];
+}
+
+/** `expires` as a time: a duration counts from created. Throws MANIFEST_INVALID when it is not after created. */
+export function resolveExpires(expires: string | undefined, created: Date): Date | null {
+  if (expires === undefined) return null;
+  const seconds = durationSeconds(expires);
+  const time = seconds === undefined ? new Date(Math.floor(Date.parse(expires) / 1000) * 1000) : new Date(created.getTime() + seconds * 1000);
+  if (time.getTime() <= created.getTime()) {
+    throw new AirlockError('MANIFEST_INVALID', `expires: ${expires} is not after the bundle's created time ${isoSeconds(created)}`);
+  }
+  return time;
+}
+
+export function buildBundleManifest(
+  manifest: ReleaseManifest,
+  contents: Pick<PlannedRelease, 'configs' | 'migrations' | 'hooks'>,
+  facts: BundleFacts,
+): BundleManifest {
+  const expires = resolveExpires(manifest.expires, facts.created);
+  const document: BundleManifest = {
+    format: FORMAT_VERSION,
+    name: manifest.name,
+    version: manifest.version,
+    created: isoSeconds(facts.created),
+    expires: expires === null ? null : isoSeconds(expires),
+    targets: { sites: manifest.targets.sites, environments: manifest.targets.environments },
+    configs: contents.configs,
+    migrations: contents.migrations,
+    hooks: contents.hooks,
+    images: facts.images,
+    onHealthCheckFailure: manifest.onHealthCheckFailure,
+    builtBy: facts.builtBy,
+  };
+  // A failure here is a bug in the build, not in the user's manifest.
+  return validate(bundleManifestSchema, document, MANIFEST_PATH, 'INTERNAL');
+}

@@ -1,0 +1,102 @@
+/**
+ * Config sets: each environment's entries become `configs/<env>/<dest>` in the bundle.
+ * A directory source maps recursively under its dest. Template files (*.tmpl, *.mustache,
+ * unless the entry says otherwise) are recorded as templates and lose that suffix in dest.
+ */
+import { isSafeBundlePath } from '../bundle/safe-path.js';
+import { comparePaths, CONFIGS_DIR } from '../bundle/format.js';
+import type { BundleConfigFile } from '../manifest/bundle-manifest.js';
+import type { ReleaseConfigEntry, ReleaseManifest } from '../manifest/release.js';
+import { displaySource } from '../manifest/release-paths.js';
+import { entriesBelow, type SourceEntry, type SourceListing } from './source-listing.js';
+import { entryProblem, type PlanContext } from './plan-context.js';
+
+export const TEMPLATE_SUFFIXES = ['.tmpl', '.mustache'] as const;
+
+function templateSuffix(path: string): string | undefined {
+  const name = path.slice(path.lastIndexOf('/') + 1);
+  return TEMPLATE_SUFFIXES.find((suffix) => name.endsWith(suffix) && name.length > suffix.length);
+}
+
+interface ConfigFile {
+  dest: string;
+  source: string;
+  entry: SourceEntry;
+  template: boolean;
+  mode: string;
+}
+
+/** The files one config entry stands for, or none (with problems recorded) when its source is unusable. */
+function expandEntry(context: PlanContext, listing: SourceListing, spec: ReleaseConfigEntry, where: PropertyKey[]): ConfigFile[] {
+  const entry = context.source(spec.src, [...where, 'src'], 'file');
+  if (!entry) return [];
+  const isTemplate = (source: string): boolean => spec.template ?? templateSuffix(source) !== undefined;
+  if (entry.kind === 'file') {
+    if (spec.dest === '.') {
+      context.problem([...where, 'dest'], `a file needs a destination file name, not '.'`);
+      return [];
+    }
+    return [{ source: spec.src, entry, dest: spec.dest, template: isTemplate(spec.src), mode: spec.mode }];
+  }
+  const files: ConfigFile[] = [];
+  let usable = true;
+  for (const [path, below] of entriesBelow(listing, spec.src, 'all')) {
+    const problem = entryProblem(path, below);
+    if (problem) {
+      context.problem([...where, 'src'], problem);
+      usable = false;
+    }
+    if (below.kind !== 'file') continue;
+    const relative = path.slice(spec.src.length + 1);
+    const template = isTemplate(relative);
+    const suffix = template ? templateSuffix(relative) : undefined;
+    const destRelative = suffix ? relative.slice(0, -suffix.length) : relative;
+    const dest = spec.dest === '.' ? destRelative : `${spec.dest}/${destRelative}`;
+    if (!isSafeBundlePath(dest)) {
+      context.problem([...where, 'src'], `${displaySource(path)}: file name contains a backslash or control character`);
+      usable = false;
+    }
+    files.push({ source: path, entry: below, dest, template, mode: spec.mode });
+  }
+  if (usable && files.length === 0) context.problem([...where, 'src'], `directory ${displaySource(spec.src)} has no files`);
+  return usable ? files : [];
+}
+
+function ancestors(path: string): string[] {
+  const parts = path.split('/');
+  return parts.slice(1).map((_, index) => parts.slice(0, index + 1).join('/'));
+}
+
+export function planConfigs(context: PlanContext, listing: SourceListing, manifest: ReleaseManifest): Record<string, BundleConfigFile[]> {
+  const configs: Record<string, BundleConfigFile[]> = {};
+  for (const env of Object.keys(manifest.configs).sort(comparePaths)) {
+    // Which entry claimed each destination file, and each directory above one: a path cannot be both.
+    const fileOwners = new Map<string, string>();
+    const dirOwners = new Map<string, string>();
+    const records: BundleConfigFile[] = [];
+    manifest.configs[env]?.forEach((spec, index) => {
+      const where = ['configs', env, index];
+      const owner = `configs.${env}[${index}]`;
+      for (const config of expandEntry(context, listing, spec, where)) {
+        const from = config.source === spec.src ? '' : ` (from ${displaySource(config.source)})`;
+        const clash =
+          fileOwners.has(config.dest) ? `${config.dest}${from} is also written by ${fileOwners.get(config.dest)}`
+          : dirOwners.has(config.dest) ? `${config.dest}${from} is a directory of files from ${dirOwners.get(config.dest)}`
+          : ancestors(config.dest)
+              .filter((dir) => fileOwners.has(dir))
+              .map((dir) => `${config.dest}${from} needs ${dir} to be a directory, but ${fileOwners.get(dir)} writes a file there`)[0];
+        if (clash) {
+          context.problem([...where, 'dest'], clash);
+          continue;
+        }
+        fileOwners.set(config.dest, owner);
+        for (const dir of ancestors(config.dest)) if (!dirOwners.has(dir)) dirOwners.set(dir, owner);
+        const bundlePath = `${CONFIGS_DIR}${env}/${config.dest}`;
+        context.addFile(bundlePath, config.source, config.entry);
+        records.push({ path: bundlePath, dest: config.dest, mode: config.mode, template: config.template });
+      }
+    });
+    configs[env] = records.sort((a, b) => comparePaths(a.path, b.path));
+  }
+  return configs;
+}

@@ -1,0 +1,84 @@
+/**
+ * Shared state of one planning pass: the listing it reads, and the payload files, input
+ * files and problems it gathers. Every problem is kept so the engineer sees all at once.
+ */
+import { join } from 'node:path';
+import { comparePaths, FILE_MODE } from '../bundle/format.js';
+import type { PayloadFile } from '../bundle/payload.js';
+import { displaySource } from '../manifest/release-paths.js';
+import type { ManifestProblem } from '../manifest/release-problems.js';
+import type { SourceEntry, SourceListing } from './source-listing.js';
+
+export interface InputFile {
+  /** Relative to the manifest's directory. */
+  path: string;
+  mtimeMs: number;
+}
+
+const LINK_REASON = 'sources must be real files and directories, so a bundle never depends on where a link points';
+
+/** Why an entry found while walking a source cannot go into a bundle, or undefined when it can. */
+export function entryProblem(path: string, entry: SourceEntry): string | undefined {
+  switch (entry.kind) {
+    case 'file':
+    case 'directory':
+      return undefined;
+    case 'symlink':
+      return `${displaySource(path)} is a symbolic link; ${LINK_REASON}`;
+    case 'bad-name':
+      return `${displaySource(path)}: file name is not valid UTF-8`;
+    case 'other':
+      return `${displaySource(path)} is not a regular file or directory`;
+  }
+}
+
+export class PlanContext {
+  readonly problems: ManifestProblem[] = [];
+  private readonly files = new Map<string, PayloadFile>();
+  private readonly inputs = new Map<string, number>();
+
+  constructor(
+    private readonly listing: SourceListing,
+    private readonly root: string,
+  ) {}
+
+  problem(path: ReadonlyArray<PropertyKey>, message: string): void {
+    this.problems.push({ path, message });
+  }
+
+  /**
+   * The file or directory at `path`, after checking every directory on the way to it;
+   * undefined (with a problem recorded at `where`) when it is missing, linked or special.
+   */
+  source(path: string, where: ReadonlyArray<PropertyKey>, noun: 'file' | 'directory'): SourceEntry | undefined {
+    const parts = path.split('/');
+    for (let depth = 1; depth <= parts.length; depth++) {
+      const prefix = parts.slice(0, depth).join('/');
+      const entry = this.listing.get(prefix);
+      const last = depth === parts.length;
+      const problem = !entry
+        ? `no such ${noun} ${displaySource(path)}`
+        : (entryProblem(prefix, entry) ?? (!last && entry.kind !== 'directory' ? `${displaySource(prefix)} is not a directory` : undefined));
+      if (problem) {
+        this.problem(where, problem);
+        return undefined;
+      }
+      if (last) return entry;
+    }
+    return undefined;
+  }
+
+  /** Adds a source file to the payload under `bundlePath` (once, however often it is named). */
+  addFile(bundlePath: string, sourcePath: string, entry: SourceEntry, mode = FILE_MODE): void {
+    this.files.set(bundlePath, { path: bundlePath, size: entry.size, mode, source: { kind: 'file', path: join(this.root, sourcePath) } });
+    this.inputs.set(sourcePath, entry.mtimeMs);
+  }
+
+  payload(): PayloadFile[] {
+    return [...this.files.values()].sort((a, b) => comparePaths(a.path, b.path));
+  }
+
+  inputFiles(): InputFile[] {
+    return [...this.inputs].map(([path, mtimeMs]) => ({ path, mtimeMs })).sort((a, b) => comparePaths(a.path, b.path));
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * What the files a release manifest names look like on disk, taken once with lstat
+ * (never following links) so the planner decides everything over plain data.
+ */
+import { lstat, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AirlockError } from '../errors.js';
+import { comparePaths } from '../bundle/format.js';
+
+export type SourceKind = 'file' | 'directory' | 'symlink' | 'other' | 'bad-name';
+
+export interface SourceEntry {
+  kind: SourceKind;
+  size: number;
+  mtimeMs: number;
+}
+
+/** Keyed by '/'-separated paths relative to the manifest's directory; paths that do not exist are absent. */
+export type SourceListing = ReadonlyMap<string, SourceEntry>;
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+async function statEntry(file: string): Promise<SourceEntry | undefined> {
+  try {
+    const stats = await lstat(file);
+    const kind: SourceKind = stats.isFile() ? 'file' : stats.isDirectory() ? 'directory' : stats.isSymbolicLink() ? 'symlink' : 'other';
+    return { kind, size: stats.size, mtimeMs: stats.mtimeMs };
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw new AirlockError('INPUT_NOT_FOUND', `${file}: cannot read (${code ?? 'error'})`, { cause });
+  }
+}
+
+/**
+ * Lists each path, every directory on the way to it (so a linked parent is seen), and
+ * everything below it when it is a directory.
+ */
+export async function listSources(root: string, paths: Iterable<string>): Promise<SourceListing> {
+  const listing = new Map<string, SourceEntry>();
+  const walked = new Set<string>();
+
+  async function walk(dir: string): Promise<void> {
+    if (walked.has(dir)) return;
+    walked.add(dir);
+    const names = await readdir(join(root, dir), { encoding: 'buffer' });
+    for (const raw of names) {
+      let name: string;
+      try {
+        name = utf8.decode(raw);
+      } catch {
+        // Such a name cannot be written to a bundle; keep it so the planner can name the culprit.
+        listing.set(`${dir}/${raw.toString('utf8')}`, { kind: 'bad-name', size: 0, mtimeMs: 0 });
+        continue;
+      }
+      const path = `${dir}/${name}`;
+      const entry = await statEntry(join(root, path));
+      if (!entry) continue;
+      listing.set(path, entry);
+      if (entry.kind === 'directory') await walk(path);
+    }
+  }
+
+  for (const path of new Set(paths)) {
+    const parts = path.split('/');
+    for (let depth = 1; depth <= parts.length; depth++) {
+      const prefix = parts.slice(0, depth).join('/');
+      const entry = listing.get(prefix) ?? (await statEntry(join(root, prefix)));
+      if (!entry) break;
+      listing.set(prefix, entry);
+      if (entry.kind !== 'directory') break;
+      if (depth === parts.length) await walk(prefix);
+    }
+  }
+  return listing;
+}
+
+/** Entries below `dir` (all depths, or direct children only), in byte-wise path order. */
+export function entriesBelow(listing: SourceListing, dir: string, depth: 'all' | 'children'): Array<[string, SourceEntry]> {
+  const prefix = `${dir}/`;
+  return [...listing]
+    .filter(([path]) => path.startsWith(prefix) && (depth === 'all' || !path.slice(prefix.length).includes('/')))
+    .sort(([a], [b]) => comparePaths(a, b));
+}
