@@ -72,7 +72,7 @@ const modeSchema = z.unknown().optional().transform((value, ctx) => {
   return z.NEVER;
 });
 
-const isoTime = z.iso.datetime({ offset: true, error: 'expected an ISO time such as 2025-06-01T12:00:00Z' });
+const isoTime = z.iso.datetime({ offset: true, abort: true, error: 'expected an ISO time such as 2025-06-01T12:00:00Z' });
 
 const createdSchema = isoTime.refine((value) => {
   const seconds = Date.parse(value) / 1000;
