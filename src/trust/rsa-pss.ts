@@ -1,0 +1,105 @@
+/**
+ * RSASSA-PSS with SHA-256, MGF1-SHA-256 and a 32-byte salt, through forge. Keys are written
+ * with the plain rsaEncryption SPKI (what `openssl genpkey -algorithm RSA` makes, and what
+ * X.509 tooling expects); `openssl genpkey -algorithm RSA-PSS` keys are read too, and their
+ * parameter restrictions, if any, must allow exactly this scheme.
+ */
+import { OID_RSA_ENCRYPTION, OID_RSASSA_PSS, type KeyAlgorithm } from './algorithms.js';
+import { bytesOf, children, encodeDer, parseDer, Type, type Asn1 } from './der.js';
+import { forge } from './forge.js';
+import type { PrivateKeyInfo } from './pkcs8.js';
+import { buildSpki, readAlgorithm, type Spki } from './spki.js';
+
+export const RSA_MIN_BITS = 3072;
+export const RSA_DEFAULT_BITS = 3072;
+export const PSS_SALT_LENGTH = 32;
+
+const OID_SHA256 = '2.16.840.1.101.3.4.2.1';
+const OID_MGF1 = '1.2.840.113549.1.1.8';
+
+type RsaPublicKey = forge.pki.rsa.PublicKey;
+type RsaPrivateKey = forge.pki.rsa.PrivateKey;
+
+function scheme() {
+  return forge.pss.create({ md: forge.md.sha256.create(), mgf: forge.mgf.mgf1.create(forge.md.sha256.create()), saltLength: PSS_SALT_LENGTH });
+}
+
+function sha256(data: Buffer) {
+  // forge hashes binary strings; a Buffer here would hash the wrong bytes.
+  return forge.md.sha256.create().update(data.toString('binary'));
+}
+
+function checkBits(n: forge.jsbn.BigInteger): void {
+  const bits = n.bitLength();
+  if (bits < RSA_MIN_BITS) throw new Error(`RSA key of ${bits} bits; airlock requires ${RSA_MIN_BITS} or more`);
+}
+
+/** An RSASSA-PSS key may restrict itself to one hash, MGF and minimum salt (RFC 4055 §3.1); ours must fit. */
+function checkPssRestrictions(params: Asn1 | undefined): void {
+  if (params === undefined || params.type === Type.NULL) return;
+  let hash = 'sha1 (default)';
+  let mgfHash = 'sha1 (default)';
+  let saltLength = 20;
+  for (const field of children(params, 'RSASSA-PSS-params')) {
+    const [inner] = children(field, 'RSASSA-PSS-params field');
+    if (inner === undefined) continue;
+    if (field.type === 0) hash = readAlgorithm(inner)[0];
+    if (field.type === 1) {
+      const [mgf, mgfParams] = readAlgorithm(inner);
+      mgfHash = mgf === OID_MGF1 && mgfParams !== undefined ? readAlgorithm(mgfParams)[0] : mgf;
+    }
+    if (field.type === 2) saltLength = Number.parseInt(bytesOf(inner, 'saltLength').toString('hex'), 16);
+  }
+  if (hash !== OID_SHA256 || mgfHash !== OID_SHA256 || saltLength > PSS_SALT_LENGTH) {
+    throw new Error(`RSA-PSS key restricted to hash ${hash}, MGF1 hash ${mgfHash}, salt ${saltLength}; airlock signs with SHA-256, MGF1-SHA-256, salt ${PSS_SALT_LENGTH}`);
+  }
+}
+
+function checkAlgorithm(oid: string, params: Asn1 | undefined): void {
+  if (oid === OID_RSASSA_PSS) checkPssRestrictions(params);
+  else if (oid !== OID_RSA_ENCRYPTION) throw new Error(`not an RSA key (algorithm ${oid})`);
+}
+
+export function rsaPublicSpki(key: RsaPublicKey): Buffer {
+  return encodeDer(forge.pki.publicKeyToAsn1(key));
+}
+
+export function rsaPrivateKeyInfo(key: RsaPrivateKey): Buffer {
+  return encodeDer(forge.pki.wrapRsaPrivateKey(forge.pki.privateKeyToAsn1(key)));
+}
+
+export const rsaPssAlgorithm: KeyAlgorithm = {
+  type: 'rsa-pss',
+  verifier(spki: Spki) {
+    checkAlgorithm(spki.algorithmOid, spki.algorithmParams);
+    const key = forge.pki.publicKeyFromAsn1(parseDer(spki.key)) as RsaPublicKey;
+    checkBits(key.n);
+    return (data, signature) => {
+      try {
+        return key.verify(sha256(data).digest().getBytes(), signature.toString('binary'), scheme());
+      } catch {
+        // forge throws on a signature of the wrong length or out of range: simply not valid.
+        return false;
+      }
+    };
+  },
+  signer(info: PrivateKeyInfo) {
+    checkAlgorithm(info.algorithmOid, info.algorithmParams);
+    const key = forge.pki.privateKeyFromAsn1(parseDer(info.privateKey)) as RsaPrivateKey;
+    checkBits(key.n);
+    const publicKey = forge.pki.setRsaPublicKey(key.n, key.e);
+    // An RSA-PSS key's public half keeps its algorithm identifier, as `openssl pkey -pubout` does, so key ids agree.
+    const spki = info.algorithmOid === OID_RSASSA_PSS
+      ? buildSpki(info.algorithm, encodeDer(forge.pki.publicKeyToRSAPublicKey(publicKey)))
+      : rsaPublicSpki(publicKey);
+    return { spki, sign: (data: Buffer) => Buffer.from(key.sign(sha256(data), scheme()), 'binary') };
+  },
+};
+
+/** Uses forge's generator, which hands the prime search to node:crypto when it can (seconds in pure JS otherwise). */
+export async function generateRsa(bits: number): Promise<{ spki: Buffer; privateKeyInfo: Buffer }> {
+  const pair = await new Promise<forge.pki.rsa.KeyPair>((resolve, reject) => {
+    forge.pki.rsa.generateKeyPair({ bits, e: 0x10001 }, (error, keys) => (error ? reject(error) : resolve(keys)));
+  });
+  return { spki: rsaPublicSpki(pair.publicKey), privateKeyInfo: rsaPrivateKeyInfo(pair.privateKey) };
+}
