@@ -7,11 +7,11 @@ import { isSafeBundlePath } from '../bundle/safe-path.js';
 import { comparePaths, CONFIGS_DIR } from '../bundle/format.js';
 import type { BundleConfigFile } from '../manifest/bundle-manifest.js';
 import type { ReleaseConfigEntry, ReleaseManifest } from '../manifest/release.js';
-import { displaySource } from '../manifest/release-paths.js';
-import { entriesBelow, type SourceEntry, type SourceListing } from './source-listing.js';
+import { displaySource, UNUSABLE_NAME } from '../manifest/release-paths.js';
+import type { SourceEntry } from './source-listing.js';
 import { entryProblem, type PlanContext } from './plan-context.js';
 
-export const TEMPLATE_SUFFIXES = ['.tmpl', '.mustache'] as const;
+const TEMPLATE_SUFFIXES = ['.tmpl', '.mustache'] as const;
 
 function templateSuffix(path: string): string | undefined {
   const name = path.slice(path.lastIndexOf('/') + 1);
@@ -27,7 +27,7 @@ interface ConfigFile {
 }
 
 /** The files one config entry stands for, or none (with problems recorded) when its source is unusable. */
-function expandEntry(context: PlanContext, listing: SourceListing, spec: ReleaseConfigEntry, where: PropertyKey[]): ConfigFile[] {
+function expandEntry(context: PlanContext, spec: ReleaseConfigEntry, where: PropertyKey[]): ConfigFile[] {
   const entry = context.source(spec.src, [...where, 'src'], 'file');
   if (!entry) return [];
   const isTemplate = (source: string): boolean => spec.template ?? templateSuffix(source) !== undefined;
@@ -40,7 +40,7 @@ function expandEntry(context: PlanContext, listing: SourceListing, spec: Release
   }
   const files: ConfigFile[] = [];
   let usable = true;
-  for (const [path, below] of entriesBelow(listing, spec.src, 'all')) {
+  for (const [path, below] of context.below(spec.src, 'all')) {
     const problem = entryProblem(path, below);
     if (problem) {
       context.problem([...where, 'src'], problem);
@@ -53,7 +53,7 @@ function expandEntry(context: PlanContext, listing: SourceListing, spec: Release
     const destRelative = suffix ? relative.slice(0, -suffix.length) : relative;
     const dest = spec.dest === '.' ? destRelative : `${spec.dest}/${destRelative}`;
     if (!isSafeBundlePath(dest)) {
-      context.problem([...where, 'src'], `${displaySource(path)}: file name contains a backslash or control character`);
+      context.problem([...where, 'src'], `${displaySource(path)}: ${UNUSABLE_NAME}`);
       usable = false;
     }
     files.push({ source: path, entry: below, dest, template, mode: spec.mode });
@@ -67,7 +67,7 @@ function ancestors(path: string): string[] {
   return parts.slice(1).map((_, index) => parts.slice(0, index + 1).join('/'));
 }
 
-export function planConfigs(context: PlanContext, listing: SourceListing, manifest: ReleaseManifest): Record<string, BundleConfigFile[]> {
+export function planConfigs(context: PlanContext, manifest: ReleaseManifest): Record<string, BundleConfigFile[]> {
   const configs: Record<string, BundleConfigFile[]> = {};
   for (const env of Object.keys(manifest.configs).sort(comparePaths)) {
     // Which entry claimed each destination file, and each directory above one: a path cannot be both.
@@ -77,7 +77,7 @@ export function planConfigs(context: PlanContext, listing: SourceListing, manife
     manifest.configs[env]?.forEach((spec, index) => {
       const where = ['configs', env, index];
       const owner = `configs.${env}[${index}]`;
-      for (const config of expandEntry(context, listing, spec, where)) {
+      for (const config of expandEntry(context, spec, where)) {
         const from = config.source === spec.src ? '' : ` (from ${displaySource(config.source)})`;
         const clash =
           fileOwners.has(config.dest) ? `${config.dest}${from} is also written by ${fileOwners.get(config.dest)}`

@@ -7,7 +7,7 @@ import { comparePaths, FILE_MODE } from '../bundle/format.js';
 import type { PayloadFile } from '../bundle/payload.js';
 import { displaySource } from '../manifest/release-paths.js';
 import type { ManifestProblem } from '../manifest/release-problems.js';
-import type { SourceEntry, SourceListing } from './source-listing.js';
+import { entriesBelow, type SourceEntry, type SourceListing } from './source-listing.js';
 
 export interface InputFile {
   /** Relative to the manifest's directory. */
@@ -66,6 +66,11 @@ export class PlanContext {
       if (last) return entry;
     }
     return undefined;
+  }
+
+  /** Entries below a source directory, in byte-wise path order. */
+  below(dir: string, depth: 'all' | 'children'): Array<[string, SourceEntry]> {
+    return entriesBelow(this.listing, dir, depth);
   }
 
   /** Adds a source file to the payload under `bundlePath` (once, however often it is named). */

@@ -8,7 +8,7 @@ import type { BundleMigration } from '../manifest/bundle-manifest.js';
 import type { ReleaseManifest } from '../manifest/release.js';
 import { compareMigrationVersions, MIGRATION_NAME_HINT, parseMigrationFileName } from '../manifest/release-migrations.js';
 import { displaySource } from '../manifest/release-paths.js';
-import { entriesBelow, type SourceEntry, type SourceListing } from './source-listing.js';
+import type { SourceEntry } from './source-listing.js';
 import { entryProblem, type PlanContext } from './plan-context.js';
 
 interface Script {
@@ -18,7 +18,7 @@ interface Script {
   description: string;
 }
 
-export function planMigrations(context: PlanContext, listing: SourceListing, manifest: ReleaseManifest): Record<string, BundleMigration[]> {
+export function planMigrations(context: PlanContext, manifest: ReleaseManifest): Record<string, BundleMigration[]> {
   const migrations: Record<string, BundleMigration[]> = {};
   for (const db of Object.keys(manifest.migrations).sort(comparePaths)) {
     const dir = manifest.migrations[db]?.dir ?? '';
@@ -30,7 +30,7 @@ export function planMigrations(context: PlanContext, listing: SourceListing, man
       continue;
     }
     const scripts = { versioned: new Map<string, Script>(), undo: new Map<string, Script>() };
-    for (const [path, entry] of entriesBelow(listing, dir, 'children')) {
+    for (const [path, entry] of context.below(dir, 'children')) {
       const name = path.slice(dir.length + 1);
       const parsed = entry.kind === 'file' ? parseMigrationFileName(name) : undefined;
       if (!parsed) {

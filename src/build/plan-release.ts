@@ -39,8 +39,8 @@ export function sourcePaths(manifest: ReleaseManifest): string[] {
 /** `root` is the manifest's directory, used only to make payload sources absolute. */
 export function planRelease(manifest: ReleaseManifest, listing: SourceListing, root: string): PlanResult {
   const context = new PlanContext(listing, root);
-  const configs = planConfigs(context, listing, manifest);
-  const migrations = planMigrations(context, listing, manifest);
+  const configs = planConfigs(context, manifest);
+  const migrations = planMigrations(context, manifest);
   const hooks = planHooks(context, manifest);
   if (context.problems.length > 0) return { ok: false, problems: context.problems };
   return { ok: true, plan: { files: context.payload(), configs, migrations, hooks, inputs: context.inputFiles() } };

@@ -7,6 +7,9 @@
 import { posix } from 'node:path';
 import { isSafeBundlePath } from '../bundle/safe-path.js';
 
+/** What docs/FORMAT.md forbids in a bundle path besides escaping it. */
+export const UNUSABLE_NAME = 'not usable in a bundle (backslash, control character, or a name over 255 bytes)';
+
 export type RelativePath = { ok: true; path: string } | { ok: false; problem: string };
 
 export interface RelativePathRules {
@@ -28,7 +31,7 @@ export function normalizeRelativePath(value: string, rules: RelativePathRules): 
   if (path === '.' || path === '') {
     return rules.allowBase ? { ok: true, path: '.' } : { ok: false, problem: `must name something below ${rules.base}: ${value}` };
   }
-  if (!isSafeBundlePath(path)) return { ok: false, problem: `contains a backslash or control character: ${JSON.stringify(value)}` };
+  if (!isSafeBundlePath(path)) return { ok: false, problem: `${UNUSABLE_NAME}: ${JSON.stringify(value)}` };
   return { ok: true, path };
 }
 

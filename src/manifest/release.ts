@@ -13,8 +13,8 @@ import { loadYamlFile, validate } from './yaml-file.js';
 
 /** The latest time a ustar header's 11 octal mtime digits can hold; bundles record `created` there. */
 export const MAX_CREATED_SECONDS = 0o77777777777;
-export const DEFAULT_MODE = '0644';
-export const DEFAULT_HOOK_TIMEOUT = '60s';
+const DEFAULT_MODE = '0644';
+const DEFAULT_HOOK_TIMEOUT = '60s';
 
 // Names become file and path names (<name>-<version>.airlock, configs/<env>/, migrations/<db>/) and
 // must match site.yaml's site, environment and database names, which follow the same rule.
@@ -119,19 +119,19 @@ export const releaseManifestSchema = z.strictObject({
   created: createdSchema.optional(),
   expires: expiresSchema.optional(),
   targets: z
-    .strictObject({ sites: z.array(slug).default([]), environments: z.array(slug).default([]) })
-    .default({ sites: [], environments: [] }),
-  configs: slugRecord('environment', z.array(configEntrySchema)).default({}),
-  migrations: slugRecord('database', z.strictObject({ dir: sourcePath })).default({}),
+    .strictObject({ sites: z.array(slug).default(() => []), environments: z.array(slug).default(() => []) })
+    .default(() => ({ sites: [], environments: [] })),
+  configs: slugRecord('environment', z.array(configEntrySchema)).default(() => ({})),
+  migrations: slugRecord('database', z.strictObject({ dir: sourcePath })).default(() => ({})),
   hooks: z
     .strictObject({
-      preInstall: z.array(hookSchema).default([]),
-      postInstall: z.array(hookSchema).default([]),
-      healthCheck: z.array(hookSchema).default([]),
+      preInstall: z.array(hookSchema).default(() => []),
+      postInstall: z.array(hookSchema).default(() => []),
+      healthCheck: z.array(hookSchema).default(() => []),
     })
-    .default({ preInstall: [], postInstall: [], healthCheck: [] }),
+    .default(() => ({ preInstall: [], postInstall: [], healthCheck: [] })),
   onHealthCheckFailure: z.enum(['rollback', 'stop']).default('rollback'),
-  images: z.array(imageSpecSchema).default([]),
+  images: z.array(imageSpecSchema).default(() => []),
 });
 
 export type ReleaseManifest = z.infer<typeof releaseManifestSchema>;

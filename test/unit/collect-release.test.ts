@@ -142,7 +142,7 @@ configs:
     await files({ 'dir/ok.conf': 'ok\n', 'dir/back\\slash.conf': 'x\n' });
     await writeFile(Buffer.concat([Buffer.from(join(root, 'dir/')), Buffer.from([0x66, 0xff, 0x2e, 0x63])]), 'x\n');
     expect(await problems(`configs: { prod: [ { src: dir, dest: conf } ] }\n`)).toEqual([
-      'configs.prod[0].src: ./dir/back\\slash.conf: file name contains a backslash or control character',
+      'configs.prod[0].src: ./dir/back\\slash.conf: not usable in a bundle (backslash, control character, or a name over 255 bytes)',
       'configs.prod[0].src: ./dir/f\ufffd.c: file name is not valid UTF-8',
     ]);
   });

@@ -141,7 +141,7 @@ images:
       `${FILE}: configs.prod[2].src: escapes the manifest's directory: configs/../../x`,
       `${FILE}: configs.prod[2].dest: escapes the site's config root: nginx/../../x`,
       `${FILE}: configs.prod[3].dest: must not end with '/': conf.d/`,
-      `${FILE}: configs.prod[4].src: contains a backslash or control character: "configs\\\\a"`,
+      `${FILE}: configs.prod[4].src: not usable in a bundle (backslash, control character, or a name over 255 bytes): "configs\\\\a"`,
       `${FILE}: configs.prod[5].src: must name something below the manifest's directory: .`,
       `${FILE}: migrations.shop.dir: must be relative to the manifest's directory: /var/lib/migrations`,
       `${FILE}: hooks.preInstall[0].script: escapes the manifest's directory: ../check.sh`,
