@@ -92,6 +92,63 @@ export function buildProgram(): Command {
       return inspectCommand(output, bundle, options);
     }));
 
+  const keys = program
+    .command('keys')
+    .description('make key pairs, show a trust store, print key ids')
+    .addHelpText('after', examples(['airlock keys generate --name build-ci --out ~/keys', 'airlock keys list --trust keys/', 'airlock keys id keys/build-ci.pub.pem']));
+
+  keys
+    .command('generate')
+    .description('make a key pair: <name>.key.pem (encrypted PKCS#8, mode 0600) and <name>.pub.pem (SPKI)')
+    .requiredOption('-n, --name <name>', 'key name (letters, digits, . _ -); also the file names')
+    .requiredOption('-o, --out <dir>', 'directory for the two files (created if missing)')
+    .option('--type <type>', 'ed25519 or rsa (RSA-PSS, SHA-256)', 'ed25519')
+    .option('--bits <bits>', 'RSA modulus size, 3072 or more (default 3072)')
+    .option('--passphrase-file <file>', 'read the new passphrase from this file (else AIRLOCK_PASSPHRASE, else a prompt asked twice)')
+    .addOption(json())
+    .addHelpText(
+      'after',
+      examples([
+        'airlock keys generate --name build-ci --out ~/keys',
+        'airlock keys generate --name officer --out /media/token --type rsa --bits 4096',
+        'AIRLOCK_PASSPHRASE=... airlock keys generate -n ci -o keys/ --json',
+      ]),
+    )
+    .action(action(async (output, options: KeysGenerateOptions) => {
+      const { keysGenerateCommand } = await import('./commands/keys.js');
+      return keysGenerateCommand(output, options);
+    }));
+
+  keys
+    .command('list')
+    .description('show a trust store: trusted keys (id, name, roles, type, file), revoked ids and the policy')
+    .requiredOption('-t, --trust <dir>', 'trust store directory (see keys/README.md)')
+    .addOption(json())
+    .addHelpText('after', examples(['airlock keys list --trust keys/', 'airlock keys list -t /etc/airlock/trust --json | jq .policy']))
+    .action(action(async (output, options: KeysListOptions) => {
+      const { keysListCommand } = await import('./commands/keys.js');
+      return keysListCommand(output, options);
+    }));
+
+  keys
+    .command('id')
+    .description('print the key id (hex SHA-256 of the SPKI DER) of a public key, certificate or private key')
+    .argument('<pem>', 'PEM file: PUBLIC KEY, CERTIFICATE, or (ENCRYPTED) PRIVATE KEY')
+    .option('--passphrase-file <file>', 'passphrase of an encrypted private key (else AIRLOCK_PASSPHRASE, else a prompt)')
+    .addOption(json())
+    .addHelpText(
+      'after',
+      examples([
+        'airlock keys id keys/build-ci.pub.pem',
+        'airlock keys id ~/keys/build-ci.key.pem --passphrase-file ~/.build-pass',
+        'openssl pkey -pubin -in keys/build-ci.pub.pem -outform DER | sha256sum   # the same id, with stock tools',
+      ]),
+    )
+    .action(action(async (output, pem: string, options: KeysIdOptions) => {
+      const { keysIdCommand } = await import('./commands/keys.js');
+      return keysIdCommand(output, pem, options);
+    }));
+
   return program;
 }
 
@@ -109,6 +166,23 @@ export interface VerifyOptions {
   json?: boolean;
 }
 export interface InspectOptions {
+  json?: boolean;
+}
+
+export interface KeysGenerateOptions {
+  name: string;
+  out: string;
+  type?: string;
+  bits?: string;
+  passphraseFile?: string;
+  json?: boolean;
+}
+export interface KeysListOptions {
+  trust: string;
+  json?: boolean;
+}
+export interface KeysIdOptions {
+  passphraseFile?: string;
   json?: boolean;
 }
 

@@ -1,7 +1,7 @@
 /** Ed25519 (RFC 8032 pure, RFC 8410 encodings) through forge, which only deals in raw key bytes. */
 import { OID_ED25519, type KeyAlgorithm } from './algorithms.js';
 import { bytesOf, encodeDer, expectType, oid, parseDer, primitive, sequence, Type } from './der.js';
-import { forge } from './forge.js';
+import { forge, withoutBufferDeprecation } from './forge.js';
 import { buildPrivateKeyInfo, type PrivateKeyInfo } from './pkcs8.js';
 import { buildSpki, type Spki } from './spki.js';
 
@@ -24,7 +24,7 @@ export function ed25519PrivateKeyInfo(seed: Buffer): Buffer {
 }
 
 function keyPairFromSeed(seed: Buffer): { publicKey: Buffer; privateKey: Buffer } {
-  const pair = ed25519.generateKeyPair({ seed });
+  const pair = withoutBufferDeprecation(() => ed25519.generateKeyPair({ seed }));
   return { publicKey: Buffer.from(pair.publicKey), privateKey: Buffer.from(pair.privateKey) };
 }
 
@@ -37,7 +37,7 @@ export const ed25519Algorithm: KeyAlgorithm = {
     return (data, signature) => {
       if (signature.length !== ed25519.constants.SIGN_BYTE_LENGTH) return false;
       try {
-        return ed25519.verify({ message: data, signature, publicKey });
+        return withoutBufferDeprecation(() => ed25519.verify({ message: data, signature, publicKey }));
       } catch {
         return false;
       }
@@ -50,7 +50,7 @@ export const ed25519Algorithm: KeyAlgorithm = {
     const pair = keyPairFromSeed(seed);
     return {
       spki: ed25519Spki(pair.publicKey),
-      sign: (data: Buffer) => Buffer.from(ed25519.sign({ message: data, privateKey: pair.privateKey })),
+      sign: (data: Buffer) => Buffer.from(withoutBufferDeprecation(() => ed25519.sign({ message: data, privateKey: pair.privateKey }))),
     };
   },
 };

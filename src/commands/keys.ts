@@ -1,0 +1,88 @@
+/** `airlock keys ...`: make key pairs, show a trust store, print key ids. */
+import type { KeysGenerateOptions, KeysIdOptions, KeysListOptions } from '../cli.js';
+import { AirlockError } from '../errors.js';
+import type { KeyType } from '../trust/algorithms.js';
+import { generateKeyPair } from '../trust/generate.js';
+import { assertKeyFilesFree, keyFilePaths, writeKeyPair } from '../trust/key-files.js';
+import { parsePublicKeyPem, parseSigningKeyPem, readKeyFile } from '../trust/keys.js';
+import { decodePemBlocks } from '../trust/pem.js';
+import { loadTrustStore } from '../trust/store.js';
+import { table } from '../ui/format.js';
+import type { Output } from '../ui/output.js';
+import { readPassphrase } from '../ui/passphrase.js';
+
+const TYPE_NAMES: Record<string, KeyType> = { ed25519: 'ed25519', rsa: 'rsa-pss', 'rsa-pss': 'rsa-pss' };
+const TYPE_LABELS: Record<KeyType, string> = { ed25519: 'Ed25519', 'rsa-pss': 'RSA-PSS' };
+
+function keyType(value: string | undefined): KeyType {
+  const type = TYPE_NAMES[(value ?? 'ed25519').toLowerCase()];
+  if (type === undefined) throw new AirlockError('USAGE', `--type ${value}: use ed25519 or rsa`);
+  return type;
+}
+
+function bitsOption(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value)) throw new AirlockError('USAGE', `--bits ${value}: expected a number such as 3072`);
+  return Number(value);
+}
+
+export async function keysGenerateCommand(output: Output, options: KeysGenerateOptions): Promise<number> {
+  const type = keyType(options.type);
+  const paths = keyFilePaths(options.out, options.name);
+  await assertKeyFilesFree(paths);
+  const passphrase = await readPassphrase({ file: options.passphraseFile, prompt: `Passphrase for the new key ${options.name}`, confirm: true });
+  const pair = await generateKeyPair({ type, bits: bitsOption(options.bits), passphrase });
+  await writeKeyPair(paths, pair);
+  output.result({ name: options.name, type, ...(pair.bits === undefined ? {} : { bits: pair.bits }), keyId: pair.keyId, privateKey: paths.privateKey, publicKey: paths.publicKey });
+  output.say(`Generated ${TYPE_LABELS[type]}${pair.bits === undefined ? '' : ` ${pair.bits}-bit`} key pair ${options.name}`);
+  output.say(table([
+    ['key id', pair.keyId],
+    ['private key', `${paths.privateKey} (encrypted PKCS#8, mode 0600: keep it offline)`],
+    ['public key', `${paths.publicKey} (add it to a trust store: keys/README.md)`],
+  ]).join('\n'));
+  return 0;
+}
+
+export async function keysListCommand(output: Output, options: KeysListOptions): Promise<number> {
+  const trust = await loadTrustStore(options.trust);
+  const keys = [...trust.keys.values()].map((key) => ({
+    keyId: key.keyId,
+    name: key.name,
+    roles: key.roles,
+    type: key.publicKey.type,
+    file: key.file,
+    revoked: trust.revoked.has(key.keyId),
+  }));
+  output.result({ dir: trust.dir, version: trust.version, policyFile: trust.policyFile ?? null, policy: trust.policy, keys, revoked: [...trust.revoked] });
+
+  const source = trust.policyFile === undefined ? 'no trust.yaml: every *.pub.pem is trusted' : `version ${trust.version}`;
+  output.say(`Trust store ${trust.dir} (${source})`);
+  const roles = trust.policy.requiredRoles.length === 0 ? 'none' : trust.policy.requiredRoles.join(', ');
+  output.say(`Policy: ${trust.policy.threshold} distinct trusted signature(s) of ${keys.length}; required roles: ${roles}`);
+  output.say(table([
+    ['KEY ID', 'NAME', 'ROLES', 'TYPE', 'FILE', 'STATUS'],
+    ...keys.map((key) => [key.keyId, key.name, key.roles.join(',') || '-', key.type, key.file, key.revoked ? 'REVOKED' : 'trusted']),
+  ]).join('\n'));
+  const elsewhere = [...trust.revoked].filter((keyId) => !trust.keys.has(keyId));
+  if (elsewhere.length > 0) output.say(`Also revoked (not in the store):\n${elsewhere.map((keyId) => `  ${keyId}`).join('\n')}`);
+  return 0;
+}
+
+export async function keysIdCommand(output: Output, file: string, options: KeysIdOptions): Promise<number> {
+  const text = await readKeyFile(file);
+  const labels = decodePemBlocks(text).map((block) => block.label);
+  let kind: 'private-key' | 'certificate' | 'public-key';
+  let key: { keyId: string; type: KeyType };
+  if (labels.some((label) => label.endsWith('PRIVATE KEY'))) {
+    kind = 'private-key';
+    const signing = await parseSigningKeyPem(text, file, () => readPassphrase({ file: options.passphraseFile, prompt: `Passphrase for ${file}` }));
+    if (!signing.encrypted) output.warn(`warning: ${file} is not encrypted; protect it with \`openssl pkcs8 -topk8 -v2 aes-256-cbc\``);
+    key = signing;
+  } else {
+    kind = labels[0] === 'CERTIFICATE' ? 'certificate' : 'public-key';
+    key = parsePublicKeyPem(text, file);
+  }
+  output.result({ file, kind, type: key.type, keyId: key.keyId });
+  output.say(key.keyId);
+  return 0;
+}
