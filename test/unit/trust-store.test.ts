@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -56,6 +56,15 @@ describe('loadTrustStore', () => {
     ]);
     expect(trust.keys.get(build.keyId)?.publicKey.type).toBe('ed25519');
     expect([...trust.revoked]).toEqual([old.keyId]);
+  });
+
+  it('accepts the example policy in keys/', async () => {
+    const [a, b, c] = keys as [GeneratedKeyPair, GeneratedKeyPair, GeneratedKeyPair];
+    const example = await readFile(new URL('../../keys/trust.example.yaml', import.meta.url), 'utf8');
+    const dir = await store({ 'trust.yaml': example, 'build-ci.pub.pem': a.publicKeyPem, 'build-release.pub.pem': b.publicKeyPem, 'officer.pub.pem': c.publicKeyPem });
+    const trust = await loadTrustStore(dir);
+    expect(trust.policy).toEqual({ threshold: 2, requiredRoles: ['security'] });
+    expect(trust.keys.get(c.keyId)?.roles).toEqual(['security']);
   });
 
   it('without trust.yaml trusts every *.pub.pem with threshold 1', async () => {
