@@ -1,0 +1,93 @@
+/**
+ * The audit log: `<stateDir>/audit.jsonl`, one JSON line per finished or refused run,
+ * only ever appended to (O_APPEND, fsync). It records who, when, which bundle (digest of
+ * SHA256SUMS), who signed it, what came of it and which safety checks were overridden;
+ * never a site variable. `airlock history` reads it.
+ */
+import { closeSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { z } from 'zod';
+import { AirlockError } from '../errors.js';
+import { ensureStateDir, signerRecordSchema, statePaths } from './state.js';
+import { currentUser } from './who.js';
+
+export const auditEntrySchema = z.object({
+  at: z.string(),
+  action: z.enum(['install', 'rollback']),
+  outcome: z.enum(['succeeded', 'failed', 'rolled-back', 'unhealthy', 'refused', 'aborted']),
+  site: z.string(),
+  environment: z.string(),
+  user: z.string(),
+  host: z.string(),
+  installId: z.string().optional(),
+  release: z.object({ name: z.string(), version: z.string() }).optional(),
+  from: z.object({ name: z.string(), version: z.string() }).nullable().optional(),
+  bundleFile: z.string().optional(),
+  bundleDigest: z.string().optional(),
+  signers: z.array(signerRecordSchema).default([]),
+  overrides: z.array(z.string()).default([]),
+  /** Set when the run did not succeed: the error code and its message (messages never hold secrets). */
+  code: z.string().optional(),
+  message: z.string().optional(),
+  resumed: z.boolean().optional(),
+});
+
+export type AuditEntry = z.infer<typeof auditEntrySchema>;
+export type AuditInput = Omit<AuditEntry, 'at' | 'user' | 'host' | 'signers' | 'overrides'> &
+  Partial<Pick<AuditEntry, 'signers' | 'overrides'>>;
+
+export function readAudit(stateDir: string): AuditEntry[] {
+  const file = statePaths(stateDir).audit;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  const lines = text.split('\n');
+  lines.pop(); // a line torn by a kill, or the empty string after the last '\n'
+  const entries: AuditEntry[] = [];
+  lines.forEach((line, index) => {
+    const data = safeJson(line);
+    // A line that is not JSON was torn by a kill mid-write; appendAudit starts a new line after it.
+    if (data === undefined) return;
+    const parsed = auditEntrySchema.safeParse(data);
+    if (!parsed.success) throw new AirlockError('JOURNAL_INVALID', `${file}: line ${index + 1} is not an audit entry`);
+    entries.push(parsed.data);
+  });
+  return entries;
+}
+
+function safeJson(line: string): unknown {
+  try {
+    return JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Appends one entry. A run resumed after a kill may reach the same conclusion twice:
+ * an entry for the same run, action and outcome is written once only.
+ */
+export async function appendAudit(stateDir: string, input: AuditInput): Promise<AuditEntry> {
+  await ensureStateDir(stateDir);
+  const entry = auditEntrySchema.parse({ at: new Date().toISOString(), user: currentUser(), host: hostname(), ...input });
+  if (entry.installId !== undefined) {
+    const earlier = readAudit(stateDir).find((e) => e.installId === entry.installId && e.action === entry.action && e.outcome === entry.outcome);
+    if (earlier) return earlier;
+  }
+  const file = statePaths(stateDir).audit;
+  const fd = openSync(file, 'a', 0o600);
+  try {
+    // A line torn by an earlier kill would swallow this entry: start on a fresh line.
+    const text = readFileSync(file);
+    const prefix = text.length > 0 && text[text.length - 1] !== 0x0a ? '\n' : '';
+    writeSync(fd, `${prefix}${JSON.stringify(entry)}\n`);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  return entry;
+}

@@ -1,0 +1,86 @@
+/**
+ * File writes that survive a crash or power loss at any instant: the file at `path` is
+ * always either the old or the new content, never a mix. Temp file in the same directory
+ * (same filesystem, so rename is atomic), fsync, rename, fsync of the directory.
+ * The temp name is fixed per target: only one installer runs per site (the site lock),
+ * and a temp file left by a killed run is simply overwritten by the next one.
+ */
+import { closeSync, fsyncSync, openSync } from 'node:fs';
+import { chmod, mkdir, open, rename, rm, stat, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { crashPoint } from './crash.js';
+
+export function tempPathFor(path: string): string {
+  return join(dirname(path), `.${basename(path)}.airlock-tmp`);
+}
+
+export function fsyncDir(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** mkdir -p that also makes each created directory entry durable. */
+export async function ensureDir(dir: string, mode = 0o755): Promise<void> {
+  const created = await mkdir(dir, { recursive: true, mode });
+  if (created === undefined) return;
+  // fsync every parent from the first created directory up, so the new entries persist.
+  let current = dir;
+  for (;;) {
+    const parent = dirname(current);
+    fsyncDir(parent);
+    if (current === created || parent === current) break;
+    current = parent;
+  }
+}
+
+export async function writeFileDurable(path: string, data: Buffer | string, mode: number, label = path): Promise<void> {
+  await ensureDir(dirname(path));
+  const temp = tempPathFor(path);
+  const handle = await open(temp, 'w', mode);
+  try {
+    await handle.writeFile(data);
+    // open()'s mode is filtered by the umask; the site's mode is what the bundle asked for.
+    await handle.chmod(mode);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  crashPoint(`write:${label}`);
+  await rename(temp, path);
+  fsyncDir(dirname(path));
+}
+
+export async function chmodDurable(path: string, mode: number): Promise<void> {
+  await chmod(path, mode);
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export async function removeDurable(path: string): Promise<void> {
+  await rm(tempPathFor(path), { force: true });
+  try {
+    await unlink(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  fsyncDir(dirname(path));
+}
+
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
+}

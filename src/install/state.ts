@@ -1,0 +1,110 @@
+/**
+ * What is installed on a site: `<stateDir>/state.json`, rewritten durably at the end of
+ * each install or rollback. `releases` is a stack: the last entry is the installed release,
+ * the ones before it are what `airlock rollback` returns to, one at a time.
+ *
+ * State directory layout (docs/INSTALL.md):
+ *   state.json            this file          audit.jsonl   append-only audit log
+ *   journal.jsonl         run in progress    install.lock  the site lock
+ *   installs/<id>/        per run: journal, install.log, backup of touched configs,
+ *                         hooks, masked views of templates, undo scripts
+ *   receipts/<...>.json   receipts to carry back to the connected side
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { AirlockError } from '../errors.js';
+import { ensureDir, writeFileDurable } from './durable-fs.js';
+
+export function statePaths(stateDir: string) {
+  return {
+    state: join(stateDir, 'state.json'),
+    journal: join(stateDir, 'journal.jsonl'),
+    audit: join(stateDir, 'audit.jsonl'),
+    installs: join(stateDir, 'installs'),
+    receipts: join(stateDir, 'receipts'),
+    install: (installId: string) => join(stateDir, 'installs', installId),
+  };
+}
+
+export const signerRecordSchema = z.object({ keyId: z.string(), name: z.string().optional(), roles: z.array(z.string()) });
+export type SignerRecord = z.infer<typeof signerRecordSchema>;
+
+const configRecordSchema = z.object({
+  /** sha256 of the file as written (rendered): the only trace of a rendered template kept. */
+  sha256: z.string(),
+  mode: z.number(),
+  template: z.boolean(),
+  /** The run whose installs/<id>/display/ holds this file's masked view (templates only). */
+  installId: z.string(),
+});
+
+export const releaseRecordSchema = z.object({
+  installId: z.string(),
+  name: z.string(),
+  version: z.string(),
+  bundleDigest: z.string(),
+  bundleFile: z.string(),
+  signers: z.array(signerRecordSchema),
+  installedAt: z.string(),
+  installedBy: z.string(),
+  host: z.string(),
+  health: z.enum(['passed', 'failed', 'none']),
+  configs: z.record(z.string(), configRecordSchema),
+  images: z.array(z.object({ ref: z.string(), digest: z.string() })),
+  /** Migration versions this install applied, per database (what undo scripts may undo). */
+  migrations: z.record(z.string(), z.array(z.string())),
+  receipt: z.string(),
+});
+
+const stateSchema = z.object({
+  format: z.literal('airlock-state/v1'),
+  site: z.string(),
+  environment: z.string(),
+  releases: z.array(releaseRecordSchema),
+});
+
+export type ConfigRecord = z.infer<typeof configRecordSchema>;
+export type ReleaseRecord = z.infer<typeof releaseRecordSchema>;
+export type SiteState = z.infer<typeof stateSchema>;
+
+export function currentRelease(state: SiteState): ReleaseRecord | undefined {
+  return state.releases[state.releases.length - 1];
+}
+
+export async function readState(stateDir: string, site: { site: string; environment: string }): Promise<SiteState> {
+  const file = statePaths(stateDir).state;
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { format: 'airlock-state/v1', site: site.site, environment: site.environment, releases: [] };
+    throw error;
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    throw new AirlockError('JOURNAL_INVALID', `${file}: not JSON`);
+  }
+  const parsed = stateSchema.safeParse(data);
+  if (!parsed.success) throw new AirlockError('JOURNAL_INVALID', `${file}: not an airlock state file`);
+  const state = parsed.data;
+  if (state.site !== site.site || state.environment !== site.environment) {
+    throw new AirlockError(
+      'SITE_INVALID',
+      `${file}: belongs to site ${state.site} (${state.environment}), but the site file says ${site.site} (${site.environment}); each site needs its own stateDir`,
+    );
+  }
+  return state;
+}
+
+export async function writeState(stateDir: string, state: SiteState): Promise<void> {
+  await ensureStateDir(stateDir);
+  await writeFileDurable(statePaths(stateDir).state, `${JSON.stringify(state, null, 2)}\n`, 0o600);
+}
+
+/** The state directory holds copies of rendered configs: only its owner may read it. */
+export async function ensureStateDir(stateDir: string): Promise<void> {
+  await ensureDir(stateDir, 0o700);
+}

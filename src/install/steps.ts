@@ -1,0 +1,72 @@
+/**
+ * The steps of an install or a rollback, as data. The plan is turned into this list once,
+ * recorded in the journal's first line, and a resumed run executes the recorded list, not a
+ * fresh plan (a fresh plan would see the half-applied site and plan something else).
+ * Steps carry no secrets: rendered configs appear only as their sha256.
+ */
+import { z } from 'zod';
+
+const hookPhase = z.enum(['preInstall', 'postInstall', 'healthCheck']);
+
+export const stepSchema = z.discriminatedUnion('kind', [
+  /** Extracts hooks, masked config views and undo scripts into the install's state directory. */
+  z.object({ kind: z.literal('prepare') }),
+  z.object({ kind: z.literal('hook'), phase: hookPhase, name: z.string(), path: z.string(), timeoutSeconds: z.number() }),
+  z.object({ kind: z.literal('image'), ref: z.string(), digest: z.string() }),
+  z.object({
+    kind: z.literal('migrate'),
+    db: z.string(),
+    version: z.string(),
+    description: z.string(),
+    path: z.string(),
+    checksum: z.string(),
+  }),
+  /** Copies every config file the install will touch, so the install can be undone. */
+  z.object({ kind: z.literal('backup'), dests: z.array(z.string()) }),
+  z.object({
+    kind: z.literal('config'),
+    dest: z.string(),
+    path: z.string(),
+    template: z.boolean(),
+    mode: z.number(),
+    sha256: z.string(),
+  }),
+  z.object({ kind: z.literal('remove'), dest: z.string() }),
+  /** Rollback: puts back the config files an install touched, from its backup. */
+  z.object({ kind: z.literal('restore'), installId: z.string() }),
+  /** Rollback: runs U<version>__ scripts of the migrations the rolled-back install applied. */
+  z.object({ kind: z.literal('undo'), db: z.string(), version: z.string(), file: z.string() }),
+  /** Writes state, receipt and audit line. */
+  z.object({ kind: z.literal('record') }),
+]);
+
+export type Step = z.infer<typeof stepSchema>;
+export type HookPhase = z.infer<typeof hookPhase>;
+
+export function stepId(step: Step): string {
+  switch (step.kind) {
+    case 'prepare':
+    case 'backup':
+    case 'record':
+      return step.kind;
+    case 'hook':
+      return step.phase === 'healthCheck' ? `health:${step.name}` : `hook:${step.phase}:${step.name}`;
+    case 'image':
+      return `image:${step.ref}`;
+    case 'migrate':
+      return `migrate:${step.db}:V${step.version}`;
+    case 'config':
+      return `config:${step.dest}`;
+    case 'remove':
+      return `remove:${step.dest}`;
+    case 'restore':
+      return `restore:${step.installId}`;
+    case 'undo':
+      return `undo:${step.db}:U${step.version}`;
+  }
+}
+
+/** Steps after which the site's config files may differ from the previous release. */
+export function touchesConfigs(step: Step): boolean {
+  return step.kind === 'config' || step.kind === 'remove';
+}

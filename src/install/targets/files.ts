@@ -1,0 +1,109 @@
+/**
+ * The config root on the site: reading what is there, writing and removing files durably,
+ * and the backup that makes every install undoable. Before the first config file of an
+ * install is touched, every file it will touch is copied to `installs/<id>/previous/`, and
+ * `previous.json` lists which existed (and their modes); restoring puts exactly those back
+ * and deletes the files the install added.
+ */
+import { lstat, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { AirlockError } from '../../errors.js';
+import { sha256Hex } from '../../trust/digest.js';
+import { chmodDurable, removeDurable, writeFileDurable } from '../durable-fs.js';
+
+export interface FileOnDisk {
+  content: Buffer;
+  sha256: string;
+  mode: number;
+}
+
+export async function readConfigFile(configRoot: string, dest: string): Promise<FileOnDisk | undefined> {
+  const path = join(configRoot, dest);
+  let info;
+  try {
+    info = await lstat(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw error;
+  }
+  if (!info.isFile()) throw new AirlockError('UNSAFE_ENTRY', `${path}: exists and is not a regular file; airlock will not replace it`);
+  const content = await readFile(path);
+  return { content, sha256: sha256Hex(content), mode: info.mode & 0o777 };
+}
+
+export async function writeConfigFile(configRoot: string, dest: string, content: Buffer, mode: number): Promise<void> {
+  await writeFileDurable(join(configRoot, dest), content, mode, dest);
+}
+
+export async function chmodConfigFile(configRoot: string, dest: string, mode: number): Promise<void> {
+  await chmodDurable(join(configRoot, dest), mode);
+}
+
+export async function removeConfigFile(configRoot: string, dest: string): Promise<void> {
+  await removeDurable(join(configRoot, dest));
+}
+
+const backupSchema = z.array(
+  z.object({ dest: z.string(), existed: z.boolean(), mode: z.number().optional(), sha256: z.string().optional() }),
+);
+export type Backup = z.infer<typeof backupSchema>;
+
+const BACKUP_LIST = 'previous.json';
+const BACKUP_DIR = 'previous';
+
+/** Copies every listed file that exists; the list is written last, so its presence means the backup is whole. */
+export async function backupConfigs(configRoot: string, dests: readonly string[], installDir: string): Promise<Backup> {
+  const backup: Backup = [];
+  for (const dest of dests) {
+    const file = await readConfigFile(configRoot, dest);
+    if (file === undefined) {
+      backup.push({ dest, existed: false });
+      continue;
+    }
+    await writeFileDurable(join(installDir, BACKUP_DIR, dest), file.content, 0o600);
+    backup.push({ dest, existed: true, mode: file.mode, sha256: file.sha256 });
+  }
+  await writeFileDurable(join(installDir, BACKUP_LIST), `${JSON.stringify(backup, null, 2)}\n`, 0o600);
+  return backup;
+}
+
+export async function readBackup(installDir: string): Promise<Backup | undefined> {
+  let text: string;
+  try {
+    text = await readFile(join(installDir, BACKUP_LIST), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  const parsed = backupSchema.safeParse(JSON.parse(text));
+  if (!parsed.success) throw new AirlockError('JOURNAL_INVALID', `${join(installDir, BACKUP_LIST)}: not a backup list`);
+  return parsed.data;
+}
+
+/**
+ * Puts the config root back as it was before the install: idempotent, so a restore killed
+ * half-way is finished by running it again. Returns the files it changed.
+ */
+export async function restoreConfigs(configRoot: string, installDir: string, backup: Backup): Promise<string[]> {
+  const changed: string[] = [];
+  for (const entry of backup) {
+    const current = await readConfigFile(configRoot, entry.dest);
+    if (!entry.existed) {
+      if (current !== undefined) {
+        await removeConfigFile(configRoot, entry.dest);
+        changed.push(entry.dest);
+      }
+      continue;
+    }
+    if (current !== undefined && current.sha256 === entry.sha256 && current.mode === entry.mode) continue;
+    const content = await readFile(join(installDir, BACKUP_DIR, entry.dest));
+    if (sha256Hex(content) !== entry.sha256) {
+      throw new AirlockError('DIGEST_MISMATCH', `${join(installDir, BACKUP_DIR, entry.dest)}: the backup of ${entry.dest} was changed; not restoring it`);
+    }
+    await writeConfigFile(configRoot, entry.dest, content, entry.mode ?? 0o644);
+    changed.push(entry.dest);
+  }
+  return changed;
+}
