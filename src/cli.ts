@@ -149,6 +149,54 @@ export function buildProgram(): Command {
       return keysIdCommand(output, pem, options);
     }));
 
+  keys
+    .command('ca-cert')
+    .description('make the self-signed certificate of a small offline CA from its key')
+    .requiredOption('-k, --key <private.pem>', "the CA's private key (airlock keys generate)")
+    .requiredOption('-n, --name <name>', 'CA name (certificate CN)')
+    .option('--org <organization>', 'organisation (certificate O)')
+    .option('--days <days>', 'validity in days (default 3650)')
+    .requiredOption('-o, --out <file>', 'certificate to write (PEM)')
+    .option('--passphrase-file <file>', 'passphrase of the CA key (else AIRLOCK_PASSPHRASE, else a prompt)')
+    .addOption(json())
+    .addHelpText('after', examples(['airlock keys generate -n release-ca -o /media/ca-token', 'airlock keys ca-cert -k /media/ca-token/release-ca.key.pem -n "Example Release CA" -o release-ca.crt.pem']))
+    .action(action(async (output, options: KeysCaCertOptions) => {
+      const { keysCaCertCommand } = await import('./commands/keys-ca.js');
+      return keysCaCertCommand(output, options);
+    }));
+
+  keys
+    .command('cert-request')
+    .description('ask a CA for a certificate: your name, the roles you sign for, your key (signed by it)')
+    .requiredOption('-k, --key <private.pem>', 'your signing key')
+    .requiredOption('-n, --name <name>', 'your name (certificate CN)')
+    .option('-r, --role <role...>', 'roles to ask for (certificate OU), e.g. build, security')
+    .option('--org <organization>', 'organisation (certificate O)')
+    .requiredOption('-o, --out <file>', 'request to write (PEM)')
+    .option('--passphrase-file <file>', 'passphrase of the key (else AIRLOCK_PASSPHRASE, else a prompt)')
+    .addOption(json())
+    .addHelpText('after', examples(['airlock keys cert-request -k alice.key.pem -n "Alice Example" --role security -o alice.csr.pem']))
+    .action(action(async (output, options: KeysCertRequestOptions) => {
+      const { keysCertRequestCommand } = await import('./commands/keys-ca.js');
+      return keysCertRequestCommand(output, options);
+    }));
+
+  keys
+    .command('issue')
+    .description('issue a signer certificate from a request, with the offline CA key')
+    .argument('<request>', 'certificate request (airlock keys cert-request, or openssl req)')
+    .requiredOption('--ca-key <private.pem>', "the CA's private key")
+    .requiredOption('--ca-cert <cert.pem>', "the CA's certificate (airlock keys ca-cert)")
+    .option('--days <days>', 'validity in days (default 365; never past the CA certificate)')
+    .requiredOption('-o, --out <file>', 'certificate to write (PEM)')
+    .option('--passphrase-file <file>', 'passphrase of the CA key (else AIRLOCK_PASSPHRASE, else a prompt)')
+    .addOption(json())
+    .addHelpText('after', examples(['airlock keys issue alice.csr.pem --ca-key release-ca.key.pem --ca-cert release-ca.crt.pem -o alice.crt.pem']))
+    .action(action(async (output, request: string, options: KeysIssueOptions) => {
+      const { keysIssueCommand } = await import('./commands/keys-ca.js');
+      return keysIssueCommand(output, request, options);
+    }));
+
   return program;
 }
 
@@ -182,6 +230,33 @@ export interface KeysListOptions {
   json?: boolean;
 }
 export interface KeysIdOptions {
+  passphraseFile?: string;
+  json?: boolean;
+}
+
+export interface KeysCaCertOptions {
+  key: string;
+  name: string;
+  org?: string;
+  days?: string;
+  out: string;
+  passphraseFile?: string;
+  json?: boolean;
+}
+export interface KeysCertRequestOptions {
+  key: string;
+  name: string;
+  role?: string[];
+  org?: string;
+  out: string;
+  passphraseFile?: string;
+  json?: boolean;
+}
+export interface KeysIssueOptions {
+  caKey: string;
+  caCert: string;
+  days?: string;
+  out: string;
   passphraseFile?: string;
   json?: boolean;
 }

@@ -4,12 +4,13 @@ import { AirlockError } from '../errors.js';
 import type { KeyType } from '../trust/algorithms.js';
 import { generateKeyPair } from '../trust/generate.js';
 import { assertKeyFilesFree, keyFilePaths, writeKeyPair } from '../trust/key-files.js';
-import { parsePublicKeyPem, parseSigningKeyPem, readKeyFile } from '../trust/keys.js';
+import { parsePublicKeyPem, readKeyFile } from '../trust/keys.js';
 import { decodePemBlocks } from '../trust/pem.js';
 import { loadTrustStore } from '../trust/store.js';
 import { table } from '../ui/format.js';
 import type { Output } from '../ui/output.js';
 import { readPassphrase } from '../ui/passphrase.js';
+import { openSigningKey } from '../ui/signing-key.js';
 
 const TYPE_NAMES: Record<string, KeyType> = { ed25519: 'ed25519', rsa: 'rsa-pss', 'rsa-pss': 'rsa-pss' };
 const TYPE_LABELS: Record<KeyType, string> = { ed25519: 'Ed25519', 'rsa-pss': 'RSA-PSS' };
@@ -75,9 +76,7 @@ export async function keysIdCommand(output: Output, file: string, options: KeysI
   let key: { keyId: string; type: KeyType };
   if (labels.some((label) => label.endsWith('PRIVATE KEY'))) {
     kind = 'private-key';
-    const signing = await parseSigningKeyPem(text, file, () => readPassphrase({ file: options.passphraseFile, prompt: `Passphrase for ${file}` }));
-    if (!signing.encrypted) output.warn(`warning: ${file} is not encrypted; protect it with \`openssl pkcs8 -topk8 -v2 aes-256-cbc\``);
-    key = signing;
+    key = await openSigningKey(output, file, options.passphraseFile);
   } else {
     kind = labels[0] === 'CERTIFICATE' ? 'certificate' : 'public-key';
     key = parsePublicKeyPem(text, file);

@@ -51,5 +51,10 @@ export function oid(dotted: string): Asn1 {
   return asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OID, false, asn1.oidToDer(dotted).getBytes());
 }
 
+/** A context-specific [tag] EXPLICIT wrapper. */
+export function explicit(tag: number, inner: Asn1): Asn1 {
+  return asn1.create(asn1.Class.CONTEXT_SPECIFIC, tag, true, [inner]);
+}
+
 export const Type = asn1.Type;
 export const CONTEXT_SPECIFIC = asn1.Class.CONTEXT_SPECIFIC;

@@ -37,12 +37,13 @@ export async function writeKeyPair(paths: { privateKey: string; publicKey: strin
   }
 }
 
-async function writeExclusive(path: string, text: string, mode: number): Promise<void> {
+/** Creates `path`; never replaces an existing file (KEY_EXISTS). */
+export async function writeExclusive(path: string, text: string, mode: number): Promise<void> {
   try {
     await writeFile(path, text, { flag: 'wx', mode });
   } catch (cause) {
     if ((cause as NodeJS.ErrnoException).code === 'EEXIST') {
-      throw new AirlockError('KEY_EXISTS', `${path}: already exists; refusing to overwrite a key`, { cause });
+      throw new AirlockError('KEY_EXISTS', `${path}: already exists; refusing to overwrite it`, { cause });
     }
     throw cause;
   }

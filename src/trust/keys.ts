@@ -10,7 +10,8 @@ import { keyIdOf } from './key-id.js';
 import { decodePemBlocks, encodePem, type PemBlock } from './pem.js';
 import { decryptPrivateKeyInfo, parsePrivateKeyInfo } from './pkcs8.js';
 import { rsaPssAlgorithm } from './rsa-pss.js';
-import { certificateSpki, parseSpki } from './spki.js';
+import { parseCertificate, parseCertificatesPem } from './certificate.js';
+import { parseSpki } from './spki.js';
 
 export interface PublicKey {
   type: KeyType;
@@ -65,7 +66,7 @@ export function parsePublicKeyPem(pem: string, source: string): PublicKey {
   let spkiDer = block.der;
   if (block.label === 'CERTIFICATE') {
     try {
-      spkiDer = certificateSpki(block.der);
+      spkiDer = parseCertificate(block.der).spki;
     } catch (error) {
       throw new AirlockError('KEY_INVALID', `${source}: unreadable certificate: ${reason(error)}`, { cause: error });
     }
@@ -119,4 +120,18 @@ export async function readKeyFile(file: string): Promise<string> {
   } catch (cause) {
     throw new AirlockError('INPUT_NOT_FOUND', `${file}: cannot read (${(cause as NodeJS.ErrnoException).code ?? 'error'})`, { cause });
   }
+}
+
+/**
+ * The same signing key, presenting a certificate (chain: leaf first) instead of its bare
+ * public key, so a bundle's `signatures/<keyid>.pem` carries it. The leaf must hold this key.
+ */
+export function withCertificate(key: SigningKey, certificatePem: string, source: string): SigningKey {
+  const [leaf] = parseCertificatesPem(certificatePem, source);
+  const certificateKeyId = leaf === undefined ? '' : keyIdOf(leaf.spki);
+  if (certificateKeyId !== key.keyId) {
+    throw new AirlockError('KEY_INVALID', `${source}: the certificate is for key ${certificateKeyId}, not for the signing key ${key.keyId}`);
+  }
+  const chain = decodePemBlocks(certificatePem).filter((block) => block.label === 'CERTIFICATE');
+  return { ...key, publicKeyPem: chain.map((block) => encodePem('CERTIFICATE', block.der)).join('') };
 }

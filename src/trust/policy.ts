@@ -10,6 +10,8 @@ export interface SignatureCheck {
   keyId: string;
   /** Verified with the trust store's key (false also when there was no trusted key to check with). */
   valid: boolean;
+  /** For a key the store does not list: who a trusted authority's certificate says it is (chain.ts). */
+  certified?: { name: string; roles: string[] };
 }
 
 export interface CountedSigner {
@@ -24,7 +26,7 @@ export interface PolicyResult {
   met: boolean;
   threshold: number;
   requiredRoles: string[];
-  /** Distinct trusted, unrevoked keys with a valid signature, each key once, in input order. */
+  /** Distinct trusted (listed or certified), unrevoked keys with a valid signature, each key once, in input order. */
   counted: CountedSigner[];
   /** Key ids the store does not know (never counted). */
   unknown: string[];
@@ -42,6 +44,7 @@ export interface PolicyResult {
 
 export function evaluatePolicy(store: Pick<TrustStore, 'keys' | 'revoked' | 'policy'>, signatures: readonly SignatureCheck[]): PolicyResult {
   const validKeys = new Set(signatures.filter((s) => s.valid).map((s) => s.keyId));
+  const certified = new Map(signatures.flatMap((s) => (s.certified === undefined ? [] : [[s.keyId, s.certified] as const])));
   const seen = new Set<string>();
   const counted: CountedSigner[] = [];
   const unknown: string[] = [];
@@ -50,7 +53,7 @@ export function evaluatePolicy(store: Pick<TrustStore, 'keys' | 'revoked' | 'pol
   for (const { keyId } of signatures) {
     if (seen.has(keyId)) continue;
     seen.add(keyId);
-    const trusted = store.keys.get(keyId);
+    const trusted = store.keys.get(keyId) ?? certified.get(keyId);
     if (store.revoked.has(keyId)) revoked.push(keyId);
     else if (trusted === undefined) unknown.push(keyId);
     else if (!validKeys.has(keyId)) invalid.push(keyId);

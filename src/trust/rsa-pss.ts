@@ -5,7 +5,7 @@
  * parameter restrictions, if any, must allow exactly this scheme.
  */
 import { OID_RSA_ENCRYPTION, OID_RSASSA_PSS, type KeyAlgorithm } from './algorithms.js';
-import { bytesOf, children, encodeDer, parseDer, Type, type Asn1 } from './der.js';
+import { bytesOf, children, encodeDer, explicit, oid, parseDer, primitive, sequence, Type, type Asn1 } from './der.js';
 import { forge } from './forge.js';
 import type { PrivateKeyInfo } from './pkcs8.js';
 import { buildSpki, readAlgorithm, type Spki } from './spki.js';
@@ -14,6 +14,7 @@ export const RSA_MIN_BITS = 3072;
 export const RSA_DEFAULT_BITS = 3072;
 export const PSS_SALT_LENGTH = 32;
 
+const OID_SHA1 = '1.3.14.3.2.26';
 const OID_SHA256 = '2.16.840.1.101.3.4.2.1';
 const OID_MGF1 = '1.2.840.113549.1.1.8';
 
@@ -34,22 +35,50 @@ function checkBits(n: forge.jsbn.BigInteger): void {
   if (bits < RSA_MIN_BITS) throw new Error(`RSA key of ${bits} bits; airlock requires ${RSA_MIN_BITS} or more`);
 }
 
-/** An RSASSA-PSS key may restrict itself to one hash, MGF and minimum salt (RFC 4055 §3.1); ours must fit. */
-function checkPssRestrictions(params: Asn1 | undefined): void {
-  if (params === undefined || params.type === Type.NULL) return;
-  let hash = 'sha1 (default)';
-  let mgfHash = 'sha1 (default)';
-  let saltLength = 20;
+export interface PssParams {
+  hash: string;
+  mgfHash: string;
+  saltLength: number;
+}
+
+/** RSASSA-PSS-params (RFC 4055 §3.1), absent fields at their (SHA-1) defaults. */
+export function readPssParams(params: Asn1): PssParams {
+  const result: PssParams = { hash: OID_SHA1, mgfHash: OID_SHA1, saltLength: 20 };
   for (const field of children(params, 'RSASSA-PSS-params')) {
     const [inner] = children(field, 'RSASSA-PSS-params field');
     if (inner === undefined) continue;
-    if (field.type === 0) hash = readAlgorithm(inner)[0];
+    if (field.type === 0) result.hash = readAlgorithm(inner)[0];
     if (field.type === 1) {
       const [mgf, mgfParams] = readAlgorithm(inner);
-      mgfHash = mgf === OID_MGF1 && mgfParams !== undefined ? readAlgorithm(mgfParams)[0] : mgf;
+      result.mgfHash = mgf === OID_MGF1 && mgfParams !== undefined ? readAlgorithm(mgfParams)[0] : mgf;
     }
-    if (field.type === 2) saltLength = Number.parseInt(bytesOf(inner, 'saltLength').toString('hex'), 16);
+    if (field.type === 2) result.saltLength = Number.parseInt(bytesOf(inner, 'saltLength').toString('hex'), 16);
   }
+  return result;
+}
+
+export function isOurPssScheme(params: PssParams): boolean {
+  return params.hash === OID_SHA256 && params.mgfHash === OID_SHA256 && params.saltLength === PSS_SALT_LENGTH;
+}
+
+/** The AlgorithmIdentifier of our signatures inside certificates and requests (RFC 4055 §3.1). */
+export function pssSignatureAlgorithm(): Asn1 {
+  const sha256 = () => sequence([oid(OID_SHA256), primitive(Type.NULL, Buffer.alloc(0))]);
+  const tagged = (tag: number, inner: Asn1) => explicit(tag, inner);
+  return sequence([
+    oid(OID_RSASSA_PSS),
+    sequence([
+      tagged(0, sha256()),
+      tagged(1, sequence([oid(OID_MGF1), sha256()])),
+      tagged(2, primitive(Type.INTEGER, Buffer.from([PSS_SALT_LENGTH]))),
+    ]),
+  ]);
+}
+
+/** An RSASSA-PSS key may restrict itself to one hash, MGF and minimum salt; ours must fit. */
+function checkPssRestrictions(params: Asn1 | undefined): void {
+  if (params === undefined || params.type === Type.NULL) return;
+  const { hash, mgfHash, saltLength } = readPssParams(params);
   if (hash !== OID_SHA256 || mgfHash !== OID_SHA256 || saltLength > PSS_SALT_LENGTH) {
     throw new Error(`RSA-PSS key restricted to hash ${hash}, MGF1 hash ${mgfHash}, salt ${saltLength}; airlock signs with SHA-256, MGF1-SHA-256, salt ${PSS_SALT_LENGTH}`);
   }

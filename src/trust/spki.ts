@@ -1,5 +1,5 @@
 /** SubjectPublicKeyInfo (RFC 5280 §4.1): the DER a key id is computed over. */
-import { bytesOf, children, CONTEXT_SPECIFIC, encodeDer, expectType, oidOf, parseDer, primitive, sequence, Type, type Asn1 } from './der.js';
+import { bytesOf, children, encodeDer, expectType, oidOf, parseDer, primitive, sequence, Type, type Asn1 } from './der.js';
 
 export interface Spki {
   der: Buffer;
@@ -32,15 +32,3 @@ export function buildSpki(algorithm: Asn1, key: Buffer): Buffer {
   return encodeDer(sequence([algorithm, primitive(Type.BITSTRING, Buffer.concat([Buffer.from([0]), key]))]));
 }
 
-/**
- * The SubjectPublicKeyInfo of an X.509 certificate, byte for byte. Walked by hand because
- * forge's certificate parser refuses every key that is not RSA (Ed25519 included).
- */
-export function certificateSpki(der: Buffer): Buffer {
-  const [tbs] = children(expectType(parseDer(der), Type.SEQUENCE, 'Certificate'), 'Certificate');
-  const fields = children(expectType(tbs, Type.SEQUENCE, 'TBSCertificate'), 'TBSCertificate');
-  // [0] EXPLICIT version is optional (absent means v1).
-  const first = fields[0];
-  const offset = first !== undefined && first.tagClass === CONTEXT_SPECIFIC && first.type === 0 ? 1 : 0;
-  return encodeDer(expectType(fields[offset + 5], Type.SEQUENCE, 'subjectPublicKeyInfo'));
-}

@@ -24,15 +24,47 @@ export const trustedKeyEntrySchema = z.strictObject({
   keyId: keyId.optional(),
 });
 
-export const trustFileSchema = z.strictObject({
-  /** Trust store version; only ever goes up (signed updates replace N with N+1). */
-  version: z.number().int().min(1),
-  /** Distinct trusted keys whose signatures must verify (M of N). */
-  threshold: z.number().int().min(1),
-  /** Roles that at least one counted signature must hold each. */
-  requiredRoles: z.array(roleName).default([]),
-  keys: z.array(trustedKeyEntrySchema).min(1),
+const serial = z.string().regex(/^(0x)?[0-9a-fA-F:]+$/, 'expected a certificate serial number in hex');
+
+export const authorityEntrySchema = z.strictObject({
+  /** CA certificate (PEM), relative to the trust store directory. */
+  file: storeFile,
+  name: z.string().min(1),
+  /** Roles this CA may grant; a certificate asks for them in its subject OU. */
+  roles: z.array(roleName).default([]),
+  /** Serials of certificates this CA issued that are no longer trusted. */
+  revokedSerials: z.array(serial).default([]),
 });
+
+export const rootKeyEntrySchema = z.strictObject({ file: storeFile, name: z.string().min(1), keyId: keyId.optional() });
+
+/** Keys that sign trust-store updates (airlock keys update); they do not sign releases unless also under keys. */
+export const rootSchema = z.strictObject({
+  threshold: z.number().int().min(1),
+  keys: z.array(rootKeyEntrySchema).min(1),
+});
+
+export const trustFileSchema = z
+  .strictObject({
+    /** Trust store version; only ever goes up (signed updates replace N with N+1). */
+    version: z.number().int().min(1),
+    /** Distinct trusted signers whose signatures must verify (M of N). */
+    threshold: z.number().int().min(1),
+    /** Roles that at least one counted signature must hold each. */
+    requiredRoles: z.array(roleName).default([]),
+    keys: z.array(trustedKeyEntrySchema).default([]),
+    authorities: z.array(authorityEntrySchema).default([]),
+    root: rootSchema.optional(),
+  })
+  .superRefine((file, context) => {
+    if (file.keys.length === 0 && file.authorities.length === 0) {
+      context.addIssue({ code: 'custom', path: ['keys'], message: 'list at least one key (or a certificate authority under authorities)' });
+    }
+    if (file.root !== undefined && file.root.threshold > file.root.keys.length) {
+      context.addIssue({ code: 'custom', path: ['root', 'threshold'], message: `${file.root.threshold} but only ${file.root.keys.length} root key(s) listed: it can never be met` });
+    }
+  });
 
 export type TrustFile = z.infer<typeof trustFileSchema>;
 export type TrustedKeyEntry = z.infer<typeof trustedKeyEntrySchema>;
+export type AuthorityEntry = z.infer<typeof authorityEntrySchema>;

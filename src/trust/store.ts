@@ -7,6 +7,8 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AirlockError, isAirlockError } from '../errors.js';
 import { loadYamlFile } from '../manifest/yaml-file.js';
+import { normalizeSerial, parseCertificatesPem, type Certificate } from './certificate.js';
+import { keyIdOf } from './key-id.js';
 import { parsePublicKeyPem, type PublicKey } from './keys.js';
 import { parseRevokedList } from './revoked-list.js';
 import { PUBLIC_KEY_SUFFIX, REVOKED_FILE, TRUST_FILE, trustFileSchema, type TrustFile } from './store-schema.js';
@@ -18,6 +20,25 @@ export interface TrustedKey {
   publicKey: PublicKey;
   /** The key file, relative to the store directory. */
   file: string;
+}
+
+/** A CA whose certificates make signers trusted (see chain.ts). */
+export interface TrustedAuthority {
+  name: string;
+  /** Roles it may grant: a certificate gets those of its subject OUs that are listed here. */
+  roles: string[];
+  file: string;
+  certificate: Certificate;
+  /** Key id of the CA's own key. */
+  keyId: string;
+  /** Normalised serials (see normalizeSerial) of certificates it issued that are revoked. */
+  revokedSerials: Set<string>;
+}
+
+/** Keys that sign trust-store updates, and how many must. */
+export interface TrustRoot {
+  threshold: number;
+  keys: Map<string, { keyId: string; name: string; publicKey: PublicKey; file: string }>;
 }
 
 export interface TrustPolicy {
@@ -32,6 +53,9 @@ export interface TrustStore {
   /** Path of trust.yaml, or undefined when the directory default applies. */
   policyFile: string | undefined;
   keys: Map<string, TrustedKey>;
+  authorities: TrustedAuthority[];
+  /** Absent: this store cannot be updated with `airlock keys update`, only replaced by hand. */
+  root: TrustRoot | undefined;
   revoked: Set<string>;
   policy: TrustPolicy;
 }
@@ -41,7 +65,11 @@ export async function loadTrustStore(dir: string): Promise<TrustStore> {
   const trustFile = join(dir, TRUST_FILE);
   const hasPolicy = await exists(trustFile);
   const policy = hasPolicy ? await loadYamlFile(trustFile, trustFileSchema, 'TRUST_STORE_INVALID') : await defaultPolicy(dir);
-  const { keys, problems } = await loadKeys(dir, policy, hasPolicy ? trustFile : undefined);
+  const field = (path: string) => (hasPolicy ? `${trustFile}: ${path}: ` : '');
+  const { keys, problems } = await loadKeys(dir, policy.keys, (index) => field(`keys[${index}]`));
+  const authorities = await loadAuthorities(dir, policy, (index) => field(`authorities[${index}]`), problems);
+  const root = policy.root === undefined ? undefined : await loadKeys(dir, policy.root.keys, (index) => field(`root.keys[${index}]`));
+  if (root !== undefined) problems.push(...root.problems);
   if (hasPolicy) problems.push(...reachability(trustFile, policy));
   const revoked = await loadRevoked(join(dir, REVOKED_FILE));
   problems.push(...revoked.problems);
@@ -51,6 +79,8 @@ export async function loadTrustStore(dir: string): Promise<TrustStore> {
     version: hasPolicy ? policy.version : 0,
     policyFile: hasPolicy ? trustFile : undefined,
     keys,
+    authorities,
+    root: root === undefined || policy.root === undefined ? undefined : { threshold: policy.root.threshold, keys: root.keys },
     revoked: revoked.revoked,
     policy: { threshold: policy.threshold, requiredRoles: policy.requiredRoles },
   };
@@ -84,44 +114,89 @@ async function defaultPolicy(dir: string): Promise<TrustFile> {
     threshold: 1,
     requiredRoles: [],
     keys: files.map((file) => ({ file, name: file.slice(0, -PUBLIC_KEY_SUFFIX.length), roles: [] })),
+    authorities: [],
   };
 }
 
-async function loadKeys(dir: string, policy: TrustFile, trustFile: string | undefined) {
+async function readStoreFile(dir: string, file: string): Promise<{ path: string; text: string }> {
+  const path = join(dir, file);
+  try {
+    return { path, text: await readFile(path, 'utf8') };
+  } catch (error) {
+    throw new AirlockError('TRUST_STORE_INVALID', `${path}: cannot read (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { cause: error });
+  }
+}
+
+function why(error: unknown): string {
+  return isAirlockError(error) ? error.message : String(error);
+}
+
+async function loadKeys<E extends { file: string; name: string; keyId?: string | undefined; roles?: string[] }>(
+  dir: string,
+  entries: E[],
+  field: (index: number) => string,
+) {
   const keys = new Map<string, TrustedKey>();
   const problems: string[] = [];
-  for (const [index, entry] of policy.keys.entries()) {
-    const field = trustFile === undefined ? '' : `${trustFile}: keys[${index}]: `;
-    const path = join(dir, entry.file);
+  for (const [index, entry] of entries.entries()) {
     let publicKey: PublicKey;
     try {
-      publicKey = parsePublicKeyPem(await readFile(path, 'utf8'), path);
+      const { path, text } = await readStoreFile(dir, entry.file);
+      publicKey = parsePublicKeyPem(text, path);
     } catch (error) {
-      const why = isAirlockError(error) ? error.message : `${path}: cannot read (${(error as NodeJS.ErrnoException).code ?? 'error'})`;
-      problems.push(`${field}${why}`);
+      problems.push(`${field(index)}${why(error)}`);
       continue;
     }
     if (entry.keyId !== undefined && entry.keyId !== publicKey.keyId) {
-      problems.push(`${field}${entry.file} has key id ${publicKey.keyId}, not the pinned ${entry.keyId}`);
+      problems.push(`${field(index)}${entry.file} has key id ${publicKey.keyId}, not the pinned ${entry.keyId}`);
     }
     const same = keys.get(publicKey.keyId);
     if (same !== undefined) {
-      problems.push(`${field}${entry.file} holds the same key as ${same.file} (${publicKey.keyId})`);
+      problems.push(`${field(index)}${entry.file} holds the same key as ${same.file} (${publicKey.keyId})`);
       continue;
     }
-    keys.set(publicKey.keyId, { keyId: publicKey.keyId, name: entry.name, roles: entry.roles, publicKey, file: entry.file });
+    keys.set(publicKey.keyId, { keyId: publicKey.keyId, name: entry.name, roles: entry.roles ?? [], publicKey, file: entry.file });
   }
   return { keys, problems };
+}
+
+async function loadAuthorities(dir: string, policy: TrustFile, field: (index: number) => string, problems: string[]): Promise<TrustedAuthority[]> {
+  const authorities: TrustedAuthority[] = [];
+  for (const [index, entry] of policy.authorities.entries()) {
+    let certificate: Certificate;
+    try {
+      const { path, text } = await readStoreFile(dir, entry.file);
+      [certificate] = parseCertificatesPem(text, path) as [Certificate];
+    } catch (error) {
+      problems.push(`${field(index)}${why(error)}`);
+      continue;
+    }
+    // RFC 5280 §4.2.1.3/§4.2.1.9: only a CA certificate (with keyCertSign, when keyUsage is present) may issue.
+    if (!certificate.isCa || certificate.keyUsage?.keyCertSign === false) {
+      problems.push(`${field(index)}${entry.file} is not a CA certificate (basicConstraints CA:TRUE and keyUsage keyCertSign)`);
+      continue;
+    }
+    authorities.push({
+      name: entry.name,
+      roles: entry.roles,
+      file: entry.file,
+      certificate,
+      keyId: keyIdOf(certificate.spki),
+      revokedSerials: new Set(entry.revokedSerials.map(normalizeSerial)),
+    });
+  }
+  return authorities;
 }
 
 /** A policy no set of trusted keys could ever meet is a mistake in the file, not a verification failure. */
 function reachability(trustFile: string, policy: TrustFile): string[] {
   const problems: string[] = [];
-  if (policy.threshold > policy.keys.length) {
+  if (policy.authorities.length === 0 && policy.threshold > policy.keys.length) {
     problems.push(`${trustFile}: threshold: ${policy.threshold} but only ${policy.keys.length} key(s) listed: it can never be met`);
   }
   for (const [index, role] of policy.requiredRoles.entries()) {
-    if (!policy.keys.some((key) => key.roles.includes(role))) problems.push(`${trustFile}: requiredRoles[${index}]: no key has role ${role}`);
+    const holders = [...policy.keys, ...policy.authorities];
+    if (!holders.some((holder) => holder.roles.includes(role))) problems.push(`${trustFile}: requiredRoles[${index}]: no key or authority has role ${role}`);
   }
   return problems;
 }

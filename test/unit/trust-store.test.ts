@@ -105,7 +105,7 @@ describe('loadTrustStore', () => {
       `${trustYaml}: keys[2]: ${join(dir, 'missing.pub.pem')}: cannot read (ENOENT)`,
       `${trustYaml}: keys[3]: ${join(dir, 'junk.pub.pem')}: no PUBLIC KEY or CERTIFICATE PEM block`,
       `${trustYaml}: threshold: 5 but only 4 key(s) listed: it can never be met`,
-      `${trustYaml}: requiredRoles[0]: no key has role security`,
+      `${trustYaml}: requiredRoles[0]: no key or authority has role security`,
       `${join(dir, 'revoked.txt')}: line 1: expected a key id (64 lowercase hex digits)`,
     ]);
   });
