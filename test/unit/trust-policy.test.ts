@@ -25,6 +25,8 @@ const store: TrustStore = {
     [SECURITY, key(SECURITY, 'officer', ['security'])],
     [REVOKED, key(REVOKED, 'old-officer', ['security'])],
   ]),
+  authorities: [],
+  root: undefined,
   revoked: new Set([REVOKED]),
   policy: { threshold: 2, requiredRoles: ['security'] },
 };
