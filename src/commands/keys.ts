@@ -2,6 +2,7 @@
 import type { KeysGenerateOptions, KeysIdOptions, KeysListOptions } from '../cli.js';
 import { AirlockError } from '../errors.js';
 import type { KeyType } from '../trust/algorithms.js';
+import { describeName } from '../trust/certificate.js';
 import { generateKeyPair } from '../trust/generate.js';
 import { assertKeyFilesFree, keyFilePaths, writeKeyPair } from '../trust/key-files.js';
 import { parsePublicKeyPem, readKeyFile } from '../trust/keys.js';
@@ -54,16 +55,40 @@ export async function keysListCommand(output: Output, options: KeysListOptions):
     file: key.file,
     revoked: trust.revoked.has(key.keyId),
   }));
-  output.result({ dir: trust.dir, version: trust.version, policyFile: trust.policyFile ?? null, policy: trust.policy, keys, revoked: [...trust.revoked] });
+  const authorities = trust.authorities.map((authority) => ({
+    name: authority.name,
+    roles: authority.roles,
+    file: authority.file,
+    keyId: authority.keyId,
+    subject: describeName(authority.certificate.subjectAttributes),
+    notAfter: authority.certificate.notAfter.toISOString(),
+    revokedSerials: [...authority.revokedSerials],
+  }));
+  const root =
+    trust.root === undefined
+      ? null
+      : { threshold: trust.root.threshold, keys: [...trust.root.keys.values()].map((key) => ({ keyId: key.keyId, name: key.name, file: key.file })) };
+  output.result({ dir: trust.dir, version: trust.version, policyFile: trust.policyFile ?? null, policy: trust.policy, keys, authorities, root, revoked: [...trust.revoked] });
 
   const source = trust.policyFile === undefined ? 'no trust.yaml: every *.pub.pem is trusted' : `version ${trust.version}`;
   output.say(`Trust store ${trust.dir} (${source})`);
   const roles = trust.policy.requiredRoles.length === 0 ? 'none' : trust.policy.requiredRoles.join(', ');
-  output.say(`Policy: ${trust.policy.threshold} distinct trusted signature(s) of ${keys.length}; required roles: ${roles}`);
-  output.say(table([
-    ['KEY ID', 'NAME', 'ROLES', 'TYPE', 'FILE', 'STATUS'],
-    ...keys.map((key) => [key.keyId, key.name, key.roles.join(',') || '-', key.type, key.file, key.revoked ? 'REVOKED' : 'trusted']),
-  ]).join('\n'));
+  const of = authorities.length === 0 ? ` of ${keys.length}` : '';
+  output.say(`Policy: ${trust.policy.threshold} distinct trusted signature(s)${of}; required roles: ${roles}`);
+  if (keys.length > 0) {
+    output.say(table([
+      ['KEY ID', 'NAME', 'ROLES', 'TYPE', 'FILE', 'STATUS'],
+      ...keys.map((key) => [key.keyId, key.name, key.roles.join(',') || '-', key.type, key.file, key.revoked ? 'REVOKED' : 'trusted']),
+    ]).join('\n'));
+  }
+  if (authorities.length > 0) {
+    output.say('Certificate authorities (their certificates make signers trusted, with the roles listed):');
+    output.say(table([
+      ['NAME', 'ROLES', 'SUBJECT', 'VALID UNTIL', 'FILE', 'REVOKED SERIALS'],
+      ...authorities.map((a) => [a.name, a.roles.join(',') || '-', a.subject, a.notAfter, a.file, a.revokedSerials.join(',') || '-']),
+    ]).join('\n'));
+  }
+  output.say(root === null ? 'Root keys: none (this store cannot take signed updates)' : `Root keys (sign updates, ${root.threshold} needed): ${root.keys.map((key) => `${key.name} ${key.keyId}`).join('; ')}`);
   const elsewhere = [...trust.revoked].filter((keyId) => !trust.keys.has(keyId));
   if (elsewhere.length > 0) output.say(`Also revoked (not in the store):\n${elsewhere.map((keyId) => `  ${keyId}`).join('\n')}`);
   return 0;
