@@ -92,6 +92,68 @@ export function buildProgram(): Command {
       return inspectCommand(output, bundle, options);
     }));
 
+  program
+    .command('install')
+    .description('verify a bundle, show what it changes on this site, then apply it with a journal and record it')
+    .argument('<bundle>', 'bundle file (.airlock)')
+    .requiredOption('-s, --site <site.yaml>', 'site file: site id, environment, variables, targets, state and trust directories')
+    .option('-y, --yes', 'apply without asking (unattended); missing variables are then an error')
+    .option('--plan-only', 'print the plan and exit without changing anything')
+    .option('--allow-downgrade', 'install a release older than the installed one (recorded in the audit log)')
+    .option('--reinstall', 'install the installed version again (recorded in the audit log)')
+    .option('--registry <host:port>', "push images to this registry instead of the site file's image target")
+    .addOption(json())
+    .addHelpText(
+      'after',
+      examples([
+        'airlock install shop-1.1.0.airlock --site /etc/airlock/site.yaml --plan-only',
+        'airlock install shop-1.1.0.airlock --site /etc/airlock/site.yaml',
+        'airlock install shop-1.1.0.airlock -s site.yaml --yes --json > receipt-summary.json',
+      ]),
+    )
+    .action(action(async (output, bundle: string, options: InstallOptions) => {
+      const { installCommand } = await import('./commands/install.js');
+      return installCommand(output, bundle, options);
+    }));
+
+  program
+    .command('status')
+    .description("show the site's installed release: version, when, by whom, bundle digest, signers, health")
+    .requiredOption('-s, --site <site.yaml>', 'site file')
+    .addOption(json())
+    .addHelpText('after', examples(['airlock status --site /etc/airlock/site.yaml', 'airlock status -s site.yaml --json']))
+    .action(action(async (output, options: SiteOptions) => {
+      const { statusCommand } = await import('./commands/status.js');
+      return statusCommand(output, options);
+    }));
+
+  program
+    .command('history')
+    .description("list the site's audit log: every install, refusal and rollback, oldest first")
+    .requiredOption('-s, --site <site.yaml>', 'site file')
+    .addOption(json())
+    .addHelpText('after', examples(['airlock history --site /etc/airlock/site.yaml', 'airlock history -s site.yaml --json']))
+    .action(action(async (output, options: SiteOptions) => {
+      const { historyCommand } = await import('./commands/history.js');
+      return historyCommand(output, options);
+    }));
+
+  program
+    .command('rollback')
+    .description('return the configs (and image tags) to the previous release, or undo an interrupted install; migrations roll forward only')
+    .requiredOption('-s, --site <site.yaml>', 'site file')
+    .option('-y, --yes', 'roll back without asking')
+    .option('--undo-migrations', "also run the U<version>__ undo scripts of the migrations the release applied (newest first)")
+    .addOption(json())
+    .addHelpText(
+      'after',
+      examples(['airlock rollback --site /etc/airlock/site.yaml', 'airlock rollback -s site.yaml --yes --undo-migrations']),
+    )
+    .action(action(async (output, options: RollbackOptions) => {
+      const { rollbackCommand } = await import('./commands/rollback.js');
+      return rollbackCommand(output, options);
+    }));
+
   const keys = program
     .command('keys')
     .description('make key pairs, show a trust store, print key ids')
@@ -197,6 +259,31 @@ export function buildProgram(): Command {
       return keysIssueCommand(output, request, options);
     }));
 
+  keys
+    .command('sign-update')
+    .description('sign a trust-store update (a directory holding the whole new store) as one of its root keys')
+    .argument('<update-dir>', 'the new trust store: trust.yaml (version N+1, with root:), key and certificate files')
+    .requiredOption('-k, --key <private.pem>', 'a current or new root key')
+    .option('--passphrase-file <file>', 'passphrase of the key (else AIRLOCK_PASSPHRASE, else a prompt)')
+    .addOption(json())
+    .addHelpText('after', examples(['airlock keys sign-update media/trust-v4 --key root-alice.key.pem', 'airlock keys sign-update media/trust-v4 --key root-bob.key.pem   # each root holder in turn']))
+    .action(action(async (output, updateDir: string, options: KeysSignUpdateOptions) => {
+      const { keysSignUpdateCommand } = await import('./commands/keys-update.js');
+      return keysSignUpdateCommand(output, updateDir, options);
+    }));
+
+  keys
+    .command('update')
+    .description('replace a trust store with a signed update: newer version, signed by enough current and new root keys')
+    .argument('<update-dir>', 'signed update (airlock keys sign-update)')
+    .requiredOption('-t, --trust <dir>', 'the trust store to update (the old one is kept as <dir>.previous)')
+    .addOption(json())
+    .addHelpText('after', examples(['airlock keys update /media/usb/trust-v4 --trust /etc/airlock/trust']))
+    .action(action(async (output, updateDir: string, options: KeysUpdateOptions) => {
+      const { keysUpdateCommand } = await import('./commands/keys-update.js');
+      return keysUpdateCommand(output, updateDir, options);
+    }));
+
   return program;
 }
 
@@ -215,6 +302,23 @@ export interface VerifyOptions {
 }
 export interface InspectOptions {
   json?: boolean;
+}
+export interface InstallOptions {
+  site: string;
+  yes?: boolean;
+  planOnly?: boolean;
+  allowDowngrade?: boolean;
+  reinstall?: boolean;
+  registry?: string;
+  json?: boolean;
+}
+export interface SiteOptions {
+  site: string;
+  json?: boolean;
+}
+export interface RollbackOptions extends SiteOptions {
+  yes?: boolean;
+  undoMigrations?: boolean;
 }
 
 export interface KeysGenerateOptions {
@@ -258,6 +362,16 @@ export interface KeysIssueOptions {
   days?: string;
   out: string;
   passphraseFile?: string;
+  json?: boolean;
+}
+
+export interface KeysSignUpdateOptions {
+  key: string;
+  passphraseFile?: string;
+  json?: boolean;
+}
+export interface KeysUpdateOptions {
+  trust: string;
   json?: boolean;
 }
 

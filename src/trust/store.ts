@@ -38,7 +38,8 @@ export interface TrustedAuthority {
 /** Keys that sign trust-store updates, and how many must. */
 export interface TrustRoot {
   threshold: number;
-  keys: Map<string, { keyId: string; name: string; publicKey: PublicKey; file: string }>;
+  /** Root keys have no roles (roles are for release signatures). */
+  keys: Map<string, TrustedKey>;
 }
 
 export interface TrustPolicy {
