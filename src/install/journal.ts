@@ -35,6 +35,8 @@ export const beginSchema = z.object({
   pid: z.number(),
   overrides: z.array(z.string()),
   onHealthCheckFailure: z.enum(['rollback', 'stop']).optional(),
+  /** Every config file of the release (changed or not): what the state records once it is installed. */
+  configs: z.array(z.object({ dest: z.string(), path: z.string(), sha256: z.string(), mode: z.number(), template: z.boolean() })).default([]),
   steps: z.array(stepSchema),
 });
 

@@ -5,7 +5,7 @@
  * from here and is never taken over.
  */
 import { readFileSync } from 'node:fs';
-import { open, readFile, rename, rm } from 'node:fs/promises';
+import { open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -32,6 +32,7 @@ export interface SiteLock {
 }
 
 export const LOCK_FILE = 'install.lock';
+const TORN_LOCK_AGE_MS = 5000;
 
 function processStart(pid: number): string | undefined {
   try {
@@ -95,9 +96,12 @@ export async function acquireSiteLock(stateDir: string, command: string): Promis
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
     const holder = await readLock(file);
-    // An unreadable lock is one torn by a kill between create and write: nobody holds it.
     if (holder !== undefined && (holder.host !== info.host || alive(holder))) {
       throw new AirlockError('INSTALL_LOCKED', `${file}: another airlock run holds this site: ${describe(holder)}`);
+    }
+    // An unreadable lock is either being written this instant, or was torn by a kill between create and write.
+    if (holder === undefined && Date.now() - (await stat(file).catch(() => ({ mtimeMs: 0 }))).mtimeMs < TORN_LOCK_AGE_MS) {
+      throw new AirlockError('INSTALL_LOCKED', `${file}: another airlock run is taking the site lock right now`);
     }
     tookOver = holder;
     // Move the stale lock aside and check what was moved: if another run took the lock over

@@ -1,0 +1,37 @@
+/** `airlock history`: the site's audit log, oldest first. */
+import type { SiteOptions } from '../cli.js';
+import { readAudit } from '../install/audit.js';
+import { loadSite } from '../manifest/site.js';
+import { shortDigest, table } from '../ui/format.js';
+import type { Output } from '../ui/output.js';
+
+export async function historyCommand(output: Output, options: SiteOptions): Promise<number> {
+  const site = await loadSite(options.site);
+  const entries = readAudit(site.stateDir);
+  output.result({ site: site.site, environment: site.environment, entries });
+  output.say(`Site ${site.site} (${site.environment}): ${entries.length} recorded run(s)`);
+  if (entries.length === 0) return 0;
+  const rows = [['when', 'action', 'release', 'outcome', 'by', 'bundle', 'notes']];
+  for (const entry of entries) {
+    const notes = [
+      entry.from ? `from ${entry.from.version}` : '',
+      entry.overrides.join(' '),
+      entry.resumed ? 'resumed' : '',
+      entry.code ?? '',
+    ].filter((note) => note !== '');
+    rows.push([
+      entry.at,
+      entry.action,
+      entry.release ? `${entry.release.name} ${entry.release.version}` : '-',
+      entry.outcome,
+      entry.user,
+      entry.bundleDigest ? shortDigest(entry.bundleDigest) : '-',
+      notes.join('; '),
+    ]);
+  }
+  for (const line of table(rows)) output.say(line);
+  if (output.verbose) {
+    for (const entry of entries.filter((e) => e.message)) output.say(`  ${entry.at} ${entry.code}: ${entry.message}`);
+  }
+  return 0;
+}

@@ -1,0 +1,33 @@
+/** `airlock install`: see src/install/install.ts for the whole sequence and docs/INSTALL.md for the operator's view. */
+import type { InstallOptions } from '../cli.js';
+import { runInstall } from '../install/install.js';
+import type { Output } from '../ui/output.js';
+
+export async function installCommand(output: Output, bundle: string, options: InstallOptions): Promise<number> {
+  const report = await runInstall(output, {
+    bundleFile: bundle,
+    siteFile: options.site,
+    yes: options.yes === true,
+    planOnly: options.planOnly === true,
+    allowDowngrade: options.allowDowngrade === true,
+    reinstall: options.reinstall === true,
+    registry: options.registry,
+    interactive: process.stdin.isTTY === true,
+    now: new Date(),
+  });
+  output.result(report);
+  const release = `${report.release.name} ${report.release.version}`;
+  if (report.outcome === 'planned') {
+    output.say('');
+    output.say('Plan only: nothing was changed.');
+    return 0;
+  }
+  output.say('');
+  output.say(
+    report.outcome === 'succeeded'
+      ? `Installed ${release} on site ${report.site}${report.health === 'passed' ? ' (health checks passed)' : ''}.`
+      : `${release} on site ${report.site}: ${report.outcome}.`,
+  );
+  if (report.receipt) output.say(`Receipt: ${report.receipt}`);
+  return 0;
+}

@@ -1,0 +1,75 @@
+/** `airlock status`: what is installed on a site, and whether a run was interrupted. */
+import type { SiteOptions } from '../cli.js';
+import { readAudit } from '../install/audit.js';
+import { readJournal } from '../install/journal.js';
+import { receiptFile } from '../install/receipt.js';
+import { currentRelease, readState, statePaths } from '../install/state.js';
+import { loadSite } from '../manifest/site.js';
+import { shortDigest, table } from '../ui/format.js';
+import type { Output } from '../ui/output.js';
+
+export async function statusCommand(output: Output, options: SiteOptions): Promise<number> {
+  const site = await loadSite(options.site);
+  const state = await readState(site.stateDir, site);
+  const current = currentRelease(state);
+  const previous = state.releases.at(-2);
+  const pending = readJournal(statePaths(site.stateDir).journal);
+  const interrupted = pending !== undefined && pending.outcome === undefined ? pending.begin : undefined;
+  const last = readAudit(site.stateDir).at(-1);
+
+  output.result({
+    site: site.site,
+    environment: site.environment,
+    stateDir: site.stateDir,
+    installed: current
+      ? {
+          name: current.name,
+          version: current.version,
+          installId: current.installId,
+          installedAt: current.installedAt,
+          installedBy: current.installedBy,
+          host: current.host,
+          bundleFile: current.bundleFile,
+          bundleDigest: current.bundleDigest,
+          signers: current.signers,
+          health: current.health,
+          configs: Object.keys(current.configs).length,
+          receipt: receiptFile(site.stateDir, site.site, current.installId),
+        }
+      : null,
+    previous: previous ? { name: previous.name, version: previous.version, installId: previous.installId } : null,
+    interrupted: interrupted
+      ? { kind: interrupted.kind, installId: interrupted.installId, release: interrupted.release, startedAt: interrupted.at, by: interrupted.user }
+      : null,
+    lastRun: last ?? null,
+  });
+
+  output.say(`Site ${site.site} (${site.environment}); state in ${site.stateDir}`);
+  if (!current) output.say('  installed  nothing');
+  else {
+    const signers = current.signers.map((s) => `${s.name ?? '?'} ${shortDigest(s.keyId)}${s.roles.length > 0 ? ` (${s.roles.join(', ')})` : ''}`);
+    for (const line of table([
+      ['installed', `${current.name} ${current.version}`],
+      ['when', `${current.installedAt} by ${current.installedBy} on ${current.host}`],
+      ['bundle', current.bundleFile],
+      ['digest', `${current.bundleDigest} (sha256 of SHA256SUMS)`],
+      ['signers', signers.join(', ') || 'none recorded'],
+      ['health', current.health === 'none' ? 'no health checks' : current.health],
+      ['configs', `${Object.keys(current.configs).length} file(s) under ${site.configRoot}`],
+      ['receipt', receiptFile(site.stateDir, site.site, current.installId)],
+      ['previous', previous ? `${previous.name} ${previous.version} (airlock rollback returns to it)` : 'none'],
+    ])) {
+      output.say(line);
+    }
+  }
+  if (interrupted) {
+    output.say(
+      `  INTERRUPTED: the ${interrupted.kind} of ${interrupted.release.name} ${interrupted.release.version} started ${interrupted.at} by ${interrupted.user} did not finish; ` +
+        (interrupted.kind === 'install' ? 'run the same install again to finish it, or airlock rollback to undo it' : 'run airlock rollback again to finish it'),
+    );
+  }
+  if (last && last.outcome !== 'succeeded') {
+    output.say(`  last run   ${last.action} ${last.release ? `${last.release.name} ${last.release.version} ` : ''}${last.outcome} at ${last.at}${last.code ? ` (${last.code})` : ''}`);
+  }
+  return 0;
+}

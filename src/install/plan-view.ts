@@ -1,0 +1,110 @@
+/** The install plan for people (text) and for scripts (the `plan` member of --json output). */
+import { humanBytes, shortDigest } from '../ui/format.js';
+import { formatMode, type ConfigChange } from './config-plan.js';
+import { planCounts, type InstallPlan } from './plan.js';
+
+const MARK: Record<ConfigChange['action'], string> = { add: '+', change: '~', mode: '~', remove: '-', unchanged: '=' };
+/** Longer diffs are cut in the terminal; --json carries them whole. */
+const MAX_DIFF_LINES = 120;
+
+function signerNames(plan: InstallPlan): string {
+  if (plan.bundle.signers.length === 0) return 'nobody';
+  return plan.bundle.signers
+    .map((s) => `${s.name ?? shortDigest(s.keyId)}${s.roles.length > 0 ? ` (${s.roles.join(', ')})` : ''}`)
+    .join(', ');
+}
+
+function kindOfInstall(plan: InstallPlan): string {
+  if (plan.from === null) return 'first install on this site';
+  if (plan.from.version === plan.release.version) return `reinstall over ${plan.from.name} ${plan.from.version}`;
+  return `from ${plan.from.name} ${plan.from.version}`;
+}
+
+function configLine(change: ConfigChange): string {
+  const mode = change.desired ? formatMode(change.desired.mode) : undefined;
+  const modeText =
+    change.action === 'mode' && change.previousMode !== undefined
+      ? ` mode ${formatMode(change.previousMode)} -> ${mode}`
+      : mode !== undefined
+        ? ` (${mode}${change.desired?.template ? ', template' : ''})`
+        : '';
+  return `  ${MARK[change.action]} ${change.dest}${modeText}`;
+}
+
+export function planLines(plan: InstallPlan, configRoot: string): string[] {
+  const counts = planCounts(plan);
+  const lines = [
+    `Install ${plan.release.name} ${plan.release.version} on site ${plan.site} (${plan.environment}): ${kindOfInstall(plan)}`,
+    `  bundle  ${plan.bundle.file}`,
+    `  digest  ${plan.bundle.digest} (sha256 of SHA256SUMS)`,
+    `  signed  ${signerNames(plan)}`,
+  ];
+  if (plan.overrides.length > 0) lines.push(`  overrides  ${plan.overrides.join(' ')}`);
+
+  lines.push('', `Images -> ${plan.imageTarget ?? 'none'} (${counts.images}):`);
+  if (plan.images.length === 0) lines.push('  (none)');
+  for (const image of plan.images) lines.push(`  + ${image.ref}  ${shortDigest(image.digest)}  ${humanBytes(image.size)}`);
+
+  lines.push(
+    '',
+    `Configs -> ${configRoot} (${counts.added} added, ${counts.changed} changed, ${counts.removed} removed, ${counts.unchanged} unchanged):`,
+  );
+  for (const change of plan.configs) {
+    if (change.action === 'unchanged') continue;
+    lines.push(configLine(change));
+    for (const note of change.notes) lines.push(`      note: ${note}`);
+    if (change.diff === undefined) continue;
+    const diff = change.diff.split('\n');
+    for (const line of diff.slice(0, MAX_DIFF_LINES)) lines.push(`      ${line}`);
+    if (diff.length > MAX_DIFF_LINES) lines.push(`      ... ${diff.length - MAX_DIFF_LINES} more diff lines (--json has them all)`);
+  }
+  if (counts.added + counts.changed + counts.removed === 0) lines.push('  (no changes)');
+
+  lines.push('', 'Migrations:');
+  if (plan.databases.length === 0) lines.push('  (none)');
+  for (const db of plan.databases) {
+    lines.push(`  ${db.db} (${db.target}): ${db.applied} applied, ${db.pending.length} pending`);
+    for (const migration of db.pending) lines.push(`    V${migration.version}  ${migration.description}  (${migration.path})`);
+    if (db.unknown.length > 0) lines.push(`    note: applied but not in this bundle: ${db.unknown.map((v) => `V${v}`).join(', ')}`);
+  }
+
+  lines.push('', 'Hooks:');
+  const hooks = (label: string, list: InstallPlan['hooks']['preInstall']) =>
+    lines.push(`  ${label}: ${list.length === 0 ? '(none)' : list.map((hook) => `${hook.name} (${hook.timeoutSeconds}s)`).join(', ')}`);
+  hooks('pre-install ', plan.hooks.preInstall);
+  hooks('post-install', plan.hooks.postInstall);
+  hooks('health check', plan.hooks.healthCheck);
+  lines.push(`  if a health check fails: ${plan.onHealthCheckFailure === 'rollback' ? 'restore the previous configs' : 'stop and report'}`);
+  return lines;
+}
+
+export function planJson(plan: InstallPlan) {
+  return {
+    release: plan.release,
+    from: plan.from,
+    site: plan.site,
+    environment: plan.environment,
+    bundle: plan.bundle,
+    overrides: plan.overrides,
+    counts: planCounts(plan),
+    images: plan.images.map((image) => ({ ref: image.ref, digest: image.digest, size: image.size })),
+    configs: plan.configs.map((change) => ({
+      dest: change.dest,
+      action: change.action,
+      mode: change.desired ? formatMode(change.desired.mode) : undefined,
+      previousMode: change.previousMode === undefined ? undefined : formatMode(change.previousMode),
+      template: change.desired?.template,
+      notes: change.notes,
+      diff: change.diff,
+    })),
+    migrations: plan.databases.map((db) => ({
+      db: db.db,
+      target: db.target,
+      applied: db.applied,
+      pending: db.pending.map((m) => ({ version: m.version, description: m.description, path: m.path })),
+      unknown: db.unknown,
+    })),
+    hooks: plan.hooks,
+    onHealthCheckFailure: plan.onHealthCheckFailure,
+  };
+}

@@ -1,0 +1,71 @@
+/**
+ * The receipt: one JSON file per install run, written under `<stateDir>/receipts/`, that the
+ * operator carries back to the connected side as proof of what was installed where. It names
+ * files by their sha256 only, never by content.
+ */
+import { join } from 'node:path';
+import { writeFileDurable } from './durable-fs.js';
+import type { Begin, Outcome } from './journal.js';
+import { statePaths } from './state.js';
+import { stepId } from './steps.js';
+
+export interface ReceiptFacts {
+  begin: Begin;
+  site: string;
+  environment: string;
+  outcome: Outcome;
+  health: 'passed' | 'failed' | 'none';
+  /** Steps done, by id. */
+  done: ReadonlySet<string>;
+  resumed: boolean;
+  failure?: { step: string; code: string; message: string };
+}
+
+export function receiptFile(stateDir: string, site: string, installId: string): string {
+  return join(statePaths(stateDir).receipts, `${site}-${installId}.json`);
+}
+
+export function buildReceipt(facts: ReceiptFacts) {
+  const { begin } = facts;
+  const migrations: Record<string, Array<{ version: string; description: string; checksum: string }>> = {};
+  const images: Array<{ ref: string; digest: string }> = [];
+  const hooks: Array<{ id: string; result: 'succeeded' | 'failed' }> = [];
+  for (const step of begin.steps) {
+    const done = facts.done.has(stepId(step));
+    const id = step.kind === 'hook' ? stepId(step) : undefined;
+    if (step.kind === 'migrate' && done) {
+      (migrations[step.db] ??= []).push({ version: step.version, description: step.description, checksum: step.checksum });
+    }
+    if (step.kind === 'image' && done) images.push({ ref: step.ref, digest: step.digest });
+    if (id !== undefined && done) hooks.push({ id, result: 'succeeded' });
+    if (id !== undefined && facts.failure?.step === id) hooks.push({ id, result: 'failed' });
+  }
+  return {
+    format: 'airlock-receipt/v1',
+    site: facts.site,
+    environment: facts.environment,
+    installId: begin.installId,
+    release: begin.release,
+    from: begin.from,
+    bundle: { file: begin.bundleFile, digest: begin.bundleDigest, signers: begin.signers },
+    outcome: facts.outcome,
+    health: facts.health,
+    startedAt: begin.at,
+    finishedAt: new Date().toISOString(),
+    user: begin.user,
+    host: begin.host,
+    overrides: begin.overrides,
+    resumed: facts.resumed,
+    failure: facts.failure,
+    configs: facts.outcome === 'succeeded' || facts.outcome === 'unhealthy' ? begin.configs : [],
+    migrationsApplied: migrations,
+    imagesPushed: images,
+    hooks,
+  };
+}
+
+export async function writeReceipt(stateDir: string, facts: ReceiptFacts): Promise<string> {
+  const file = receiptFile(stateDir, facts.site, facts.begin.installId);
+  await writeFileDurable(file, `${JSON.stringify(buildReceipt(facts), null, 2)}\n`, 0o644);
+  return file;
+}

@@ -1,0 +1,81 @@
+/**
+ * A bundle that passed verification, as the installer reads it. Every file taken from it
+ * is hashed again against the signed SHA256SUMS as it is read: the media could change
+ * between verification and use, and nothing unverified may reach the site.
+ */
+import { BundleReader } from '../bundle/reader.js';
+import { AirlockError } from '../errors.js';
+import type { BundleManifest } from '../manifest/bundle-manifest.js';
+import { sha256Hex } from '../trust/digest.js';
+import type { TrustStore } from '../trust/store.js';
+import { assertVerified, type SignerReport, type VerificationReport } from '../verify/report.js';
+import { verifyBundle } from '../verify/verifier.js';
+
+export interface VerifiedBundle {
+  readonly file: string;
+  readonly reader: BundleReader;
+  readonly manifest: BundleManifest;
+  /** sha256 of SHA256SUMS: the bundle's identity in state, journal, audit and receipt. */
+  readonly digest: string;
+  readonly signers: Array<{ keyId: string; name?: string; roles: string[] }>;
+  /** sha256 hex of a payload file, from the signed SHA256SUMS. */
+  checksum(path: string): string;
+  read(path: string): Promise<Buffer>;
+}
+
+function signersOf(report: VerificationReport): VerifiedBundle['signers'] {
+  return report.signers
+    .filter((signer: SignerReport) => signer.status === 'valid')
+    .map((signer) => ({ keyId: signer.keyId, ...(signer.name === undefined ? {} : { name: signer.name }), roles: signer.roles }));
+}
+
+/** The outcome of verification: a usable bundle, or the report of why not (for the audit log). */
+export type Verification = { ok: true; bundle: VerifiedBundle } | { ok: false; report?: VerificationReport; error: AirlockError };
+
+export async function openVerified(file: string, trust: TrustStore, now: Date): Promise<Verification> {
+  let reader: BundleReader;
+  try {
+    reader = await BundleReader.open(file);
+  } catch (error) {
+    if (error instanceof AirlockError) return { ok: false, error };
+    throw error;
+  }
+  try {
+    const report = await verifyBundle(reader, trust, { now });
+    try {
+      assertVerified(report);
+    } catch (error) {
+      await reader.close();
+      if (error instanceof AirlockError) return { ok: false, report, error };
+      throw error;
+    }
+    return { ok: true, bundle: verifiedBundle(file, reader, report) };
+  } catch (error) {
+    await reader.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+function verifiedBundle(file: string, reader: BundleReader, report: VerificationReport & { manifest: BundleManifest }): VerifiedBundle {
+  const checksum = (path: string): string => {
+    const hex = report.checksums.get(path);
+    if (hex === undefined) throw new AirlockError('FILE_MISSING', `${file}: airlock.json names ${path}, which SHA256SUMS does not list`);
+    return hex;
+  };
+  return {
+    file,
+    reader,
+    manifest: report.manifest,
+    digest: report.checksumsDigest ?? '',
+    signers: signersOf(report),
+    checksum,
+    async read(path: string): Promise<Buffer> {
+      const expected = checksum(path);
+      const data = await reader.readFile(path);
+      if (sha256Hex(data) !== expected) {
+        throw new AirlockError('DIGEST_MISMATCH', `${file}: ${path} changed after verification (sha256 no longer matches SHA256SUMS)`);
+      }
+      return data;
+    },
+  };
+}

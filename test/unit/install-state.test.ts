@@ -1,0 +1,126 @@
+import { spawnSync } from 'node:child_process';
+import { appendFile, mkdtemp, readFile, utimes, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { isAirlockError } from '../../src/errors.js';
+import { appendAudit, readAudit } from '../../src/install/audit.js';
+import { Journal, parseJournal, readJournal, remainingSteps, summarize } from '../../src/install/journal.js';
+import { acquireSiteLock } from '../../src/install/lock.js';
+import { stepId, type Step } from '../../src/install/steps.js';
+
+const steps: Step[] = [{ kind: 'prepare' }, { kind: 'backup', dests: ['a'] }, { kind: 'remove', dest: 'a' }, { kind: 'record' }];
+const begin = {
+  event: 'begin' as const,
+  kind: 'install' as const,
+  installId: 'id-1',
+  release: { name: 'shop', version: '1.0.0' },
+  from: null,
+  user: 'root',
+  host: 'h',
+  pid: 1,
+  overrides: [],
+  signers: [],
+  configs: [],
+  steps,
+};
+
+describe('journal', () => {
+  it('records start and done per step, and says which step a kill interrupted', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'airlock-journal-'));
+    const file = join(dir, 'journal.jsonl');
+    const journal = Journal.create(file, begin);
+    journal.append({ event: 'start', step: 'prepare' });
+    journal.append({ event: 'done', step: 'prepare' });
+    journal.append({ event: 'start', step: 'backup' });
+    journal.close();
+    const summary = readJournal(file)!;
+    expect([...summary.done]).toEqual(['prepare']);
+    expect(summary.interrupted).toBe('backup');
+    expect(remainingSteps(summary).map(stepId)).toEqual(['backup', 'remove:a', 'record']);
+  });
+
+  it('ignores a line torn by a kill, and cuts it off before continuing', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'airlock-journal-'));
+    const file = join(dir, 'journal.jsonl');
+    Journal.create(file, begin).close();
+    await appendFile(file, '{"event":"start","st');
+    expect(readJournal(file)!.interrupted).toBeUndefined();
+    const journal = Journal.open(file);
+    journal.append({ event: 'start', step: 'prepare' });
+    journal.close();
+    expect((await readFile(file, 'utf8')).split('\n').filter(Boolean)).toHaveLength(2);
+    expect(readJournal(file)!.interrupted).toBe('prepare');
+  });
+
+  it('refuses a journal whose complete lines are not records', () => {
+    try {
+      summarize(parseJournal('{"event":"begin"}\n', 'j.jsonl'), 'j.jsonl');
+      expect.unreachable();
+    } catch (error) {
+      expect(isAirlockError(error, 'JOURNAL_INVALID')).toBe(true);
+      expect((error as Error).message).toContain('j.jsonl: line 1');
+    }
+  });
+
+  it('treats an empty or missing journal as no run', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'airlock-journal-'));
+    expect(readJournal(join(dir, 'none'))).toBeUndefined();
+    await writeFile(join(dir, 'torn'), '{"event":"beg');
+    expect(readJournal(join(dir, 'torn'))).toBeUndefined();
+  });
+});
+
+describe('site lock', () => {
+  it('lets one run in, names the holder to the next, and frees on release', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'airlock-lock-'));
+    const lock = await acquireSiteLock(dir, 'install a');
+    try {
+      await acquireSiteLock(dir, 'install b');
+      expect.unreachable();
+    } catch (error) {
+      expect(isAirlockError(error, 'INSTALL_LOCKED')).toBe(true);
+      expect((error as Error).message).toContain(`pid ${process.pid}`);
+      expect((error as Error).message).toContain('install a');
+    }
+    await lock.release();
+    await (await acquireSiteLock(dir, 'install b')).release();
+  });
+
+  it('takes over the lock of a dead process on this host, never one from another host', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'airlock-lock-'));
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString();
+    const stale = { pid: Number(dead), host: hostname(), user: 'x', since: '2026-01-01T00:00:00Z', command: 'install old' };
+    await writeFile(join(dir, 'install.lock'), JSON.stringify(stale));
+    const lock = await acquireSiteLock(dir, 'install new');
+    expect(lock.tookOver?.pid).toBe(Number(dead));
+    await lock.release();
+
+    await writeFile(join(dir, 'install.lock'), JSON.stringify({ ...stale, host: 'elsewhere' }));
+    await expect(acquireSiteLock(dir, 'install new')).rejects.toThrow(/elsewhere/);
+  });
+
+  it('treats a lock torn before its content was written as free', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'airlock-lock-'));
+    await writeFile(join(dir, 'install.lock'), '');
+    // Fresh: another run may be writing it this instant.
+    await expect(acquireSiteLock(dir, 'x')).rejects.toThrow(/right now/);
+    await utimes(join(dir, 'install.lock'), new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
+    await (await acquireSiteLock(dir, 'x')).release();
+  });
+});
+
+describe('audit log', () => {
+  it('appends entries once per run and outcome, and survives a torn line', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'airlock-audit-'));
+    const entry = { action: 'install' as const, outcome: 'succeeded' as const, site: 's', environment: 'e', installId: 'run-1' };
+    await appendAudit(dir, entry);
+    await appendAudit(dir, entry);
+    await appendFile(join(dir, 'audit.jsonl'), '{"at":"torn');
+    await appendAudit(dir, { ...entry, installId: 'run-2', overrides: ['--reinstall'] });
+    const entries = readAudit(dir);
+    expect(entries.map((e) => e.installId)).toEqual(['run-1', 'run-2']);
+    expect(entries[1]!.overrides).toEqual(['--reinstall']);
+    expect(entries[0]!.user.length).toBeGreaterThan(0);
+  });
+});
