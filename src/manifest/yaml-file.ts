@@ -18,7 +18,7 @@ export function formatIssuePath(path: ReadonlyArray<PropertyKey>): string {
 
 function describeIssue(issue: z.core.$ZodIssue): string {
   // zod words a missing key as "expected string, received undefined"; "required" is what a person looks for.
-  if (issue.code === 'invalid_type' && (issue as { input?: unknown }).input === undefined) return 'required';
+  if (issue.code === 'invalid_type' && 'input' in issue && issue.input === undefined) return 'required';
   if (issue.code === 'unrecognized_keys') return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}`;
   return issue.message;
 }
@@ -29,7 +29,8 @@ export function formatIssues(file: string, error: z.ZodError): string[] {
 
 /** Validates already-parsed data; throws one AirlockError whose message lists each problem on its own line. */
 export function validate<S extends z.ZodType>(schema: S, data: unknown, file: string, code: ErrorCode): z.infer<S> {
-  const result = schema.safeParse(data);
+  // reportInput lets describeIssue tell a missing key from a value of the wrong type.
+  const result = schema.safeParse(data, { reportInput: true });
   if (result.success) return result.data;
   const lines = formatIssues(file, result.error);
   throw new AirlockError(code, lines.join('\n'));
@@ -42,7 +43,7 @@ export async function loadYamlFile<S extends z.ZodType>(file: string, schema: S,
   } catch (cause) {
     throw new AirlockError('INPUT_NOT_FOUND', `${file}: cannot read (${(cause as NodeJS.ErrnoException).code ?? 'error'})`, { cause });
   }
-  const document = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (document.errors.length > 0) {
     const lines = document.errors.map((e) => `${file}: line ${e.linePos?.[0]?.line ?? '?'}: ${e.message.split('\n')[0]}`);
     throw new AirlockError(code, lines.join('\n'));

@@ -1,0 +1,61 @@
+/**
+ * `airlock build` from end to end: manifest -> payload and airlock.json -> signed bundle.
+ * Everything that can be refused (manifest, source files, keys) is checked before the
+ * first byte is written, so a failed build leaves nothing behind.
+ */
+import { mkdir } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { bundleFileName } from '../bundle/format.js';
+import { writeBundle, type WrittenBundle } from '../bundle/write.js';
+import { collectImages } from '../images/collect.js';
+import type { BundleManifest } from '../manifest/bundle-manifest.js';
+import { loadReleaseManifest } from '../manifest/release.js';
+import type { SigningKey } from '../trust/keys.js';
+import type { Output } from '../ui/output.js';
+import { VERSION } from '../version.js';
+import { collectRelease } from './collect-release.js';
+import { resolveCreated } from './created-time.js';
+import { buildBundleManifest } from './describe-bundle.js';
+import { bundleSigner } from './signers.js';
+
+export interface BuildRequest {
+  manifestFile: string;
+  outDir: string;
+  /** Loaded lazily, after the manifest and its files passed, so a bad manifest never asks for a passphrase. */
+  loadKeys: () => Promise<SigningKey[]>;
+  cacheDir: string;
+  platforms?: string[];
+  env: NodeJS.ProcessEnv;
+  output: Output;
+  onProgress?: (doneBytes: number, totalBytes: number) => void;
+}
+
+export interface BuildResult extends WrittenBundle {
+  manifest: BundleManifest;
+  signers: string[];
+}
+
+export async function buildRelease(request: BuildRequest): Promise<BuildResult> {
+  const release = await loadReleaseManifest(request.manifestFile);
+  const collected = await collectRelease(request.manifestFile, release);
+  const keys = await request.loadKeys();
+  const images = await collectImages(release.images, {
+    manifestDir: dirname(resolve(request.manifestFile)),
+    cacheDir: request.cacheDir,
+    platforms: request.platforms,
+    output: request.output,
+  });
+  const created = resolveCreated(release, request.env, collected.inputs);
+  const manifest = buildBundleManifest(release, collected, { created, images: images.images, builtBy: { tool: 'airlock', version: VERSION } });
+
+  await mkdir(request.outDir, { recursive: true });
+  const written = await writeBundle({
+    file: join(request.outDir, bundleFileName(manifest.name, manifest.version)),
+    manifest: Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`),
+    payload: [...collected.files, ...images.files],
+    signers: keys.map(bundleSigner),
+    mtime: created,
+    onProgress: request.onProgress,
+  });
+  return { ...written, manifest, signers: keys.map((key) => key.keyId) };
+}

@@ -1,0 +1,47 @@
+/** `airlock build`: the build engineer's one command, scriptable in CI. */
+import type { BuildOptions } from '../cli.js';
+import { buildRelease } from '../build/build-release.js';
+import { byteProgress, type ByteProgress } from '../images/progress.js';
+import { humanBytes } from '../ui/format.js';
+import type { Output } from '../ui/output.js';
+import { openSigningKey } from '../ui/signing-key.js';
+
+export async function buildCommand(output: Output, manifestFile: string, options: BuildOptions): Promise<number> {
+  let progress: ByteProgress | undefined;
+  let shown = 0;
+  const result = await buildRelease({
+    manifestFile,
+    outDir: options.out,
+    cacheDir: options.cache,
+    platforms: options.platform,
+    env: process.env,
+    output,
+    loadKeys: async () => {
+      const keys = [];
+      for (const file of options.key) keys.push(await openSigningKey(output, file, options.passphraseFile));
+      return keys;
+    },
+    onProgress: (done, total) => {
+      progress ??= byteProgress(output, 'writing bundle', total);
+      progress.add(done - shown);
+      shown = done;
+    },
+  }).finally(() => progress?.stop());
+
+  output.result({
+    bundle: result.file,
+    size: result.size,
+    name: result.manifest.name,
+    version: result.manifest.version,
+    created: result.manifest.created,
+    expires: result.manifest.expires,
+    checksumsDigest: result.checksumsDigest,
+    signers: result.signers,
+    images: result.manifest.images,
+  });
+  output.say(`built ${result.file} (${humanBytes(result.size)})`);
+  output.say(`  ${result.manifest.name} ${result.manifest.version}, created ${result.manifest.created}, expires ${result.manifest.expires ?? 'never'}`);
+  output.say(`  content sha256 ${result.checksumsDigest} (of SHA256SUMS)`);
+  for (const keyId of result.signers) output.say(`  signed by ${keyId}`);
+  return 0;
+}

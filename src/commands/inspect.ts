@@ -1,0 +1,81 @@
+/**
+ * `airlock inspect`: what a bundle holds, read without a trust store. Nothing shown is
+ * vouched for until `airlock verify` says so, and the output says as much.
+ */
+import type { InspectOptions } from '../cli.js';
+import { parseChecksums } from '../bundle/checksums.js';
+import { contentKind, type ContentKind } from '../bundle/content-kind.js';
+import { CHECKSUMS_PATH, isSignaturePath } from '../bundle/format.js';
+import { BundleReader } from '../bundle/reader.js';
+import { sha256Hex } from '../trust/digest.js';
+import { humanBytes, shortDigest, table } from '../ui/format.js';
+import type { Output } from '../ui/output.js';
+import { readBundleManifest } from '../verify/check-manifest.js';
+
+const KIND_TITLES: Record<ContentKind, string> = {
+  manifest: 'manifest',
+  config: 'configs',
+  migration: 'migrations',
+  hook: 'hooks',
+  image: 'image layout (OCI)',
+  other: 'other',
+};
+
+export async function inspectCommand(output: Output, bundle: string, _options: InspectOptions): Promise<number> {
+  const reader = await BundleReader.open(bundle);
+  try {
+    const manifest = await readBundleManifest(reader);
+    const checksumsBytes = await reader.readFile(CHECKSUMS_PATH);
+    const checksums = parseChecksums(checksumsBytes);
+    const signers = reader.entries
+      .map((entry) => /^signatures\/([0-9a-f]{64})\.sig$/.exec(entry.path)?.[1])
+      .filter((keyId): keyId is string => keyId !== undefined);
+    const files = reader.entries
+      .filter((entry) => entry.path !== CHECKSUMS_PATH && !isSignaturePath(entry.path))
+      .map((entry) => ({ path: entry.path, kind: contentKind(entry.path), size: entry.size, sha256: checksums.get(entry.path) ?? null }));
+
+    output.result({
+      bundle,
+      verified: false,
+      size: reader.size,
+      checksumsDigest: sha256Hex(checksumsBytes),
+      release: { name: manifest.name, version: manifest.version, created: manifest.created, expires: manifest.expires },
+      targets: manifest.targets,
+      signers,
+      images: manifest.images,
+      configs: manifest.configs,
+      migrations: manifest.migrations,
+      hooks: manifest.hooks,
+      files,
+    });
+
+    output.say(`${manifest.name} ${manifest.version}   (${humanBytes(reader.size)}, not verified: run airlock verify)`);
+    output.say(`created   ${manifest.created}`);
+    output.say(`expires   ${manifest.expires ?? 'never'}`);
+    output.say(`targets   sites ${list(manifest.targets.sites)}; environments ${list(manifest.targets.environments)}`);
+    output.say(`signers   ${signers.length === 0 ? 'none' : signers.join('\n          ')}`);
+    output.say(`content   SHA256SUMS sha256 ${sha256Hex(checksumsBytes)}`);
+    if (manifest.images.length > 0) {
+      output.say('images');
+      for (const line of table(manifest.images.map((image) => [image.ref, image.digest, image.platforms.join(',') || '-', humanBytes(image.size)]))) output.say(line);
+    }
+    for (const kind of Object.keys(KIND_TITLES) as ContentKind[]) {
+      const ofKind = files.filter((file) => file.kind === kind);
+      if (ofKind.length === 0) continue;
+      const total = ofKind.reduce((sum, file) => sum + file.size, 0);
+      output.say(`${KIND_TITLES[kind]}: ${ofKind.length} file${ofKind.length === 1 ? '' : 's'}, ${humanBytes(total)}`);
+      const shown = kind === 'image' ? ofKind.filter((file) => !file.path.startsWith('blobs/')) : ofKind;
+      for (const line of table(shown.map((file) => [file.path, humanBytes(file.size), file.sha256 ? shortDigest(file.sha256) : 'NOT LISTED']), '    ')) {
+        output.say(line);
+      }
+      if (shown.length < ofKind.length) output.say(`    … and ${ofKind.length - shown.length} blobs (--json lists them)`);
+    }
+    return 0;
+  } finally {
+    await reader.close();
+  }
+}
+
+function list(values: string[]): string {
+  return values.length === 0 ? 'any' : values.join(', ');
+}

@@ -1,0 +1,47 @@
+/** How a verification report reads, for people and as JSON. */
+import type { Output } from './output.js';
+import { table } from './format.js';
+import type { VerificationReport } from '../verify/report.js';
+
+const STATUS_MARK = { valid: 'ok', invalid: 'BAD', 'unknown-key': '??', revoked: 'REVOKED' } as const;
+
+export function printVerification(output: Output, report: VerificationReport): void {
+  output.say(`bundle    ${report.bundle}`);
+  if (report.manifest) {
+    const m = report.manifest;
+    output.say(`release   ${m.name} ${m.version}   created ${m.created}   expires ${m.expires ?? 'never'}`);
+  }
+  if (report.signers.length > 0) {
+    output.say('signers');
+    for (const line of table(
+      report.signers.map((s) => [STATUS_MARK[s.status], s.keyId, s.name ?? '(not in trust store)', s.roles.length > 0 ? `[${s.roles.join(', ')}]` : '']),
+      '  ',
+    )) {
+      output.say(line);
+    }
+  }
+  if (report.policy) {
+    const p = report.policy;
+    const roles = p.requiredRoles.length > 0 ? `, roles ${p.requiredRoles.join(', ')}` : '';
+    output.say(`policy    ${p.met ? 'met' : 'NOT met'}: ${p.counted.length} trusted signature(s), need ${p.threshold}${roles}${p.reason && !p.met ? ` (${p.reason})` : ''}`);
+  }
+  if (report.checksums.size > 0) {
+    output.say(`files     ${report.checksums.size} listed in SHA256SUMS${report.checksumsDigest ? ` (sha256 ${report.checksumsDigest})` : ''}`);
+  }
+  for (const problem of report.problems) output.say(`FAIL      ${problem.code}: ${problem.message}`);
+  output.say(report.ok ? 'result    VERIFIED' : `result    REJECTED (${report.problems.length} problem${report.problems.length === 1 ? '' : 's'})`);
+}
+
+export function verificationJson(report: VerificationReport): unknown {
+  return {
+    bundle: report.bundle,
+    ok: report.ok,
+    problems: report.problems,
+    release: report.manifest ? { name: report.manifest.name, version: report.manifest.version, created: report.manifest.created, expires: report.manifest.expires } : null,
+    signers: report.signers,
+    policy: report.policy ?? null,
+    checksumsDigest: report.checksumsDigest ?? null,
+    files: report.checksums.size,
+  };
+}
+

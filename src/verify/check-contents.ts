@@ -1,0 +1,38 @@
+/**
+ * Every file the signed SHA256SUMS lists is present with that digest, and nothing else is
+ * in the bundle (apart from SHA256SUMS and the signatures). All digests are computed in
+ * one parallel pass over the bundle file, reading each payload byte once.
+ */
+import { CHECKSUMS_PATH, comparePaths, isSignaturePath } from '../bundle/format.js';
+import type { BundleReader } from '../bundle/reader.js';
+import { hashRanges } from '../trust/hash-pool.js';
+import type { Problem } from './report.js';
+
+export async function checkContents(
+  reader: BundleReader,
+  checksums: ReadonlyMap<string, string>,
+  onProgress?: (bytes: number) => void,
+): Promise<Problem[]> {
+  const problems: Problem[] = [];
+  const payload = reader.entries.filter((entry) => entry.path !== CHECKSUMS_PATH && !isSignaturePath(entry.path));
+  const present = new Set(payload.map((entry) => entry.path));
+
+  for (const path of [...checksums.keys()].sort(comparePaths)) {
+    if (!present.has(path)) problems.push({ code: 'FILE_MISSING', message: `${path}: listed in ${CHECKSUMS_PATH} but not in the bundle`, path });
+  }
+  for (const entry of payload) {
+    if (!checksums.has(entry.path)) problems.push({ code: 'FILE_EXTRA', message: `${entry.path}: in the bundle but not listed in ${CHECKSUMS_PATH}`, path: entry.path });
+  }
+
+  const listed = payload.filter((entry) => checksums.has(entry.path));
+  const digests = await hashRanges(
+    listed.map((entry) => ({ source: reader.file, start: entry.dataOffset, length: entry.size })),
+    { onProgress },
+  );
+  listed.forEach((entry, index) => {
+    if (digests[index] !== checksums.get(entry.path)) {
+      problems.push({ code: 'DIGEST_MISMATCH', message: `${entry.path}: sha256 ${digests[index]} does not match ${CHECKSUMS_PATH} (${checksums.get(entry.path)})`, path: entry.path });
+    }
+  });
+  return problems;
+}

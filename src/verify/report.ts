@@ -1,0 +1,53 @@
+/** What a verification found, in a form both people (--json aside) and the installer use. */
+import { AirlockError, type ErrorCode } from '../errors.js';
+import type { BundleManifest } from '../manifest/bundle-manifest.js';
+
+export interface Problem {
+  code: ErrorCode;
+  message: string;
+  /** The bundle file at fault, where there is one. */
+  path?: string;
+}
+
+export type SignatureStatus = 'valid' | 'invalid' | 'unknown-key' | 'revoked';
+
+export interface SignerReport {
+  keyId: string;
+  status: SignatureStatus;
+  name?: string;
+  roles: string[];
+  /** The trusted authority whose certificate vouched for this signer, if any. */
+  certifiedBy?: string;
+}
+
+export interface PolicyReport {
+  met: boolean;
+  threshold: number;
+  requiredRoles: string[];
+  counted: string[];
+  reason?: string;
+}
+
+export interface VerificationReport {
+  bundle: string;
+  ok: boolean;
+  problems: Problem[];
+  signers: SignerReport[];
+  policy?: PolicyReport;
+  /** Present once airlock.json has been checked against SHA256SUMS and parsed. */
+  manifest?: BundleManifest;
+  /** path -> hex digest from the signed SHA256SUMS (empty if the signature failed). */
+  checksums: Map<string, string>;
+  /** Hex SHA-256 of SHA256SUMS: the identity of this release's content. */
+  checksumsDigest?: string;
+}
+
+/** Throws the first problem, with the others listed as detail, if the bundle did not verify. */
+export function assertVerified(report: VerificationReport): asserts report is VerificationReport & { manifest: BundleManifest } {
+  const [first, ...rest] = report.problems;
+  if (first) {
+    const detail = rest.length > 0 ? rest.map((problem) => `${problem.code}: ${problem.message}`).join('\n') : undefined;
+    throw new AirlockError(first.code, first.message, { detail });
+  }
+  if (!report.manifest) throw new AirlockError('INTERNAL', `${report.bundle}: verified without a manifest`);
+}
