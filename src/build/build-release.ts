@@ -39,12 +39,16 @@ export async function buildRelease(request: BuildRequest): Promise<BuildResult> 
   const release = await loadReleaseManifest(request.manifestFile);
   const collected = await collectRelease(request.manifestFile, release);
   const keys = await request.loadKeys();
-  const images = await collectImages(release.images, {
-    manifestDir: dirname(resolve(request.manifestFile)),
-    cacheDir: request.cacheDir,
-    platforms: request.platforms,
-    output: request.output,
-  });
+  // A release without images carries no OCI layout at all, and touches no image cache.
+  const images =
+    release.images.length === 0
+      ? { files: [], images: [] }
+      : await collectImages(release.images, {
+          manifestDir: dirname(resolve(request.manifestFile)),
+          cacheDir: request.cacheDir,
+          platforms: request.platforms,
+          output: request.output,
+        });
   const created = resolveCreated(release, request.env, collected.inputs);
   const manifest = buildBundleManifest(release, collected, { created, images: images.images, builtBy: { tool: 'airlock', version: VERSION } });
 
