@@ -22,6 +22,7 @@ import { stepId, type Step } from './steps.js';
 import {
   backupConfigs,
   chmodConfigFile,
+  discardTempFile,
   readBackup,
   readConfigFile,
   removeConfigFile,
@@ -70,7 +71,7 @@ function describeStep(step: Step): string {
     case 'migrate':
       return `migrated ${step.db} to V${step.version} (${step.description})`;
     case 'backup':
-      return `kept ${step.dests.length} current config file(s) for rollback`;
+      return `backed up the ${step.dests.length} config path(s) this install touches`;
     case 'config':
       return `wrote ${step.dest}`;
     case 'remove':
@@ -106,6 +107,7 @@ export function undoScriptPath(installDir: string, db: string, version: string):
 
 async function writeConfig(ctx: RunContext, step: Extract<Step, { kind: 'config' }>): Promise<void> {
   const { configRoot } = ctx.site;
+  await discardTempFile(configRoot, step.dest);
   const current = await readConfigFile(configRoot, step.dest);
   if (current !== undefined && current.sha256 === step.sha256) {
     if (current.mode !== step.mode) await chmodConfigFile(configRoot, step.dest, step.mode);

@@ -41,8 +41,7 @@ export function planLines(plan: InstallPlan, configRoot: string): string[] {
   ];
   if (plan.overrides.length > 0) lines.push(`  overrides  ${plan.overrides.join(' ')}`);
 
-  lines.push('', `Images -> ${plan.imageTarget ?? 'none'} (${counts.images}):`);
-  if (plan.images.length === 0) lines.push('  (none)');
+  lines.push('', plan.images.length === 0 ? 'Images: (none)' : `Images -> ${plan.imageTarget ?? '?'} (${counts.images}):`);
   for (const image of plan.images) lines.push(`  + ${image.ref}  ${shortDigest(image.digest)}  ${humanBytes(image.size)}`);
 
   lines.push(

@@ -5,12 +5,12 @@
  * `previous.json` lists which existed (and their modes); restoring puts exactly those back
  * and deletes the files the install added.
  */
-import { lstat, readFile } from 'node:fs/promises';
+import { lstat, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { AirlockError } from '../../errors.js';
 import { sha256Hex } from '../../trust/digest.js';
-import { chmodDurable, removeDurable, writeFileDurable } from '../durable-fs.js';
+import { chmodDurable, removeDurable, tempPathFor, writeFileDurable } from '../durable-fs.js';
 
 export interface FileOnDisk {
   content: Buffer;
@@ -35,6 +35,11 @@ export async function readConfigFile(configRoot: string, dest: string): Promise<
 
 export async function writeConfigFile(configRoot: string, dest: string, content: Buffer, mode: number): Promise<void> {
   await writeFileDurable(join(configRoot, dest), content, mode, dest);
+}
+
+/** Drops a temp file a killed write left next to `dest` (the next write would reuse it; a skipped one would not). */
+export async function discardTempFile(configRoot: string, dest: string): Promise<void> {
+  await rm(tempPathFor(join(configRoot, dest)), { force: true });
 }
 
 export async function chmodConfigFile(configRoot: string, dest: string, mode: number): Promise<void> {
@@ -89,6 +94,7 @@ export async function readBackup(installDir: string): Promise<Backup | undefined
 export async function restoreConfigs(configRoot: string, installDir: string, backup: Backup): Promise<string[]> {
   const changed: string[] = [];
   for (const entry of backup) {
+    await discardTempFile(configRoot, entry.dest);
     const current = await readConfigFile(configRoot, entry.dest);
     if (!entry.existed) {
       if (current !== undefined) {
