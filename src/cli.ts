@@ -49,6 +49,7 @@ export function buildProgram(): Command {
     .argument('<manifest>', 'release manifest (YAML)')
     .requiredOption('-k, --key <private.pem...>', 'signing key(s): encrypted PKCS#8 PEM')
     .option('-o, --out <dir>', 'output directory', '.')
+    .option('--cert <cert.pem...>', 'certificate (chain) for each --key, in the same order, shipped instead of the bare public key')
     .option('--passphrase-file <file>', 'read the key passphrase from this file (else AIRLOCK_PASSPHRASE, else a prompt)')
     .option('--cache <dir>', 'image cache directory (OCI layout)', '.airlock-cache')
     .option('--platform <os/arch...>', 'keep only these platforms of multi-platform images')
@@ -79,6 +80,23 @@ export function buildProgram(): Command {
     .action(action(async (output, bundle: string, options: VerifyOptions) => {
       const { verifyCommand } = await import('./commands/verify.js');
       return verifyCommand(output, bundle, options);
+    }));
+
+  program
+    .command('sign')
+    .description('countersign a built bundle: adds a signature, SHA256SUMS and payload stay byte-identical')
+    .argument('<bundle>', 'bundle file (.airlock), rewritten in place')
+    .requiredOption('-k, --key <private.pem>', 'signing key: encrypted PKCS#8 PEM')
+    .option('--cert <cert.pem>', 'certificate (chain) for the key, shipped instead of the bare public key')
+    .option('--passphrase-file <file>', 'read the key passphrase from this file (else AIRLOCK_PASSPHRASE, else a prompt)')
+    .addOption(json())
+    .addHelpText(
+      'after',
+      examples(['airlock sign shop-1.4.0.airlock --key officer.key.pem', 'airlock sign shop-1.4.0.airlock -k officer.key.pem --cert officer.cert.pem']),
+    )
+    .action(action(async (output, bundle: string, options: SignOptions) => {
+      const { signCommand } = await import('./commands/sign.js');
+      return signCommand(output, bundle, options);
     }));
 
   program
@@ -289,10 +307,17 @@ export function buildProgram(): Command {
 
 export interface BuildOptions {
   key: string[];
+  cert?: string[];
   out: string;
   passphraseFile?: string;
   cache: string;
   platform?: string[];
+  json?: boolean;
+}
+export interface SignOptions {
+  key: string;
+  cert?: string;
+  passphraseFile?: string;
   json?: boolean;
 }
 export interface VerifyOptions {

@@ -1,12 +1,15 @@
 /** `airlock build`: the build engineer's one command, scriptable in CI. */
 import type { BuildOptions } from '../cli.js';
 import { buildRelease } from '../build/build-release.js';
+import { AirlockError } from '../errors.js';
 import { byteProgress, type ByteProgress } from '../images/progress.js';
+import { readKeyFile, withCertificate } from '../trust/keys.js';
 import { humanBytes } from '../ui/format.js';
 import type { Output } from '../ui/output.js';
 import { openSigningKey } from '../ui/signing-key.js';
 
 export async function buildCommand(output: Output, manifestFile: string, options: BuildOptions): Promise<number> {
+  if (options.cert && options.cert.length > options.key.length) throw new AirlockError('USAGE', `--cert given ${options.cert.length} times for ${options.key.length} --key`);
   let progress: ByteProgress | undefined;
   let shown = 0;
   const result = await buildRelease({
@@ -18,7 +21,11 @@ export async function buildCommand(output: Output, manifestFile: string, options
     output,
     loadKeys: async () => {
       const keys = [];
-      for (const file of options.key) keys.push(await openSigningKey(output, file, options.passphraseFile));
+      for (const [index, file] of options.key.entries()) {
+        const key = await openSigningKey(output, file, options.passphraseFile);
+        const cert = options.cert?.[index];
+        keys.push(cert === undefined ? key : withCertificate(key, await readKeyFile(cert), cert));
+      }
       return keys;
     },
     onProgress: (done, total) => {
