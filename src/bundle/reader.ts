@@ -1,42 +1,47 @@
 /**
  * Random access to a bundle's files without extracting them: the header scan gives
- * each file's offset, and reads go straight to those bytes.
+ * each file's offset, and reads go straight to those bytes. The bytes may be one file or
+ * release media (numbered volumes, see src/media/): everything above sees one bundle.
  */
 import { createReadStream } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { AirlockError } from '../errors.js';
+import { openBundleSource } from '../media/bundle-source.js';
+import type { CopyAndHashJob } from '../trust/copy-and-hash.js';
+import type { ByteSource, FileRange } from './byte-source.js';
 import { scanEntries, type BundleEntry } from './scan.js';
 
 export type { BundleEntry } from './scan.js';
+
+const STREAM_CHUNK = 1024 * 1024;
 
 export class BundleReader {
   private readonly byPath: Map<string, BundleEntry>;
 
   private constructor(
+    /** The path it was opened with: a bundle file, a media directory or a first volume. */
     readonly file: string,
-    readonly size: number,
     readonly entries: readonly BundleEntry[],
-    private readonly handle: FileHandle,
+    private readonly source: ByteSource,
   ) {
     this.byPath = new Map(entries.map((entry) => [entry.path, entry]));
   }
 
+  /** A bundle file, or release media: a directory holding MEDIA.json, or its first volume. */
   static async open(file: string): Promise<BundleReader> {
-    let handle: FileHandle;
+    const source = await openBundleSource(file);
     try {
-      handle = await open(file, 'r');
-    } catch (cause) {
-      throw new AirlockError('INPUT_NOT_FOUND', `${file}: cannot open (${(cause as NodeJS.ErrnoException).code ?? 'error'})`, { cause });
-    }
-    try {
-      const { size } = await handle.stat();
-      const entries = await scanEntries(handle, size, file);
-      return new BundleReader(file, size, entries, handle);
+      const entries = await scanEntries(source, source.size, file);
+      return new BundleReader(file, entries, source);
     } catch (error) {
-      await handle.close();
+      await source.close();
       throw error;
     }
+  }
+
+  /** Total bytes of the bundle (summed over volumes). */
+  get size(): number {
+    return this.source.size;
   }
 
   has(path: string): boolean {
@@ -54,7 +59,7 @@ export class BundleReader {
     const data = Buffer.alloc(entry.size);
     let done = 0;
     while (done < entry.size) {
-      const { bytesRead } = await this.handle.read(data, done, entry.size - done, entry.dataOffset + done);
+      const { bytesRead } = await this.source.read(data, done, entry.size - done, entry.dataOffset + done);
       if (bytesRead === 0) throw new AirlockError('BUNDLE_TRUNCATED', `${this.file}: ${path} is cut short`);
       done += bytesRead;
     }
@@ -64,10 +69,30 @@ export class BundleReader {
   createReadStream(path: string): Readable {
     const entry = this.entry(path);
     if (entry.size === 0) return Readable.from([]);
-    return createReadStream(this.file, { start: entry.dataOffset, end: entry.dataOffset + entry.size - 1, highWaterMark: 1024 * 1024 });
+    const ranges = this.source.ranges(entry.dataOffset, entry.size);
+    if (ranges.length === 1) return rangeStream(ranges[0]!);
+    return Readable.from(chained(ranges), { objectMode: false });
+  }
+
+  /** A hash-pool job for one entry's bytes, in segments when the entry spans volumes. */
+  hashJob(entry: BundleEntry): CopyAndHashJob {
+    const ranges = this.source.ranges(entry.dataOffset, entry.size);
+    const [first] = ranges as [FileRange];
+    if (ranges.length === 1) return { source: first.source, start: first.start, length: entry.size };
+    return { source: first.source, start: first.start, length: entry.size, segments: ranges };
   }
 
   async close(): Promise<void> {
-    await this.handle.close();
+    await this.source.close();
+  }
+}
+
+function rangeStream(range: FileRange): Readable {
+  return createReadStream(range.source, { start: range.start, end: range.start + range.length - 1, highWaterMark: STREAM_CHUNK });
+}
+
+async function* chained(ranges: readonly FileRange[]): AsyncGenerator<Buffer> {
+  for (const range of ranges) {
+    for await (const chunk of rangeStream(range)) yield chunk as Buffer;
   }
 }

@@ -3,9 +3,9 @@
  * anything a bundle may not hold: links, devices, directories, unsafe or duplicate
  * paths, entries that run past the end of the file. Only regular files come out.
  */
-import type { FileHandle } from 'node:fs/promises';
 import { Header, Pax, type HeaderData } from 'tar';
 import { AirlockError } from '../errors.js';
+import type { ByteSource } from './byte-source.js';
 import { TAR_BLOCK } from './format.js';
 import { isSafeBundlePath } from './safe-path.js';
 import { paddedSize } from './tar-header.js';
@@ -13,14 +13,15 @@ import { paddedSize } from './tar-header.js';
 export interface BundleEntry {
   path: string;
   size: number;
-  /** Byte offset of the entry's data in the bundle file. */
+  /** Byte offset of the entry's data in the bundle (across volumes: in the joined bytes). */
   dataOffset: number;
   mode: number;
 }
 
 const REGULAR_FILE_TYPES = new Set(['File', 'OldFile', 'ContiguousFile']);
 
-export async function scanEntries(handle: FileHandle, fileSize: number, name: string): Promise<BundleEntry[]> {
+/** `handle` is anything with a positional read: a FileHandle, or a ByteSource spanning volumes. */
+export async function scanEntries(handle: Pick<ByteSource, 'read'>, fileSize: number, name: string): Promise<BundleEntry[]> {
   const entries: BundleEntry[] = [];
   const seen = new Set<string>();
   const block = Buffer.alloc(TAR_BLOCK);
@@ -65,7 +66,7 @@ export async function scanEntries(handle: FileHandle, fileSize: number, name: st
   }
 }
 
-async function readExactly(handle: FileHandle, buffer: Buffer, position: number): Promise<void> {
+async function readExactly(handle: Pick<ByteSource, 'read'>, buffer: Buffer, position: number): Promise<void> {
   let done = 0;
   while (done < buffer.length) {
     const { bytesRead } = await handle.read(buffer, done, buffer.length - done, position + done);

@@ -10,6 +10,11 @@ export interface CopyAndHashJob {
   source: string;
   start: number;
   length: number;
+  /**
+   * Read these ranges in order instead of (source, start, length): one file split across
+   * volumes is still one digest. `length` is then their total, `source` the first one's.
+   */
+  segments?: ReadonlyArray<{ source: string; start: number; length: number }>;
   /** Write the bytes read here too (build); absent for a pure hash (verify). */
   copyTo?: { file: string; position: number };
 }
@@ -27,25 +32,31 @@ export function copyAndHash(
   let input: number | undefined;
   let output: number | undefined;
   try {
-    input = fs.openSync(job.source, 'r');
     if (job.copyTo) output = fs.openSync(job.copyTo.file, 'r+');
     const hash = crypto.createHash('sha256');
     let done = 0;
-    while (done < job.length) {
-      const want = Math.min(buffer.length, job.length - done);
-      const got = fs.readSync(input, buffer, 0, want, job.start + done);
-      if (got === 0) {
-        return { ok: false, code: 'SHORT_READ', message: `${job.source}: ended after ${done} of ${job.length} bytes` };
-      }
-      const chunk = buffer.subarray(0, got);
-      hash.update(chunk);
-      if (output !== undefined && job.copyTo) {
-        let written = 0;
-        while (written < got) {
-          written += fs.writeSync(output, chunk, written, got - written, job.copyTo.position + done + written);
+    for (const part of job.segments ?? [job]) {
+      input = fs.openSync(part.source, 'r');
+      let partDone = 0;
+      while (partDone < part.length) {
+        const want = Math.min(buffer.length, part.length - partDone);
+        const got = fs.readSync(input, buffer, 0, want, part.start + partDone);
+        if (got === 0) {
+          return { ok: false, code: 'SHORT_READ', message: `${part.source}: ended after ${partDone} of ${part.length} bytes` };
         }
+        const chunk = buffer.subarray(0, got);
+        hash.update(chunk);
+        if (output !== undefined && job.copyTo) {
+          let written = 0;
+          while (written < got) {
+            written += fs.writeSync(output, chunk, written, got - written, job.copyTo.position + done + written);
+          }
+        }
+        partDone += got;
+        done += got;
       }
-      done += got;
+      fs.closeSync(input);
+      input = undefined;
     }
     return { ok: true, hex: hash.digest('hex') };
   } catch (error) {

@@ -26,7 +26,7 @@ export async function checkContents(
 
   const listed = payload.filter((entry) => checksums.has(entry.path));
   const digests = await hashRanges(
-    listed.map((entry) => ({ source: reader.file, start: entry.dataOffset, length: entry.size })),
+    listed.map((entry) => reader.hashJob(entry)),
     { onProgress },
   );
   listed.forEach((entry, index) => {
