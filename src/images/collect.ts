@@ -1,0 +1,131 @@
+/**
+ * Images into the bundle: every spec (registry ref, local OCI layout or docker archive) is
+ * resolved to a pinned digest, its blobs land once each in the content-addressed cache, and
+ * the bundle gets an OCI image layout (oci-layout, index.json, blobs/sha256/...) whose files
+ * point into the cache. This is the API the build orchestrator calls.
+ */
+import { resolve } from 'node:path';
+import { AirlockError } from '../errors.js';
+import { BLOBS_DIR, FILE_MODE, OCI_INDEX_PATH, OCI_LAYOUT_PATH, comparePaths } from '../bundle/format.js';
+import { bytesPayload, type PayloadFile } from '../bundle/payload.js';
+import type { BundleImage } from '../manifest/bundle-manifest.js';
+import type { Output } from '../ui/output.js';
+import { resolveImage, type ResolvedImage } from './image-graph.js';
+import type { ImageSpec } from './image-spec.js';
+import { digestHex } from './oci/digest.js';
+import { OCI_LAYOUT_BYTES, OciLayout, renderIndex, type TaggedImage } from './oci/layout.js';
+import type { Descriptor } from './oci/schema.js';
+import { forEachLimit, TRANSFER_CONCURRENCY } from './parallel.js';
+import { byteProgress } from './progress.js';
+import { RegistryConnections } from './registry/connections.js';
+import { CredentialStore, dockerConfigPath, type CredentialMap } from './registry/credentials.js';
+import { parseReference } from './registry/reference.js';
+import { DockerArchiveSource } from './sources/docker-archive.js';
+import { LayoutSource } from './sources/layout-source.js';
+import { RegistrySource } from './sources/registry-source.js';
+import type { ImageSource } from './sources/source.js';
+
+export interface CollectOptions {
+  /** Directory of the release manifest: ociLayout and dockerArchive paths are relative to it. */
+  manifestDir: string;
+  /** Blob cache (an OCI image layout), reused across builds. */
+  cacheDir: string;
+  /** Platforms for images whose spec names none (`--platform`); default: all. */
+  platforms?: string[];
+  /** Credentials per registry host; hosts not named here are looked up in Docker's config.json. */
+  credentials?: CredentialMap;
+  /** Docker config file to read credentials from; null reads none. Default $DOCKER_CONFIG/config.json or ~/.docker/config.json. */
+  dockerConfig?: string | null;
+  output: Output;
+}
+
+export interface CollectedImages {
+  files: PayloadFile[];
+  images: BundleImage[];
+}
+
+export async function collectImages(specs: ImageSpec[], options: CollectOptions): Promise<CollectedImages> {
+  const seenRefs = new Set<string>();
+  for (const spec of specs) {
+    parseReference(spec.ref);
+    if (seenRefs.has(spec.ref)) throw new AirlockError('MANIFEST_INVALID', `image ${spec.ref} is listed twice`);
+    seenRefs.add(spec.ref);
+  }
+  const cache = await OciLayout.open(resolve(options.cacheDir), { create: true });
+  const connections = new RegistryConnections(
+    new CredentialStore(options.credentials, options.dockerConfig === undefined ? dockerConfigPath() : options.dockerConfig),
+    options.output,
+  );
+  try {
+    const resolved: Array<{ spec: ImageSpec; source: ImageSource; image: ResolvedImage }> = [];
+    for (const spec of specs) {
+      const source = await openSource(spec, options, cache, connections);
+      const image = await resolveImage(source, cache, spec.platforms ?? options.platforms);
+      options.output.debug(`image ${spec.ref}: ${image.descriptor.digest} (${image.platforms.join(', ') || 'no platform'})`);
+      resolved.push({ spec, source, image });
+    }
+    await fetchBlobs(resolved, cache, options.output);
+    const tagged = resolved.map(({ spec, image }) => ({ ref: spec.ref, descriptor: image.descriptor }));
+    await cache.tagImages(tagged);
+    return {
+      files: payloadFiles(resolved.map((r) => r.image), cache, tagged),
+      images: resolved.map(({ spec, image }) => ({
+        ref: spec.ref,
+        digest: image.descriptor.digest,
+        mediaType: image.descriptor.mediaType,
+        platforms: image.platforms,
+        size: image.size,
+      })),
+    };
+  } finally {
+    await connections.close();
+  }
+}
+
+async function openSource(spec: ImageSpec, options: CollectOptions, cache: OciLayout, connections: RegistryConnections): Promise<ImageSource> {
+  if (spec.ociLayout !== undefined) {
+    const layout = await OciLayout.open(resolve(options.manifestDir, spec.ociLayout), { create: false });
+    return new LayoutSource(layout, spec.tag, spec.ref);
+  }
+  if (spec.dockerArchive !== undefined) return DockerArchiveSource.load(resolve(options.manifestDir, spec.dockerArchive), spec.ref, cache);
+  const reference = parseReference(spec.ref);
+  return new RegistrySource(await connections.get(reference.registry, spec.insecure === true), reference, spec.ref);
+}
+
+/** Each blob once, from the first image that needs it; already-cached (and re-verified) blobs are not fetched again. */
+async function fetchBlobs(resolved: Array<{ source: ImageSource; image: ResolvedImage }>, cache: OciLayout, output: Output): Promise<void> {
+  const wanted = new Map<string, { descriptor: Descriptor; source: ImageSource }>();
+  for (const { source, image } of resolved) {
+    for (const descriptor of image.blobs) if (!wanted.has(descriptor.digest)) wanted.set(descriptor.digest, { descriptor, source });
+  }
+  const all = [...wanted.values()];
+  const progress = byteProgress(output, 'pulling images', all.reduce((sum, b) => sum + b.descriptor.size, 0));
+  let fetched = 0;
+  try {
+    await forEachLimit(all, TRANSFER_CONCURRENCY, async ({ descriptor, source }) => {
+      if (await cache.hasBlob(descriptor, true)) {
+        progress.add(descriptor.size);
+        return;
+      }
+      await source.retrying(async () => cache.writeBlob({ ...descriptor, what: source.what }, await source.blob(descriptor), progress.add));
+      fetched++;
+    });
+  } finally {
+    progress.stop();
+  }
+  output.debug(`images: ${fetched} blobs fetched, ${all.length - fetched} already cached`);
+}
+
+function payloadFiles(images: ResolvedImage[], cache: OciLayout, tagged: readonly TaggedImage[]): PayloadFile[] {
+  const sizes = new Map<string, number>();
+  for (const image of images) for (const blob of image.contents) sizes.set(blob.digest, blob.size);
+  const blobs: PayloadFile[] = [...sizes.entries()].map(([digest, size]) => ({
+    path: `${BLOBS_DIR}${digestHex(digest)}`,
+    size,
+    mode: FILE_MODE,
+    source: { kind: 'file', path: cache.blobPath(digest) },
+  }));
+  return [bytesPayload(OCI_LAYOUT_PATH, OCI_LAYOUT_BYTES), bytesPayload(OCI_INDEX_PATH, renderIndex(tagged)), ...blobs].sort((a, b) =>
+    comparePaths(a.path, b.path),
+  );
+}
