@@ -1,0 +1,33 @@
+/**
+ * What pushing reads from: blobs by digest and the layout's index.json. The installer backs it
+ * with the bundle (bundleBlobSource); the push code knows nothing of tar files.
+ */
+import type { Readable } from 'node:stream';
+import type { BundleReader } from '../../bundle/reader.js';
+import { BLOBS_DIR } from '../../bundle/format.js';
+import { AirlockError } from '../../errors.js';
+import { digestHex } from '../oci/digest.js';
+
+export interface BlobSource {
+  /** The blob's bytes (checked against the digest by the caller while they stream). */
+  open(digest: string): Readable;
+  /** The blob's size in bytes; throws when the source lacks it. */
+  size(digest: string): number;
+  /** A small JSON file of the layout, e.g. `index.json`. */
+  readJson(path: string): Promise<unknown>;
+}
+
+export function bundleBlobSource(reader: BundleReader): BlobSource {
+  return {
+    open: (digest) => reader.createReadStream(`${BLOBS_DIR}${digestHex(digest)}`),
+    size: (digest) => reader.entry(`${BLOBS_DIR}${digestHex(digest)}`).size,
+    readJson: async (path) => {
+      const data = await reader.readFile(path);
+      try {
+        return JSON.parse(data.toString('utf8')) as unknown;
+      } catch {
+        throw new AirlockError('IMAGE_INVALID', `${reader.file}: ${path} is not valid JSON`);
+      }
+    },
+  };
+}

@@ -1,0 +1,119 @@
+/**
+ * Images out of the bundle, for the installer: into a registry on the isolated network, or into
+ * an OCI image layout directory. Safe to run again after an interruption: whatever the target
+ * already holds is skipped, so only what is missing is sent.
+ */
+import { AirlockError } from '../../errors.js';
+import type { BundleImage } from '../../manifest/bundle-manifest.js';
+import { OciLayout } from '../oci/layout.js';
+import { byteProgress } from '../progress.js';
+import { CredentialStore } from '../registry/credentials.js';
+import { formatReference, parseRegistryHost, type ImageReference } from '../registry/reference.js';
+import { RegistryTransport } from '../registry/transport.js';
+import type { BlobSource } from './blob-source.js';
+import { imageContents, indexEntry, readLayoutIndex, type ImageContents } from './bundle-graph.js';
+import { pushToLayout } from './oci-dir-target.js';
+import { holdersOf, pushToRegistry } from './registry-target.js';
+import { mapReference } from './repository-map.js';
+import type { ImageTarget, PushedImage, PushOptions } from './types.js';
+
+export type { BlobSource } from './blob-source.js';
+export { bundleBlobSource } from './blob-source.js';
+export type { BlobEvent, ImageTarget, PushedImage, PushOptions } from './types.js';
+
+const DEFAULT_CHUNK_SIZE = 32 * 1024 * 1024;
+
+export async function pushImages(source: BlobSource, images: BundleImage[], target: ImageTarget, options: PushOptions): Promise<PushedImage[]> {
+  const index = await readLayoutIndex(source);
+  const planned: Array<{ image: BundleImage; contents: ImageContents }> = [];
+  for (const image of images) {
+    const contents = await imageContents(source, indexEntry(index, image), image.ref);
+    for (const blob of contents.blobs) {
+      const stored = source.size(blob.digest);
+      if (stored !== blob.size) throw new AirlockError('IMAGE_INVALID', `${image.ref}: blob ${blob.digest} is ${stored} bytes in the bundle, ${blob.size} in its manifest`);
+    }
+    planned.push({ image, contents });
+  }
+  const progress = byteProgress(
+    options.output,
+    'pushing images',
+    planned.reduce((sum, p) => sum + p.contents.blobs.reduce((s, b) => s + b.size, 0), 0),
+  );
+  try {
+    if (target.kind === 'oci-dir') {
+      const layout = await OciLayout.open(target.dir, { create: true, durable: true });
+      const pushed: PushedImage[] = [];
+      for (const { image, contents } of planned) pushed.push(await pushToLayout(layout, source, image.ref, contents, progress, options));
+      return pushed;
+    }
+    return await pushToRegistryTarget(source, planned, index, target, options, progress);
+  } finally {
+    progress.stop();
+  }
+}
+
+async function pushToRegistryTarget(
+  source: BlobSource,
+  planned: Array<{ image: BundleImage; contents: ImageContents }>,
+  index: Awaited<ReturnType<typeof readLayoutIndex>>,
+  target: Extract<ImageTarget, { kind: 'registry' }>,
+  options: PushOptions,
+  progress: ReturnType<typeof byteProgress>,
+): Promise<PushedImage[]> {
+  const registry = parseRegistryHost(target.registry);
+  const destinations = planned.map(({ image }) => mapReference(image.ref, registry, target.repositoryMap));
+  checkCollisions(planned.map((p) => p.image), destinations);
+  const credentials = target.credentials ?? (await new CredentialStore().get(registry));
+  const transport = new RegistryTransport(registry, {
+    insecure: target.insecure === true,
+    ...(credentials ? { credentials } : {}),
+    onRetry: (message) => options.output.debug(message),
+  });
+  try {
+    const holders = await otherImageHolders(source, index, planned, registry, target);
+    const push = { transport, source, chunkSize: target.chunkSize ?? DEFAULT_CHUNK_SIZE, progress, options, holders };
+    const pushed: PushedImage[] = [];
+    for (const [i, { image, contents }] of planned.entries()) pushed.push(await pushToRegistry(push, image.ref, contents, destinations[i]!));
+    return pushed;
+  } finally {
+    transport.close();
+  }
+}
+
+/** Two images must not claim the same repository and tag with different content. */
+function checkCollisions(images: BundleImage[], destinations: ImageReference[]): void {
+  const claimed = new Map<string, BundleImage>();
+  for (const [i, image] of images.entries()) {
+    const destination = destinations[i]!;
+    if (destination.tag === undefined) continue;
+    const key = formatReference(destination);
+    const other = claimed.get(key);
+    if (other && other.digest !== image.digest) {
+      throw new AirlockError('USAGE', `${other.ref} and ${image.ref} would both be pushed as ${key}; give a repository prefix or rename one`);
+    }
+    claimed.set(key, image);
+  }
+}
+
+/**
+ * Blobs of the bundle's other images, by the repository each would be pushed to: candidates
+ * for a cross-repository mount. The installer pushes one image per call, so "pushed earlier in
+ * this install" (or in an interrupted one) is known from the bundle, not from memory. A mount
+ * from a repository that lacks the blob costs nothing: the registry opens a normal upload instead.
+ */
+async function otherImageHolders(
+  source: BlobSource,
+  index: Awaited<ReturnType<typeof readLayoutIndex>>,
+  planned: Array<{ image: BundleImage }>,
+  registry: string,
+  target: Extract<ImageTarget, { kind: 'registry' }>,
+): Promise<Map<string, Set<string>>> {
+  const holders = new Map<string, Set<string>>();
+  const pushing = new Set(planned.map((p) => p.image.ref));
+  for (const [ref, descriptor] of index) {
+    if (pushing.has(ref)) continue;
+    const repository = mapReference(ref, registry, target.repositoryMap).repository;
+    for (const blob of (await imageContents(source, descriptor, ref)).blobs) holdersOf(holders, blob.digest).add(repository);
+  }
+  return holders;
+}

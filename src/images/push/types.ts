@@ -1,0 +1,42 @@
+/** The push API's shapes, shared by the registry and OCI layout targets. */
+import type { Output } from '../../ui/output.js';
+import type { RegistryCredentials } from '../registry/credentials.js';
+import type { RepositoryMapping } from './repository-map.js';
+
+export type ImageTarget =
+  | {
+      kind: 'registry';
+      /** host[:port] of the isolated registry. */
+      registry: string;
+      /** Plain HTTP (only on explicit request). */
+      insecure?: boolean;
+      /** Else Docker's config.json `auths` entry for the registry, else anonymous. */
+      credentials?: RegistryCredentials;
+      repositoryMap?: RepositoryMapping;
+      /** Blobs up to this size are uploaded in one request, larger ones in chunks of this size. Default 32 MiB. */
+      chunkSize?: number;
+    }
+  | { kind: 'oci-dir'; dir: string };
+
+export interface BlobEvent {
+  ref: string;
+  digest: string;
+  size: number;
+  /** skipped: the target had it; mounted: linked from another repository; uploaded/copied: bytes sent. */
+  outcome: 'skipped' | 'mounted' | 'uploaded' | 'copied';
+}
+
+export interface PushOptions {
+  output: Output;
+  /** Called as each blob is settled (after it is safely on the target). */
+  onProgress?: (event: BlobEvent) => void;
+}
+
+export interface PushedImage {
+  ref: string;
+  /** Where it went: `<registry>/<repository>[:tag]`, or `<dir>:<ref>` for an OCI layout. */
+  target: string;
+  digest: string;
+  blobs: { transferred: number; mounted: number; skipped: number };
+  bytesTransferred: number;
+}
