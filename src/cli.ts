@@ -103,8 +103,19 @@ export function buildProgram(): Command {
     .command('inspect')
     .description('show what a bundle holds: release, targets, signers, contents by kind')
     .argument('<bundle>', 'bundle file (.airlock)')
+    .option('--report <file>', "write the security officer's report (self-contained HTML, Markdown or JSON) to this file")
+    .option('--format <format>', 'report format: html, md or json (default: from the file extension, else html)')
+    .option('-t, --trust <dir>', 'with --report: verify against this trust store and lead the report with the verdict')
     .addOption(json())
-    .addHelpText('after', examples(['airlock inspect shop-1.4.0.airlock', 'airlock inspect shop-1.4.0.airlock --json | jq .images']))
+    .addHelpText(
+      'after',
+      examples([
+        'airlock inspect shop-1.4.0.airlock',
+        'airlock inspect shop-1.4.0.airlock --json | jq .images',
+        'airlock inspect shop-1.4.0.airlock --report shop-1.4.0.html --trust /etc/airlock/trust',
+        'airlock inspect shop-1.4.0.airlock --report shop-1.4.0.md --format md',
+      ]),
+    )
     .action(action(async (output, bundle: string, options: InspectOptions) => {
       const { inspectCommand } = await import('./commands/inspect.js');
       return inspectCommand(output, bundle, options);
@@ -326,6 +337,9 @@ export interface VerifyOptions {
   json?: boolean;
 }
 export interface InspectOptions {
+  report?: string;
+  format?: string;
+  trust?: string;
   json?: boolean;
 }
 export interface InstallOptions {

@@ -11,6 +11,7 @@ import { sha256Hex } from '../trust/digest.js';
 import { humanBytes, shortDigest, table } from '../ui/format.js';
 import type { Output } from '../ui/output.js';
 import { readBundleManifest } from '../verify/check-manifest.js';
+import { inspectReportCommand, wantsReport } from '../report/write-report.js';
 
 const KIND_TITLES: Record<ContentKind, string> = {
   manifest: 'manifest',
@@ -21,7 +22,8 @@ const KIND_TITLES: Record<ContentKind, string> = {
   other: 'other',
 };
 
-export async function inspectCommand(output: Output, bundle: string, _options: InspectOptions): Promise<number> {
+export async function inspectCommand(output: Output, bundle: string, options: InspectOptions): Promise<number> {
+  if (wantsReport(options)) return inspectReportCommand(output, bundle, options);
   const reader = await BundleReader.open(bundle);
   try {
     const manifest = await readBundleManifest(reader);

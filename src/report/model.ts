@@ -1,0 +1,94 @@
+/**
+ * The security officer's report as plain data: one model, rendered as HTML, Markdown or
+ * JSON. Everything in it except `generated`, `tool` and `verification` comes from the
+ * bundle, which is untrusted input: renderers must escape every string.
+ */
+import type { BundleImage } from '../manifest/bundle-manifest.js';
+import type { PolicyReport, Problem, SignerReport } from '../verify/report.js';
+
+export const REPORT_FORMAT = 'airlock-report/v1';
+
+/** What a file shown in full turned out to hold. */
+export type FileContent =
+  | { kind: 'text'; text: string; /** characters that render invisibly or reorder text, shown as ⟨U+XXXX⟩ */ hiddenCharacters: number }
+  | { kind: 'binary' }
+  | { kind: 'too-large'; limit: number }
+  | { kind: 'missing' };
+
+export interface ReportFile {
+  path: string;
+  /** Bytes in the tar, or null when the bundle lacks the file. */
+  size: number | null;
+  /** Digest SHA256SUMS lists, or null when it lists none. */
+  sha256: string | null;
+  /** Whether the bytes shown hash to the listed digest; null when not read or not listed. */
+  matchesChecksum: boolean | null;
+  content: FileContent;
+}
+
+export interface ReportConfig extends ReportFile {
+  environment: string;
+  dest: string;
+  mode: string;
+  template: boolean;
+}
+
+export interface ReportMigration extends ReportFile {
+  database: string;
+  version: string;
+  description: string;
+  undo: ReportFile | null;
+}
+
+export interface ReportHook extends ReportFile {
+  phase: 'preInstall' | 'postInstall' | 'healthCheck';
+  name: string;
+  timeoutSeconds: number;
+}
+
+/** One line of the full listing: what SHA256SUMS says and what the tar holds, side by side. */
+export interface ReportListing {
+  path: string;
+  sha256: string | null;
+  size: number | null;
+}
+
+export type ReportVerification =
+  | { checked: false }
+  | {
+      checked: true;
+      ok: boolean;
+      trustStore: string;
+      at: string;
+      signers: SignerReport[];
+      policy: PolicyReport | null;
+      problems: Problem[];
+    };
+
+export interface ReportModel {
+  format: typeof REPORT_FORMAT;
+  generated: string;
+  tool: { name: 'airlock'; version: string };
+  bundle: { file: string; size: number };
+  release: {
+    name: string;
+    version: string;
+    created: string;
+    expires: string | null;
+    /** Judged at `generated`. */
+    expired: boolean;
+    onHealthCheckFailure: 'rollback' | 'stop';
+    builtBy: string;
+  };
+  targets: { sites: string[]; environments: string[] };
+  /** Key ids that have a signature file in the bundle, whether or not anything checked them. */
+  signatureFiles: string[];
+  verification: ReportVerification;
+  /** SHA-256 of SHA256SUMS: the identity of this release's content. */
+  checksumsDigest: string;
+  images: BundleImage[];
+  configs: ReportConfig[];
+  migrations: ReportMigration[];
+  hooks: ReportHook[];
+  listing: ReportListing[];
+}

@@ -1,0 +1,67 @@
+/**
+ * `airlock inspect <bundle> --report <file>`: the security officer's report. With
+ * --trust the real verification runs and its verdict leads the report; without it the
+ * report says plainly that no signature was checked. The report is written even for a
+ * bundle that fails verification (the officer files the refusal too), and the command
+ * then fails with the verification's own code.
+ */
+import { writeFile } from 'node:fs/promises';
+import { extname } from 'node:path';
+import type { InspectOptions } from '../cli.js';
+import { BundleReader } from '../bundle/reader.js';
+import { AirlockError } from '../errors.js';
+import { loadTrustStore } from '../trust/store.js';
+import type { Output } from '../ui/output.js';
+import { assertVerified, type VerificationReport } from '../verify/report.js';
+import { verifyBundle } from '../verify/verifier.js';
+import { collectReport } from './collect.js';
+import type { ReportModel } from './model.js';
+import { renderHtml } from './render-html.js';
+import { renderJson } from './render-json.js';
+import { renderMarkdown } from './render-markdown.js';
+import { verdictOf } from './verdict.js';
+
+const RENDERERS = { html: renderHtml, md: renderMarkdown, json: renderJson } satisfies Record<string, (model: ReportModel) => string>;
+type ReportFormat = keyof typeof RENDERERS;
+
+const EXTENSION_FORMATS: Record<string, ReportFormat> = { '.md': 'md', '.markdown': 'md', '.json': 'json' };
+
+/** Whether inspect was asked for a report rather than its listing. */
+export function wantsReport(options: InspectOptions): boolean {
+  return options.report !== undefined || options.format !== undefined || options.trust !== undefined;
+}
+
+export function reportFormat(format: string | undefined, file: string): ReportFormat {
+  if (format === undefined) return EXTENSION_FORMATS[extname(file).toLowerCase()] ?? 'html';
+  if (Object.hasOwn(RENDERERS, format)) return format as ReportFormat;
+  throw new AirlockError('USAGE', `--format: expected html, md or json, not ${JSON.stringify(format)}`);
+}
+
+export async function inspectReportCommand(output: Output, bundle: string, options: InspectOptions): Promise<number> {
+  if (options.report === undefined) throw new AirlockError('USAGE', '--format and --trust go with --report <file>');
+  const format = reportFormat(options.format, options.report);
+  const trust = options.trust === undefined ? undefined : await loadTrustStore(options.trust);
+  const now = new Date();
+  const reader = await BundleReader.open(bundle);
+  let verification: VerificationReport | undefined;
+  let model: ReportModel;
+  try {
+    verification = trust ? await verifyBundle(reader, trust, { now }) : undefined;
+    try {
+      model = await collectReport(reader, { now, verified: verification && { report: verification, trustStore: options.trust! } });
+    } catch (error) {
+      // A bundle too damaged to describe: its verification failure is the better message.
+      if (verification && !verification.ok) assertVerified(verification);
+      throw error;
+    }
+  } finally {
+    await reader.close();
+  }
+  await writeFile(options.report, RENDERERS[format](model));
+
+  const verdict = verdictOf(model);
+  output.result({ report: options.report, format, verdict: verdict.kind, release: { name: model.release.name, version: model.release.version }, checksumsDigest: model.checksumsDigest });
+  output.say(`wrote ${options.report} (${format}): ${model.release.name} ${model.release.version}, ${verdict.title.toLowerCase()}`);
+  if (verification) assertVerified(verification);
+  return 0;
+}
