@@ -1,0 +1,78 @@
+/**
+ * The extension point: a scenario is one thing the benchmark measures (the bundle's build
+ * and verify, image pull and push, ...). It returns rows for the table and the targets it
+ * checks; main.ts runs the scenarios listed in scenarios.ts and report.ts prints them.
+ */
+import type { ContenderResult } from './measure.js';
+
+export interface BenchContext {
+  /** Repository root (where dist/airlock.mjs lives). */
+  repo: string;
+  /** The bundled CLI. */
+  cli: string;
+  /** A directory of this scenario's own, inside the work directory. */
+  workDir: string;
+  /** Payload size for size-dependent scenarios. */
+  size: { bytes: number; label: string };
+  runs: number;
+  say: (line: string) => void;
+}
+
+export interface Row {
+  scenario: string;
+  size: string;
+  operation: string;
+  contender: string;
+  role: 'ours' | 'stock';
+  /** Median wall time over the runs. */
+  seconds: number;
+  samples: number[];
+  /** The bytes the throughput is counted over (the payload, the same for every contender of an operation). */
+  bytes: number;
+  mibPerSecond: number;
+  peakRssBytes: number;
+  /** For a stock contender: ours' throughput divided by this one's (≥ 1 means ours is as fast or faster). */
+  oursRatio?: number;
+}
+
+export interface TargetCheck {
+  scenario: string;
+  size: string;
+  name: string;
+  target: string;
+  actual: string;
+  pass: boolean;
+}
+
+export interface ScenarioResult {
+  rows: Row[];
+  targets: TargetCheck[];
+  /** Facts a reader needs to judge the figures (what was generated, what was warmed, ...). */
+  notes: string[];
+}
+
+export interface Scenario {
+  name: string;
+  description: string;
+  /** Run once per --size (true), or once per benchmark run (false). */
+  perSize: boolean;
+  run(context: BenchContext): Promise<ScenarioResult>;
+}
+
+/** Table rows for one operation: ours first, each stock contender with ours' ratio to it. */
+export function rowsFor(scenario: string, size: string, operation: string, bytes: number, results: readonly ContenderResult[]): Row[] {
+  const ours = results.find((result) => result.role === 'ours');
+  return results.map((result) => ({
+    scenario,
+    size,
+    operation,
+    contender: result.name,
+    role: result.role,
+    seconds: result.seconds,
+    samples: result.samples.map((sample) => sample.seconds),
+    bytes,
+    mibPerSecond: bytes / 2 ** 20 / result.seconds,
+    peakRssBytes: result.peakRssBytes,
+    oursRatio: result.role === 'stock' && ours ? result.seconds / ours.seconds : undefined,
+  }));
+}

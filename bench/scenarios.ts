@@ -1,0 +1,8 @@
+/**
+ * Every scenario the benchmark knows, in the order they run. To add one (issue 3's image
+ * pull and push, say), write bench/scenarios/<name>.ts exporting a Scenario and list it here.
+ */
+import type { Scenario } from './scenario.js';
+import { bundleScenario } from './scenarios/bundle.js';
+
+export const SCENARIOS: readonly Scenario[] = [bundleScenario];
