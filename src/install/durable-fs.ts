@@ -37,7 +37,8 @@ export async function ensureDir(dir: string, mode = 0o755): Promise<void> {
   }
 }
 
-export async function writeFileDurable(path: string, data: Buffer | string, mode: number, label = path): Promise<void> {
+/** `crashLabel` names the test-only crash point between the fsynced temp file and the rename (config files). */
+export async function writeFileDurable(path: string, data: Buffer | string, mode: number, crashLabel?: string): Promise<void> {
   await ensureDir(dirname(path));
   const temp = tempPathFor(path);
   const handle = await open(temp, 'w', mode);
@@ -49,7 +50,7 @@ export async function writeFileDurable(path: string, data: Buffer | string, mode
   } finally {
     await handle.close();
   }
-  crashPoint(`write:${label}`);
+  if (crashLabel !== undefined) crashPoint(`write:${crashLabel}`);
   await rename(temp, path);
   fsyncDir(dirname(path));
 }

@@ -5,7 +5,7 @@
  * steps; for any other bundle it must be finished (or rolled back) first.
  */
 import { randomBytes } from 'node:crypto';
-import { AirlockError, isAirlockError } from '../errors.js';
+import { AirlockError, isAirlockError, type ErrorCode } from '../errors.js';
 import { loadSite, type Site, type SiteVariables } from '../manifest/site.js';
 import { loadTrustStore } from '../trust/store.js';
 import type { Output } from '../ui/output.js';
@@ -21,6 +21,7 @@ import { acquireSiteLock } from './lock.js';
 import { planMigrations } from './migration-plan.js';
 import { planSteps, type DatabasePlan, type InstallPlan } from './plan.js';
 import { planJson, planLines } from './plan-view.js';
+import { receiptFile } from './receipt.js';
 import { currentRelease, ensureStateDir, readState, statePaths } from './state.js';
 import { stepId } from './steps.js';
 import { openMigrationTarget, type MigrationTarget } from './targets/database.js';
@@ -207,8 +208,11 @@ export async function runInstall(output: Output, request: InstallRequest): Promi
 
       let pending = readJournal(paths.journal);
       if (pending?.outcome !== undefined && !request.planOnly) {
-        await archiveJournal(site.stateDir, pending.begin.installId);
+        // The run ended but was killed before it could move its journal away (or say so).
+        const ended = pending;
+        await archiveJournal(site.stateDir, ended.begin.installId);
         pending = undefined;
+        if (ended.begin.kind === 'install' && ended.begin.bundleDigest === bundle.digest) return reportEnded(output, site, ended);
       }
       if (pending !== undefined && pending.outcome === undefined) {
         const { begin } = pending;
@@ -289,6 +293,28 @@ export async function runInstall(output: Output, request: InstallRequest): Promi
     await resources.close();
     await lock?.release();
   }
+}
+
+/** Tells what an install of this same bundle, killed after its end record, had come to. */
+function reportEnded(output: Output, site: Site, ended: JournalSummary): InstallReport {
+  const { begin } = ended;
+  const release = { name: begin.release.name, version: begin.release.version };
+  output.say(`The install ${begin.installId} of ${release.name} ${release.version} (started ${begin.at}) had already ended: ${ended.outcome}.`);
+  if (ended.outcome !== 'succeeded' && ended.outcome !== undefined) {
+    const failure = ended.failure;
+    throw new AirlockError(
+      (failure?.code ?? 'INTERNAL') as ErrorCode,
+      `the install of ${release.name} ${release.version} had ended ${ended.outcome}${failure ? ` at ${failure.step}: ${failure.message}` : ''}; run it again to retry`,
+    );
+  }
+  return {
+    outcome: 'succeeded',
+    release,
+    site: site.site,
+    installId: begin.installId,
+    resumed: resumeReport(ended),
+    receipt: receiptFile(site.stateDir, site.site, begin.installId),
+  };
 }
 
 async function resume(

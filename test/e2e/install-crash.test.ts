@@ -1,0 +1,152 @@
+/**
+ * kill -9 at every point of an install, then the same command again: the site must end up
+ * exactly as after an uninterrupted install (config files and modes, schema, history table,
+ * state), with no journal, lock or temp file left over. The installer kills itself at a named
+ * point (AIRLOCK_TEST_CRASH_AT, test-only, docs/INSTALL.md); the points are those an
+ * uninterrupted run reports through AIRLOCK_TEST_CRASH_LIST, so none is forgotten.
+ */
+import { existsSync } from 'node:fs';
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
+import {
+  auditLines,
+  copySite,
+  install,
+  makeFixture,
+  makeSite,
+  snapshot,
+  type Fixture,
+  type TestSite,
+} from '../support/install-fixture.js';
+
+let fixture: Fixture;
+let v100: string;
+let v110: string;
+let base: TestSite;
+
+beforeAll(async () => {
+  fixture = await makeFixture();
+  v100 = await fixture.build(await fixture.manifest('shop.yaml'));
+  v110 = await fixture.build(await fixture.manifest('shop-1.1.0.yaml'));
+  base = await makeSite(fixture);
+  expect((await install(v100, base)).code).toBe(0);
+});
+
+/** Runs an install uninterrupted and returns every crash point it passed, in order. */
+async function crashPoints(bundle: string, site: TestSite): Promise<string[]> {
+  const list = join(site.dir, 'points.txt');
+  const result = await runCli(['install', bundle, '--site', site.file, '--yes'], { env: { AIRLOCK_TEST_CRASH_LIST: list } });
+  expect(result.code, result.stderr).toBe(0);
+  return (await readFile(list, 'utf8')).split('\n').filter(Boolean);
+}
+
+async function crashThenRerun(bundle: string, from: TestSite, point: string): Promise<{ site: TestSite; rerun: { code: number; stdout: string; stderr: string } }> {
+  const site = await copySite(from);
+  const crashed = await runCli(['install', bundle, '--site', site.file, '--yes'], { env: { AIRLOCK_TEST_CRASH_AT: point } });
+  expect(crashed.code, `${point} should have killed the installer; stderr: ${crashed.stderr}`).toBe(-1);
+  const rerun = await install(bundle, site);
+  return { site, rerun };
+}
+
+async function leftovers(site: TestSite): Promise<string[]> {
+  return (await readdir(site.state)).filter((name) => name === 'journal.jsonl' || name === 'install.lock');
+}
+
+/** Runs fn over items, a few at a time (each item spawns two installer processes). */
+async function inBatches<T>(items: readonly T[], size: number, fn: (item: T) => Promise<void>): Promise<void> {
+  for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(fn));
+}
+
+describe('kill -9 during an install, then the same command again', () => {
+  it('gives the same site as an uninterrupted upgrade, whatever the point', { timeout: 300_000 }, async () => {
+    const reference = await copySite(base);
+    const points = await crashPoints(v110, reference);
+    expect(points).toEqual(
+      expect.arrayContaining(['begin', 'done:migrate:shop:V4', 'start:backup', 'write:shop/app.yaml', 'done:config:nginx/conf.d/cache.conf', 'end:succeeded']),
+    );
+    const expected = await snapshot(reference);
+
+    await inBatches(points, 4, async (point) => {
+      const { site, rerun } = await crashThenRerun(v110, base, point);
+      expect(rerun.code, `${point}: ${rerun.stderr}`).toBe(0);
+      if (point === 'end:succeeded') expect(rerun.stdout).toContain('had already ended: succeeded');
+      else expect(rerun.stdout).toContain('Resuming the interrupted install');
+      expect(await snapshot(site), point).toEqual(expected);
+      expect(await leftovers(site), point).toEqual([]);
+      const last = (await auditLines(site)).at(-1);
+      expect(last, point).toMatchObject({ action: 'install', outcome: 'succeeded', release: { version: '1.1.0' } });
+    });
+  });
+
+  it('names what it resumes: the steps done and the one interrupted', async () => {
+    const { rerun } = await crashThenRerun(v110, base, 'start:config:shop/app.yaml');
+    expect(rerun.stdout).toMatch(/Resuming the interrupted install \S+ of shop 1\.1\.0/);
+    expect(rerun.stdout).toMatch(/\d of 9 steps were done/);
+    expect(rerun.stdout).toContain('interrupted during config:shop/app.yaml: running it again');
+    expect(rerun.stdout).toContain('then: hook:postInstall:reload-service, health:config-complete, record');
+    expect((await auditLines((await crashThenRerun(v110, base, 'done:backup')).site)).at(-1)).toMatchObject({ resumed: true });
+  });
+
+  it('finishes a first install killed between migrations and during config writes', { timeout: 120_000 }, async () => {
+    const empty = await makeSite(fixture);
+    const reference = await copySite(empty);
+    expect((await install(v100, reference)).code).toBe(0);
+    const expected = await snapshot(reference);
+    await inBatches(['done:migrate:shop:V1', 'start:migrate:shop:V3', 'write:shop/app.yaml', 'done:config:nginx/conf.d/shop.conf'], 4, async (point) => {
+      const { site, rerun } = await crashThenRerun(v100, empty, point);
+      expect(rerun.code, `${point}: ${rerun.stderr}`).toBe(0);
+      expect(await snapshot(site), point).toEqual(expected);
+    });
+  });
+
+  it('refuses another bundle while a run is unfinished, and rollback undoes the interrupted one instead', async () => {
+    const site = await copySite(base);
+    const before = await snapshot(site);
+    const crashed = await runCli(['install', v110, '--site', site.file, '--yes'], { env: { AIRLOCK_TEST_CRASH_AT: 'write:shop/app.yaml' } });
+    expect(crashed.code).toBe(-1);
+    const other = await install(v100, site, '--reinstall');
+    expect(other.stderr).toContain('INSTALL_INTERRUPTED');
+    const status = await runCli(['status', '--site', site.file]);
+    expect(status.stdout).toContain('INTERRUPTED: the install of shop 1.1.0');
+
+    const rollback = await runCli(['rollback', '--site', site.file, '--yes']);
+    expect(rollback.code, rollback.stderr).toBe(0);
+    expect(rollback.stdout).toContain('Roll back the interrupted install of shop 1.1.0');
+    expect(rollback.stdout).toContain('stay applied (roll forward only): shop V4');
+    const after = await snapshot(site);
+    expect(after.configs).toEqual(before.configs);
+    expect(after.state).toEqual(before.state);
+    expect(await leftovers(site)).toEqual([]);
+    expect((await install(v110, site)).code).toBe(0);
+  });
+
+  it('finishes a health-check reaction that was killed half-way', async () => {
+    const failing = await fixture.build(
+      (await fixture.manifest('shop-1.1.0.yaml')).replace(/\nhooks:[\s\S]*?(?=\nonHealthCheckFailure)/, '\nhooks:\n  healthCheck:\n    - { name: probe, script: crash/fail.sh }\n'),
+      { 'crash/fail.sh': '#!/bin/sh\nexit 1\n' },
+    );
+    const { site, rerun } = await crashThenRerun(failing, base, 'failed:health:probe');
+    expect(rerun.code).not.toBe(0);
+    expect(rerun.stdout).toContain('it had failed at health:probe (HEALTH_CHECK_FAILED)');
+    expect(rerun.stderr).toContain('configs restored to shop 1.0.0');
+    const before = await snapshot(base);
+    const after = await snapshot(site);
+    expect(after.configs).toEqual(before.configs);
+    expect(after.state).toEqual(before.state);
+  });
+
+  it('finishes a rollback killed half-way when it is run again', async () => {
+    const site = await copySite(base);
+    const before = await snapshot(site);
+    expect((await install(v110, site)).code).toBe(0);
+    const crashed = await runCli(['rollback', '--site', site.file, '--yes', '--undo-migrations'], { env: { AIRLOCK_TEST_CRASH_AT: 'done:undo:shop:U4' } });
+    expect(crashed.code).toBe(-1);
+    const again = await runCli(['rollback', '--site', site.file, '--yes']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain('Resuming the interrupted rollback of shop 1.1.0');
+    expect(await snapshot(site)).toEqual(before);
+    expect(existsSync(join(site.state, 'journal.jsonl'))).toBe(false);
+  });
+});
