@@ -87,6 +87,9 @@ export class DockerArchiveSource implements ImageSource {
       throw new AirlockError('IMAGE_INVALID', `${what}: the archive lists ${name}, which it does not contain`);
     };
 
+    if (!members.has('manifest.json')) {
+      throw new AirlockError('IMAGE_INVALID', `${what}: ${members.size === 0 ? 'not a tar archive' : 'no manifest.json: not a docker save archive'}`);
+    }
     const index = parseJson(archiveManifestSchema, await cache.readBlob({ ...resolve('manifest.json'), what }, MANIFEST_LIMIT), `${what}: manifest.json`);
     const matching = index.filter((image) => (image.RepoTags ?? []).some((tag) => sameImage(tag, ref)));
     const image = matching[0] ?? (index.length === 1 ? index[0] : undefined);
@@ -148,6 +151,7 @@ async function ingestArchive(file: string, cache: OciLayout, what: string): Prom
   try {
     await list({
       file,
+      strict: true,
       noResume: true,
       onReadEntry: (entry) => {
         const path = memberPath(entry.path);
