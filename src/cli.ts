@@ -7,6 +7,7 @@ import { AirlockError, isAirlockError } from './errors.js';
 import { exitCodeFor } from './exit-codes.js';
 import { consoleOutput, type Output } from './ui/output.js';
 import { VERSION } from './version.js';
+import type { MediaVerifyOptions, MediaWriteOptions } from './commands/media.js';
 
 interface GlobalOptions {
   verbose?: boolean;
@@ -181,6 +182,49 @@ export function buildProgram(): Command {
     .action(action(async (output, options: RollbackOptions) => {
       const { rollbackCommand } = await import('./commands/rollback.js');
       return rollbackCommand(output, options);
+    }));
+
+  const media = program
+    .command('media')
+    .description('release media: split a bundle into volumes with the installer on them, and check them on arrival')
+    .addHelpText('after', examples(['airlock media write shop-1.4.0.airlock --to /media/usb1 --key build.key.pem', 'airlock media verify /media/usb1 /media/usb2 --trust /etc/airlock/trust']));
+
+  media
+    .command('write')
+    .description('split a bundle into numbered volumes on one or more media, with index, checksums, INSTALL.txt and the installer')
+    .argument('<bundle>', 'bundle file (.airlock)')
+    .requiredOption('--to <dir...>', 'one directory per medium (USB stick, disc staging dir), filled in order')
+    .option('--volume-size <size>', 'largest volume: bytes, <n>K/M/G, or a disc: cd, dvd, dvd-dl, bd25, bd50 (default 4G-1, the FAT32 limit)')
+    .option('--media-size <size>', "capacity of each medium (default: the disc's, else the free space of each directory's filesystem)")
+    .option('-k, --key <private.pem>', "sign each medium's SHA256SUMS.media (lets the installer be checked with openssl before first use)")
+    .option('--passphrase-file <file>', 'read the key passphrase from this file (else AIRLOCK_PASSPHRASE, else a prompt)')
+    .option('--unsigned', 'write media without --key (volumes stay authenticated by the signed bundle; the installer does not)')
+    .option('--installer <file>', 'the single-file CLI to put on the media (default: this one)')
+    .addOption(json())
+    .addHelpText(
+      'after',
+      examples([
+        'airlock media write shop-1.4.0.airlock --to /media/usb1 --key build.key.pem',
+        'airlock media write shop-1.4.0.airlock --to disc1 --to disc2 --to disc3 --volume-size dvd -k build.key.pem',
+        'airlock media write shop-1.4.0.airlock --to /media/a /media/b --volume-size 2G --media-size 7G -k build.key.pem',
+      ]),
+    )
+    .action(action(async (output, bundle: string, options: MediaWriteOptions) => {
+      const { mediaWriteCommand } = await import('./commands/media.js');
+      return mediaWriteCommand(output, bundle, options);
+    }));
+
+  media
+    .command('verify')
+    .description('check every volume (missing, swapped, corrupt, named exactly), then verify the bundle inside straight from the volumes')
+    .argument('<dir...>', 'the media directories (all of them)')
+    .requiredOption('-t, --trust <dir>', 'trust store directory (see keys/README.md)')
+    .option('--at <time>', 'judge expiry at this ISO time instead of now')
+    .addOption(json())
+    .addHelpText('after', examples(['airlock media verify /media/usb1 --trust /etc/airlock/trust', 'node /media/usb1/airlock-installer.mjs media verify /media/usb1 /media/usb2 -t /etc/airlock/trust']))
+    .action(action(async (output, dirs: string[], options: MediaVerifyOptions) => {
+      const { mediaVerifyCommand } = await import('./commands/media.js');
+      return mediaVerifyCommand(output, dirs, options);
     }));
 
   const keys = program

@@ -29,7 +29,11 @@ export class BundleReader {
 
   /** A bundle file, or release media: a directory holding MEDIA.json, or its first volume. */
   static async open(file: string): Promise<BundleReader> {
-    const source = await openBundleSource(file);
+    return BundleReader.openSource(file, await openBundleSource(file));
+  }
+
+  /** Reads an already opened source (media verify hands over the volumes it checked); closes it on failure. */
+  static async openSource(file: string, source: ByteSource): Promise<BundleReader> {
     try {
       const entries = await scanEntries(source, source.size, file);
       return new BundleReader(file, entries, source);

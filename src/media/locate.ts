@@ -58,8 +58,8 @@ export async function mediaDirOf(path: string): Promise<string | undefined> {
 /** Every volume present with its recorded size, or the first one that is not, named. */
 export function assertLocated(index: MediaIndex, located: readonly LocatedVolume[], dirs: readonly string[]): Array<{ file: string; size: number }> {
   return located.map(({ volume, path, size }) => {
-    if (path === undefined) throw new AirlockError('VOLUME_MISSING', `${volumeLabel(index, volume)}: missing (looked in ${dirs.join(', ')})`);
-    if (size !== volume.size) throw new AirlockError('VOLUME_CORRUPT', `${volumeLabel(index, volume)}: ${size} bytes, MEDIA.json says ${volume.size} (${path})`);
+    if (path === undefined) throw new AirlockError('VOLUME_MISSING', `${volumeLabel(index, volume)}: missing (${volume.file}; looked in ${dirs.join(', ')})`);
+    if (size !== volume.size) throw new AirlockError('VOLUME_CORRUPT', `${volumeLabel(index, volume)}: size mismatch (${path}: ${size} bytes, MEDIA.json says ${volume.size})`);
     return { file: path, size };
   });
 }

@@ -95,7 +95,7 @@ export async function readMediaIndex(dir: string): Promise<MediaIndex | undefine
   return parsed.data;
 }
 
-/** `volume 3 of 7 (shop-1.1.0.airlock.003)`: how every message names a volume. */
+/** `volume 3 of 7`: how every message starts that is about one volume (its file name follows in brackets). */
 export function volumeLabel(index: MediaIndex, volume: MediaVolume): string {
-  return `volume ${volume.index} of ${index.volumes.length} (${volume.file})`;
+  return `volume ${volume.index} of ${index.volumes.length}`;
 }

@@ -1,0 +1,111 @@
+/** `airlock media write|verify`: release media for the trip across the air gap, and the check on arrival. */
+import { BundleReader } from '../bundle/reader.js';
+import { openSpannedSource } from '../bundle/byte-source.js';
+import { AirlockError } from '../errors.js';
+import { parseByteSize, parseVolumeSize } from '../media/sizes.js';
+import { checkMedia } from '../media/verify-media.js';
+import { writeMedia } from '../media/write-media.js';
+import { loadTrustStore } from '../trust/store.js';
+import { humanBytes } from '../ui/format.js';
+import type { Output } from '../ui/output.js';
+import { openSigningKey } from '../ui/signing-key.js';
+import { parseTimeOption } from '../ui/time-option.js';
+import { printVerification, verificationJson } from '../ui/verification-view.js';
+import { assertVerified, type VerificationReport } from '../verify/report.js';
+import { verifyBundle } from '../verify/verifier.js';
+
+export interface MediaWriteOptions {
+  to: string[];
+  volumeSize?: string;
+  mediaSize?: string;
+  key?: string;
+  passphraseFile?: string;
+  unsigned?: boolean;
+  installer?: string;
+  json?: boolean;
+}
+
+export interface MediaVerifyOptions {
+  trust: string;
+  at?: string;
+  json?: boolean;
+}
+
+function volumeRange(numbers: readonly number[]): string {
+  if (numbers.length === 0) return 'no volumes';
+  return numbers.length === 1 ? `volume ${numbers[0]}` : `volumes ${numbers[0]}-${numbers[numbers.length - 1]}`;
+}
+
+export async function mediaWriteCommand(output: Output, bundle: string, options: MediaWriteOptions): Promise<number> {
+  if (options.key === undefined && options.unsigned !== true) {
+    throw new AirlockError('USAGE', 'media write needs --key (signs each medium\'s SHA256SUMS.media so the installer can be checked with openssl before use), or --unsigned');
+  }
+  const sizing = parseVolumeSize(options.volumeSize);
+  const mediaSize = options.mediaSize === undefined ? undefined : parseByteSize(options.mediaSize, '--media-size');
+  const key = options.key === undefined ? undefined : await openSigningKey(output, options.key, options.passphraseFile);
+  const result = await writeMedia({
+    bundle,
+    dirs: options.to,
+    sizing,
+    ...(mediaSize === undefined ? {} : { mediaSize }),
+    ...(key ? { key } : {}),
+    ...(options.installer === undefined ? {} : { installer: options.installer }),
+    warn: (line) => output.warn(line),
+  });
+  const { index } = result;
+  const rate = result.copySeconds > 0 ? index.bundle.size / result.copySeconds : 0;
+  output.result({
+    bundle: index.bundle,
+    volumeSize: index.volumeSize,
+    volumes: index.volumes,
+    media: result.media,
+    installer: index.installer,
+    signedBy: index.signedBy,
+    seconds: result.copySeconds,
+  });
+  output.say(`${index.bundle.file} (${humanBytes(index.bundle.size)}): ${index.volumes.length} volume${index.volumes.length === 1 ? '' : 's'} of at most ${humanBytes(index.volumeSize)} on ${index.media} medi${index.media === 1 ? 'um' : 'a'}`);
+  for (const medium of result.media) {
+    const extras = medium.installer ? ', installer' : '';
+    output.say(`  medium ${medium.medium}: ${medium.dir}   ${volumeRange(medium.volumes)} of ${index.volumes.length}${extras}, ${'INSTALL.txt'}, MEDIA.json, SHA256SUMS.media`);
+  }
+  output.say(`bundle sha256     ${index.bundle.sha256}`);
+  if (index.installer) output.say(`installer sha256  ${index.installer.sha256}  airlock-installer.mjs`);
+  output.say(index.signedBy ? `signed by         ${index.signedBy} (SHA256SUMS.media.sig on each medium)` : 'NOT signed (--unsigned): send the installer sha256 above to the site through another channel');
+  output.say(`cut and hashed in ${result.copySeconds.toFixed(2)} s (${humanBytes(rate)}/s)`);
+  return 0;
+}
+
+export async function mediaVerifyCommand(output: Output, dirs: string[], options: MediaVerifyOptions): Promise<number> {
+  const trust = await loadTrustStore(options.trust);
+  const now = options.at ? parseTimeOption(options.at, '--at') : new Date();
+  const check = await checkMedia(dirs, trust);
+  const { index } = check;
+  output.say(`media     ${index.bundle.name} ${index.bundle.version}: ${index.volumes.length} volume(s) on ${index.media} medi${index.media === 1 ? 'um' : 'a'}, ${humanBytes(index.bundle.size)}`);
+  for (const medium of check.media) {
+    const signature = medium.signature === 'valid' ? `signed by ${medium.signer}` : medium.signature === 'unsigned' ? 'NOT signed' : 'signature FAILED';
+    output.say(`  ${medium.dir}: SHA256SUMS.media ${signature}, ${medium.filesChecked} file(s) listed`);
+  }
+  for (const volume of check.volumes) output.say(`  volume ${volume.index} of ${index.volumes.length}: ${volume.status}${volume.path ? `  (${volume.path})` : ''}`);
+  for (const problem of check.problems) output.say(`FAIL      ${problem.code}: ${problem.message}`);
+
+  let report: VerificationReport | undefined;
+  if (check.parts) {
+    const reader = await BundleReader.openSource(dirs[0]!, await openSpannedSource(dirs[0]!, check.parts)).catch((error: unknown) => {
+      if (error instanceof AirlockError) check.problems.push({ code: error.code, message: error.message });
+      return undefined;
+    });
+    if (reader) {
+      try {
+        report = await verifyBundle(reader, trust, { now });
+      } finally {
+        await reader.close();
+      }
+      printVerification(output, report);
+    }
+  }
+  output.result({ media: { bundle: index.bundle, volumes: check.volumes, media: check.media, problems: check.problems }, bundle: report ? verificationJson(report) : null });
+  const [first] = check.problems;
+  if (first) throw new AirlockError(first.code, first.message);
+  if (report) assertVerified(report);
+  return 0;
+}

@@ -1,0 +1,73 @@
+/**
+ * Laying out release media, as data: the bundle cut into numbered volumes, and the volumes
+ * given to the media in order, each medium filled before the next is used.
+ */
+import { AirlockError } from '../errors.js';
+import { humanBytes } from '../ui/format.js';
+
+export interface PlannedVolume {
+  index: number;
+  file: string;
+  start: number;
+  size: number;
+}
+
+export function volumeFileName(bundleFile: string, index: number, count: number): string {
+  return `${bundleFile}.${String(index).padStart(Math.max(3, String(count).length), '0')}`;
+}
+
+export function planVolumes(bundleFile: string, bundleSize: number, volumeSize: number): PlannedVolume[] {
+  const count = Math.max(1, Math.ceil(bundleSize / volumeSize));
+  return Array.from({ length: count }, (_, position) => {
+    const start = position * volumeSize;
+    return { index: position + 1, file: volumeFileName(bundleFile, position + 1, count), start, size: Math.min(volumeSize, bundleSize - start) };
+  });
+}
+
+export interface MediumRoom {
+  dir: string;
+  /** What this medium may hold (Infinity when only the filesystem limits it). */
+  capacity: number;
+  /** Media on one filesystem share its free space: same key, one budget. */
+  pool: string;
+  poolFree: number;
+}
+
+/**
+ * Medium number (1-based) of each volume. The first medium also carries the installer
+ * (`firstExtra` bytes); every medium carries the index and checksums (`eachExtra`).
+ */
+export function assignMedia(volumes: readonly PlannedVolume[], media: readonly MediumRoom[], firstExtra: number, eachExtra: number): number[] {
+  const poolUsed = new Map<string, number>();
+  const take = (medium: MediumRoom, bytes: number) => poolUsed.set(medium.pool, (poolUsed.get(medium.pool) ?? 0) + bytes);
+  const assigned: number[] = [];
+  let current = -1;
+  let used = 0;
+  const open = (next: number) => {
+    current = next;
+    used = eachExtra + (next === 0 ? firstExtra : 0);
+    take(media[next]!, used);
+  };
+  const fits = (bytes: number) => {
+    const medium = media[current]!;
+    return used + bytes <= medium.capacity && (poolUsed.get(medium.pool) ?? 0) + bytes <= medium.poolFree;
+  };
+  open(0);
+  for (const volume of volumes) {
+    while (!fits(volume.size)) {
+      if (used === eachExtra + (current === 0 ? firstExtra : 0)) {
+        const medium = media[current]!;
+        throw new AirlockError('USAGE', `medium ${current + 1} (${medium.dir}) cannot hold one ${humanBytes(volume.size)} volume plus the index${current === 0 ? ' and installer' : ''}: use a smaller --volume-size or a larger medium`);
+      }
+      if (current + 1 >= media.length) {
+        const left = volumes.length - assigned.length;
+        throw new AirlockError('USAGE', `the media given hold ${assigned.length} of ${volumes.length} volumes: ${left} more (${humanBytes(volumes.slice(assigned.length).reduce((sum, v) => sum + v.size, 0))}) need another --to medium`);
+      }
+      open(current + 1);
+    }
+    used += volume.size;
+    take(media[current]!, volume.size);
+    assigned.push(current + 1);
+  }
+  return assigned;
+}

@@ -1,0 +1,154 @@
+/**
+ * `media write`: the bundle cut into volumes on one or more media, with the index, the
+ * checksums (signed when a key is given), INSTALL.txt and the installer. Volumes are cut
+ * by the hash pool's copy-and-hash loop: each volume's byte range is read once, hashed and
+ * written at its offset, on every core, with a fixed buffer per thread (memory stays flat),
+ * while another job hashes the whole bundle for the index.
+ */
+import { copyFile, open, readdir, stat, statfs, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { CHECKSUMS_PATH, MANIFEST_PATH } from '../bundle/format.js';
+import { formatChecksums } from '../bundle/checksums.js';
+import { BundleReader } from '../bundle/reader.js';
+import { AirlockError } from '../errors.js';
+import { ensureDir, fsyncDir, writeFileDurable } from '../install/durable-fs.js';
+import { bundleManifestSchema } from '../manifest/bundle-manifest.js';
+import { sha256File, sha256Hex } from '../trust/digest.js';
+import { hashRanges, type CopyAndHashJob } from '../trust/hash-pool.js';
+import type { SigningKey } from '../trust/keys.js';
+import { VERSION } from '../version.js';
+import { installText } from './install-text.js';
+import { installerKit } from './installer-kit.js';
+import { VOLUME_NAME } from './locate.js';
+import { INSTALL_TEXT, MEDIA_FORMAT, MEDIA_INDEX, MEDIA_SUMS, MEDIA_SUMS_SIGNATURE, mediaIndexSchema, type MediaIndex } from './media-index.js';
+import { assignMedia, planVolumes, type MediumRoom } from './plan.js';
+import type { VolumeSizing } from './sizes.js';
+
+/** Room kept on every medium for MEDIA.json, INSTALL.txt and the checksum files. */
+const INDEX_RESERVE = 1024 * 1024;
+
+export interface WriteMediaRequest {
+  bundle: string;
+  dirs: readonly string[];
+  sizing: VolumeSizing;
+  /** Capacity of each medium; else the medium kind's, else the free space of its filesystem. */
+  mediaSize?: number;
+  key?: SigningKey;
+  installer?: string;
+  warn: (line: string) => void;
+}
+
+export interface WrittenMedium {
+  medium: number;
+  dir: string;
+  volumes: number[];
+  installer: boolean;
+}
+
+export interface WriteMediaResult {
+  index: MediaIndex;
+  media: WrittenMedium[];
+  /** Seconds spent cutting and hashing the volumes. */
+  copySeconds: number;
+}
+
+export async function writeMedia(request: WriteMediaRequest): Promise<WriteMediaResult> {
+  const bundle = await describeBundle(request.bundle);
+  const kit = await installerKit(request.installer, (why) =>
+    request.warn(`warning: no SQLite driver on the media (${why}): sites with a SQLite database will need better-sqlite3 next to the installer`),
+  );
+  const volumes = planVolumes(bundle.file, bundle.size, request.sizing.volumeSize);
+  const rooms = await Promise.all(request.dirs.map((dir) => roomOf(dir, request.mediaSize ?? request.sizing.mediumCapacity)));
+  const mediumOf = assignMedia(volumes, rooms, kit.bytes, INDEX_RESERVE);
+  const mediaUsed = Math.max(...mediumOf);
+  for (const room of rooms.slice(mediaUsed)) request.warn(`warning: ${room.dir} is not needed: the release fits on ${mediaUsed} medium${mediaUsed === 1 ? '' : 's'}`);
+
+  const paths = volumes.map((volume, position) => join(request.dirs[mediumOf[position]! - 1]!, volume.file));
+  for (const path of paths) await (await open(path, 'w')).close();
+  const jobs: CopyAndHashJob[] = volumes.map((volume, position) => ({
+    source: request.bundle,
+    start: volume.start,
+    length: volume.size,
+    copyTo: { file: paths[position]!, position: 0 },
+  }));
+  const started = process.hrtime.bigint();
+  const [bundleSha, ...volumeShas] = await hashRanges([{ source: request.bundle, start: 0, length: bundle.size }, ...jobs]);
+  for (const path of paths) await syncFile(path);
+  const copySeconds = Number(process.hrtime.bigint() - started) / 1e9;
+
+  const kitDigests = new Map<string, string>();
+  for (const file of kit.files) {
+    const to = join(request.dirs[0]!, file.to);
+    await ensureDir(dirname(to));
+    await copyFile(file.from, to);
+    await syncFile(to);
+    kitDigests.set(file.to, await sha256File(to));
+  }
+
+  const index = mediaIndexSchema.parse({
+    format: MEDIA_FORMAT,
+    bundle: { ...bundle, sha256: bundleSha },
+    volumeSize: request.sizing.volumeSize,
+    media: mediaUsed,
+    volumes: volumes.map((volume, position) => ({ ...volume, medium: mediumOf[position], sha256: volumeShas[position] })),
+    installer: { file: kit.files[0]!.to, sha256: kitDigests.get(kit.files[0]!.to), airlockVersion: VERSION, sqliteDriver: kit.sqliteDriver ?? null },
+    signedBy: request.key?.keyId ?? null,
+  });
+  const indexText = `${JSON.stringify(index, null, 2)}\n`;
+
+  const media: WrittenMedium[] = [];
+  for (let medium = 1; medium <= mediaUsed; medium++) {
+    const dir = request.dirs[medium - 1]!;
+    const text = installText({ index, medium, ...(request.key ? { signer: { keyId: request.key.keyId, type: request.key.type } } : {}) });
+    await writeFileDurable(join(dir, MEDIA_INDEX), indexText, 0o644);
+    await writeFileDurable(join(dir, INSTALL_TEXT), text, 0o644);
+    const sums = new Map<string, string>([
+      [MEDIA_INDEX, sha256Hex(indexText)],
+      [INSTALL_TEXT, sha256Hex(text)],
+    ]);
+    for (const volume of index.volumes) if (volume.medium === medium) sums.set(volume.file, volume.sha256);
+    if (medium === 1) for (const [path, hex] of kitDigests) sums.set(path, hex);
+    const sumsBytes = formatChecksums(sums);
+    await writeFileDurable(join(dir, MEDIA_SUMS), sumsBytes, 0o644);
+    if (request.key) await writeFileDurable(join(dir, MEDIA_SUMS_SIGNATURE), request.key.sign(sumsBytes), 0o644);
+    fsyncDir(dir);
+    media.push({ medium, dir, volumes: index.volumes.filter((volume) => volume.medium === medium).map((volume) => volume.index), installer: medium === 1 });
+  }
+  return { index, media, copySeconds };
+}
+
+/** Name, version, size and content digest of a bundle file (read, not verified: verify does that). */
+async function describeBundle(file: string): Promise<Omit<MediaIndex['bundle'], 'sha256'>> {
+  const info = await stat(file).catch(() => undefined);
+  if (!info?.isFile()) throw new AirlockError('INPUT_NOT_FOUND', `${file}: not a bundle file`);
+  const reader = await BundleReader.open(file);
+  try {
+    const parsed = bundleManifestSchema.safeParse(JSON.parse((await reader.readFile(MANIFEST_PATH)).toString('utf8')));
+    if (!parsed.success) throw new AirlockError('BUNDLE_FORMAT', `${file}: ${MANIFEST_PATH} is not a valid bundle manifest`);
+    const checksums = await reader.readFile(CHECKSUMS_PATH);
+    return { file: basename(file), name: parsed.data.name, version: parsed.data.version, size: reader.size, checksumsSha256: sha256Hex(checksums) };
+  } catch (error) {
+    if (error instanceof SyntaxError) throw new AirlockError('BUNDLE_FORMAT', `${file}: ${MANIFEST_PATH} is not JSON`);
+    throw error;
+  } finally {
+    await reader.close();
+  }
+}
+
+async function roomOf(dir: string, capacity: number | undefined): Promise<MediumRoom> {
+  await ensureDir(dir);
+  const names = await readdir(dir);
+  const old = names.find((name) => name === MEDIA_INDEX || VOLUME_NAME.test(name));
+  if (old !== undefined) throw new AirlockError('USAGE', `${dir} already holds release media (${old}): use an empty directory or medium`);
+  const [fs, info] = await Promise.all([statfs(dir), stat(dir)]);
+  return { dir, capacity: capacity ?? Infinity, pool: String(info.dev), poolFree: fs.bavail * fs.bsize };
+}
+
+async function syncFile(path: string): Promise<void> {
+  const handle = await open(path, 'r+');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
