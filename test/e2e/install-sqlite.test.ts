@@ -17,8 +17,8 @@ import {
   install,
   makeFixture,
   makeSite,
-  migrationsVariant,
   SECRET,
+  shopVariant,
   snapshot,
   sqliteSchema,
   stateTextWithoutBackups,
@@ -41,32 +41,6 @@ async function installed100(): Promise<TestSite> {
   const result = await install(v100, site);
   expect(result.code, result.stderr).toBe(0);
   return site;
-}
-
-/** A 1.1.0 variant of the example release with other migrations and/or hooks. */
-async function variant110(options: {
-  migrations?: Record<string, string>;
-  hooks?: string;
-  version?: string;
-  top?: string;
-  env?: Record<string, string>;
-}): Promise<string> {
-  let text = await fixture.manifest('shop-1.1.0.yaml');
-  if (options.migrations) {
-    const dir = `variants/m${Math.random().toString(36).slice(2)}`;
-    await migrationsVariant(fixture, 'shop/1.1.0/migrations', dir, options.migrations);
-    text = text.replace('dir: shop/1.1.0/migrations', `dir: ${dir}`);
-  }
-  if (options.hooks !== undefined) text = text.replace(/\nhooks:[\s\S]*?(?=\nonHealthCheckFailure)/, `\n${options.hooks}`);
-  if (options.version) text = text.replace('version: 1.1.0', `version: ${options.version}`);
-  // `top` replaces the expiry and targets lines of the example manifest.
-  if (options.top) text = text.replace('expires: 730d\ntargets:\n  environments: [staging, prod]', options.top);
-  return fixture.build(text, {
-    'variants/hooks/ok.sh': '#!/bin/sh\necho ok\n',
-    'variants/hooks/fail.sh': '#!/bin/sh\necho "health: broken" >&2\nexit 3\n',
-    'variants/hooks/slow.sh': '#!/bin/sh\nsleep 3\n',
-    'variants/hooks/env.sh': '#!/bin/sh\nenv | grep -E "^(AIRLOCK_|db_host|api_token)" | sort > "$AIRLOCK_CONFIG_ROOT/../hook-env.txt"\n',
-  }, options.env);
 }
 
 describe('install on SQLite', () => {
@@ -134,7 +108,7 @@ describe('install on SQLite', () => {
 
   it('refuses an edited applied migration before changing anything', async () => {
     const site = await installed100();
-    const edited = await variant110({ migrations: { 'V2__create_orders.sql': 'CREATE TABLE orders (id INTEGER PRIMARY KEY); -- edited\n' } });
+    const edited = await shopVariant(fixture, { migrations: { 'V2__create_orders.sql': 'CREATE TABLE orders (id INTEGER PRIMARY KEY); -- edited\n' } });
     const before = await snapshot(site);
     const result = await install(edited, site);
     expect(result.code).toBe(exitCodeFor('MIGRATION_CHANGED'));
@@ -145,7 +119,7 @@ describe('install on SQLite', () => {
 
   it('rolls back a failing migration, stops, and leaves the configs untouched', async () => {
     const site = await installed100();
-    const failing = await variant110({
+    const failing = await shopVariant(fixture, {
       migrations: { 'V5__broken.sql': 'CREATE TABLE half_done (id INTEGER);\nINSERT INTO missing_table VALUES (1);\n' },
     });
     const before = await snapshot(site);
@@ -173,12 +147,12 @@ describe('install on SQLite', () => {
     bytes[at] = bytes[at]! ^ 1;
     await writeFile(tampered, bytes);
     // Without SOURCE_DATE_EPOCH the manifest's created time counts: a bundle that expired in 2020.
-    const expired = await variant110({
+    const expired = await shopVariant(fixture, {
       version: '1.2.0',
       top: 'created: 2020-01-01T00:00:00Z\nexpires: 1d\ntargets:\n  environments: [staging, prod]',
       env: { SOURCE_DATE_EPOCH: '' },
     });
-    const elsewhere = await variant110({ version: '1.3.0', top: 'expires: 730d\ntargets:\n  sites: [plant-b]\n  environments: [staging, prod]' });
+    const elsewhere = await shopVariant(fixture, { version: '1.3.0', top: 'expires: 730d\ntargets:\n  sites: [plant-b]\n  environments: [staging, prod]' });
     const before = await snapshot(site);
     const cases: Array<[string, string, string]> = [
       [tampered, 'DIGEST_MISMATCH', 'V4__create_order_items.sql'],
@@ -231,7 +205,7 @@ describe('install on SQLite', () => {
 
   it('gives hooks the release, not the site variables, and logs their output', async () => {
     const site = await installed100();
-    const bundle = await variant110({
+    const bundle = await shopVariant(fixture, {
       hooks: 'hooks:\n  postInstall:\n    - { name: env, script: variants/hooks/env.sh, timeout: 10s }\n',
     });
     const result = await install(bundle, site);
@@ -247,7 +221,7 @@ describe('install on SQLite', () => {
 
   it('stops before any change when a pre-install hook fails', async () => {
     const site = await installed100();
-    const bundle = await variant110({ hooks: 'hooks:\n  preInstall:\n    - { name: refuse, script: variants/hooks/fail.sh }\n' });
+    const bundle = await shopVariant(fixture, { hooks: 'hooks:\n  preInstall:\n    - { name: refuse, script: variants/hooks/fail.sh }\n' });
     const before = await snapshot(site);
     const result = await install(bundle, site);
     expect(result.code).toBe(exitCodeFor('HOOK_FAILED'));
@@ -257,7 +231,7 @@ describe('install on SQLite', () => {
 
   it('restores the previous configs when a health check fails (rollback reaction)', async () => {
     const site = await installed100();
-    const bundle = await variant110({ hooks: 'hooks:\n  healthCheck:\n    - { name: probe, script: variants/hooks/fail.sh, timeout: 5s }\n' });
+    const bundle = await shopVariant(fixture, { hooks: 'hooks:\n  healthCheck:\n    - { name: probe, script: variants/hooks/fail.sh, timeout: 5s }\n' });
     const before = await snapshot(site);
     const result = await install(bundle, site);
     expect(result.code).toBe(exitCodeFor('HEALTH_CHECK_FAILED'));
@@ -275,7 +249,7 @@ describe('install on SQLite', () => {
     const site = await installed100();
     const first = await snapshot(site);
     await writeFile(site.file, `${await readFile(site.file, 'utf8')}\nonHealthCheckFailure: stop\n`);
-    const bundle = await variant110({ hooks: 'hooks:\n  healthCheck:\n    - { name: probe, script: variants/hooks/fail.sh }\n' });
+    const bundle = await shopVariant(fixture, { hooks: 'hooks:\n  healthCheck:\n    - { name: probe, script: variants/hooks/fail.sh }\n' });
     const result = await install(bundle, site);
     expect(result.code).toBe(exitCodeFor('HEALTH_CHECK_FAILED'));
     expect(result.stderr).toContain('stays installed as asked');
@@ -313,7 +287,7 @@ describe('install on SQLite', () => {
 
   it('lets one install run at a time per site', async () => {
     const site = await installed100();
-    const slow = await variant110({ hooks: 'hooks:\n  preInstall:\n    - { name: slow, script: variants/hooks/slow.sh }\n' });
+    const slow = await shopVariant(fixture, { hooks: 'hooks:\n  preInstall:\n    - { name: slow, script: variants/hooks/slow.sh }\n' });
     const first = execa(process.execPath, [CLI, 'install', slow, '--site', site.file, '--yes'], { reject: false });
     const lock = join(site.state, 'install.lock');
     for (let i = 0; i < 100 && !existsSync(lock); i++) await new Promise((r) => setTimeout(r, 50));

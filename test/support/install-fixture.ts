@@ -68,6 +68,41 @@ export async function migrationsVariant(fixture: Fixture, from: string, to: stri
   for (const [name, content] of Object.entries(files)) await writeFile(join(src, to, name), content);
 }
 
+export interface VariantOptions {
+  /** Migration files changed or added (by file name) in a copy of the 1.1.0 migrations. */
+  migrations?: Record<string, string>;
+  /** Replaces the whole hooks: section; scripts under variants/hooks/ (ok, fail, slow, env) exist. */
+  hooks?: string;
+  version?: string;
+  /** Replaces the expires and targets lines of the example manifest. */
+  top?: string;
+  /** Extra environment for the build (e.g. SOURCE_DATE_EPOCH: '' to use the manifest's created). */
+  env?: Record<string, string>;
+}
+
+/** A variant of the example release shop 1.1.0 (manifests/shop-1.1.0.yaml), built. */
+export async function shopVariant(fixture: Fixture, options: VariantOptions): Promise<string> {
+  let text = await fixture.manifest('shop-1.1.0.yaml');
+  if (options.migrations) {
+    const dir = `variants/m${Math.random().toString(36).slice(2)}`;
+    await migrationsVariant(fixture, 'shop/1.1.0/migrations', dir, options.migrations);
+    text = text.replace('dir: shop/1.1.0/migrations', `dir: ${dir}`);
+  }
+  if (options.hooks !== undefined) text = text.replace(/\nhooks:[\s\S]*?(?=\nonHealthCheckFailure)/, `\n${options.hooks}`);
+  if (options.version) text = text.replace('version: 1.1.0', `version: ${options.version}`);
+  if (options.top) text = text.replace('expires: 730d\ntargets:\n  environments: [staging, prod]', options.top);
+  return fixture.build(
+    text,
+    {
+      'variants/hooks/ok.sh': '#!/bin/sh\necho ok\n',
+      'variants/hooks/fail.sh': '#!/bin/sh\necho "health: broken" >&2\nexit 3\n',
+      'variants/hooks/slow.sh': '#!/bin/sh\nsleep 3\n',
+      'variants/hooks/env.sh': '#!/bin/sh\nenv | grep -E "^(AIRLOCK_|db_host|api_token)" | sort > "$AIRLOCK_CONFIG_ROOT/../hook-env.txt"\n',
+    },
+    options.env,
+  );
+}
+
 export interface TestSite {
   dir: string;
   file: string;
