@@ -105,7 +105,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
   const stop = async (signal: NodeJS.Signals): Promise<void> => {
     const proc = child;
     child = undefined;
-    if (!proc || proc.exitCode !== null) return;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
     const exited = new Promise((resolve) => proc.once('exit', resolve));
     proc.kill(signal);
     await exited;

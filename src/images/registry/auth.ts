@@ -114,6 +114,13 @@ export class Authenticator {
     throw new AirlockError('REGISTRY_AUTH', `registry ${this.registry} asked for authentication without a usable challenge (${headerValues.join('; ') || 'no WWW-Authenticate'})`);
   }
 
+  /** Opens the message for a request refused even with what the registry asked for. */
+  refusal(): string {
+    if (this.scheme === 'basic') return `registry ${this.registry} rejected the credentials for user ${this.credentials!.username} on`;
+    if (this.scheme === 'bearer') return `registry ${this.registry} refused the token ${this.credentials ? `issued to ${this.credentials.username}` : 'issued for anonymous access'} for`;
+    return `registry ${this.registry} denied`;
+  }
+
   private realmUrl(realm: string | undefined): URL {
     let url: URL;
     try {

@@ -46,7 +46,8 @@ const USER_AGENT = `airlock/${VERSION}`;
 const IDLE_TIMEOUT_MS = 120_000;
 const MAX_REDIRECTS = 5;
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
-const TLS_CODES = /^(ERR_SSL_|ERR_TLS_|CERT_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_)/;
+// EPROTO is what OpenSSL reports when the other side does not speak TLS at all (a plain-HTTP registry).
+const TLS_CODES = /^(EPROTO$|ERR_SSL_|ERR_TLS_|CERT_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_)/;
 
 export class RegistryTransport {
   readonly base: URL;
@@ -109,7 +110,7 @@ export class RegistryTransport {
       }
       if (status === 401 || status === 403) {
         const detail = await errorDetail(response);
-        throw new AirlockError('REGISTRY_AUTH', `registry ${this.registry} denied ${request.method} ${url.pathname} (HTTP ${status}${detail})`);
+        throw new AirlockError('REGISTRY_AUTH', `${this.auth.refusal()} ${request.method} ${url.pathname} (HTTP ${status}${detail})`);
       }
       if (status >= 500 || status === 429) {
         const detail = await errorDetail(response);
