@@ -13,6 +13,8 @@ command -v htpasswd >/dev/null || need_apt+=(apache2-utils)
 command -v sqlite3 >/dev/null || need_apt+=(sqlite3)
 command -v openssl >/dev/null || need_apt+=(openssl)
 command -v unshare >/dev/null || need_apt+=(util-linux)
+# Headless Chromium renders the security officer's HTML report in the tests.
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)
 if [ ${#need_apt[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" = 0 ] || sudo="sudo"
