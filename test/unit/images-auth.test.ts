@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import { Authenticator, basicAuthorization, parseChallenges, parseTokenResponse } from '../../src/images/registry/auth.js';
+import { CredentialStore, parseCredentials, parseDockerConfig } from '../../src/images/registry/credentials.js';
+
+describe('WWW-Authenticate challenges', () => {
+  it('reads Bearer and Basic parameters, quoted or not, with escapes', () => {
+    expect(
+      parseChallenges([
+        'Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/nginx:pull"',
+        'Basic realm=plain',
+        'Bearer realm="https://x/t", error="insufficient_scope", note="a \\"quoted\\" word"',
+      ]),
+    ).toEqual([
+      { scheme: 'bearer', params: { realm: 'https://auth.docker.io/token', service: 'registry.docker.io', scope: 'repository:library/nginx:pull' } },
+      { scheme: 'basic', params: { realm: 'plain' } },
+      { scheme: 'bearer', params: { realm: 'https://x/t', error: 'insufficient_scope', note: 'a "quoted" word' } },
+    ]);
+  });
+
+  it('reads token responses in both spellings and defaults expiry to 60 s', () => {
+    expect(parseTokenResponse(Buffer.from('{"token":"t1","expires_in":300}'), 'x')).toEqual({ token: 't1', expiresInSeconds: 300 });
+    expect(parseTokenResponse(Buffer.from('{"access_token":"t2"}'), 'x')).toEqual({ token: 't2', expiresInSeconds: 60 });
+    expect(() => parseTokenResponse(Buffer.from('{}'), 'token service')).toThrow(expect.objectContaining({ code: 'REGISTRY_AUTH' }));
+    expect(() => parseTokenResponse(Buffer.from('<html>'), 'token service')).toThrow(expect.objectContaining({ code: 'REGISTRY_AUTH' }));
+  });
+});
+
+describe('the authenticator', () => {
+  const user = { username: 'u', password: 'p:w' };
+
+  it('asks the token service for the request scopes plus any the challenge names, with credentials, and reuses the token', async () => {
+    const asked: URL[] = [];
+    const auth = new Authenticator('reg.example', user, async (url, headers) => {
+      asked.push(url);
+      expect(headers.authorization).toBe(basicAuthorization(user));
+      return { status: 200, body: Buffer.from(`{"token":"tok${asked.length}","expires_in":300}`) };
+    }, false);
+    expect(await auth.authorization(['repository:a:pull'])).toBeUndefined();
+    await auth.challenged(['Bearer realm="https://auth.example/token",service="reg",scope="repository:b:pull"'], ['repository:a:pull,push'], undefined);
+    expect(asked[0]!.searchParams.getAll('scope')).toEqual(['repository:a:pull,push', 'repository:b:pull']);
+    expect(asked[0]!.searchParams.get('service')).toBe('reg');
+    expect(asked[0]!.searchParams.get('account')).toBe('u');
+    expect(await auth.authorization(['repository:a:pull,push'])).toBe('Bearer tok1');
+    expect(asked).toHaveLength(1);
+    expect(await auth.authorization(['repository:c:pull'])).toBe('Bearer tok2');
+  });
+
+  it('refuses a token service over plain HTTP unless the registry is marked insecure', async () => {
+    const auth = new Authenticator('reg.example', undefined, async () => ({ status: 200, body: Buffer.from('{"token":"t"}') }), false);
+    await expect(auth.challenged(['Bearer realm="http://auth.example/token"'], [], undefined)).rejects.toMatchObject({ code: 'REGISTRY_AUTH', message: expect.stringContaining('not HTTPS') });
+  });
+
+  it('says when basic credentials are missing or were refused', async () => {
+    const none = new Authenticator('reg.example', undefined, async () => ({ status: 500, body: Buffer.alloc(0) }), false);
+    await expect(none.challenged(['Basic realm="r"'], [], undefined)).rejects.toMatchObject({ message: expect.stringContaining('requires credentials') });
+    const some = new Authenticator('reg.example', user, async () => ({ status: 500, body: Buffer.alloc(0) }), false);
+    await some.challenged(['Basic realm="r"'], [], undefined);
+    expect(await some.authorization([])).toBe(basicAuthorization(user));
+    await expect(some.challenged(['Basic realm="r"'], [], basicAuthorization(user))).rejects.toMatchObject({ message: expect.stringContaining('rejected the credentials for user u') });
+  });
+
+  it('names refused anonymous and authenticated token requests differently', async () => {
+    const anonymous = new Authenticator('reg.example', undefined, async () => ({ status: 401, body: Buffer.alloc(0) }), false);
+    await expect(anonymous.challenged(['Bearer realm="https://a/t"'], [], undefined)).rejects.toMatchObject({ message: expect.stringContaining('refused anonymous access') });
+    const named = new Authenticator('reg.example', user, async () => ({ status: 403, body: Buffer.alloc(0) }), false);
+    await expect(named.challenged(['Bearer realm="https://a/t"'], [], undefined)).rejects.toMatchObject({ message: expect.stringContaining('rejected the credentials for user u') });
+  });
+});
+
+describe('credentials', () => {
+  it('reads Docker config auths under any key form, Docker Hub aliases included', () => {
+    const found = parseDockerConfig(
+      JSON.stringify({
+        auths: {
+          'https://index.docker.io/v1/': { auth: Buffer.from('hub:secret').toString('base64') },
+          'http://10.0.0.5:5000': { auth: Buffer.from('me:pa:ss').toString('base64') },
+          'ghcr.io': { username: 'g', password: 'h' },
+          'empty.example': {},
+        },
+        credsStore: 'desktop',
+      }),
+      'config.json',
+    );
+    expect(Object.fromEntries(found)).toEqual({
+      'docker.io': { username: 'hub', password: 'secret' },
+      '10.0.0.5:5000': { username: 'me', password: 'pa:ss' },
+      'ghcr.io': { username: 'g', password: 'h' },
+    });
+    expect(() => parseDockerConfig('{', 'config.json')).toThrow(expect.objectContaining({ code: 'REGISTRY_AUTH', message: expect.stringContaining('config.json') }));
+  });
+
+  it('prefers explicit credentials and reads nothing when told not to', async () => {
+    const store = new CredentialStore({ 'reg:5000': { username: 'a', password: 'b' } }, null);
+    expect(await store.get('reg:5000')).toEqual({ username: 'a', password: 'b' });
+    expect(await store.get('other')).toBeUndefined();
+    expect(await new CredentialStore({}, '/nonexistent/config.json').get('reg')).toBeUndefined();
+  });
+
+  it('splits user:password at the first colon', () => {
+    expect(parseCredentials('u:p:q', '--registry-creds')).toEqual({ username: 'u', password: 'p:q' });
+    expect(() => parseCredentials('nocolon', '--registry-creds')).toThrow(expect.objectContaining({ code: 'USAGE', message: '--registry-creds: expected user:password' }));
+  });
+});
