@@ -132,6 +132,7 @@ export function buildProgram(): Command {
     .option('--allow-downgrade', 'install a release older than the installed one (recorded in the audit log)')
     .option('--reinstall', 'install the installed version again (recorded in the audit log)')
     .option('--registry <host:port>', "push images to this registry instead of the site file's image target")
+    .option('--insecure-registry', 'talk plain HTTP to the --registry (only on a trusted network segment)')
     .addOption(json())
     .addHelpText(
       'after',
@@ -393,6 +394,7 @@ export interface InstallOptions {
   allowDowngrade?: boolean;
   reinstall?: boolean;
   registry?: string;
+  insecureRegistry?: boolean;
   json?: boolean;
 }
 export interface SiteOptions {

@@ -38,8 +38,8 @@ export interface InstallRequest {
   planOnly: boolean;
   allowDowngrade: boolean;
   reinstall: boolean;
-  /** host:port overriding the site's image target. */
-  registry?: string;
+  /** A registry overriding the site's image target (--registry, --insecure-registry). */
+  registry?: { host: string; insecure: boolean };
   /** A person is at a terminal (prompts possible). */
   interactive: boolean;
   now: Date;

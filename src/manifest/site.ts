@@ -45,6 +45,8 @@ const imagesSchema = z.union([
     insecure: z.boolean().optional(),
     /** Environment variables that hold the registry user name and password. */
     credentialsEnv: z.strictObject({ username: envVarName, password: envVarName }).optional(),
+    /** Put every repository under this path: docker.io/library/nginx:1.25 -> <registry>/<prefix>/library/nginx:1.25. */
+    repositoryPrefix: z.string().min(1).optional(),
   }),
   z.strictObject({ ociLayout: dir }),
 ]);
@@ -86,7 +88,7 @@ export interface SqliteTarget {
 export type DatabaseTarget = PostgresTarget | SqliteTarget;
 
 export type ImagesTarget =
-  | { kind: 'registry'; registry: string; insecure: boolean; credentialsEnv?: { username: string; password: string } }
+  | { kind: 'registry'; registry: string; insecure: boolean; credentialsEnv?: { username: string; password: string }; repositoryPrefix?: string }
   | { kind: 'oci-layout'; dir: string };
 
 /** A site file with every path absolute and every target in one tagged shape. */
@@ -124,7 +126,13 @@ export function resolveSite(parsed: SiteFile, file: string): Site {
       images === undefined
         ? undefined
         : 'registry' in images
-          ? { kind: 'registry', registry: images.registry, insecure: images.insecure === true, credentialsEnv: images.credentialsEnv }
+          ? {
+              kind: 'registry',
+              registry: images.registry,
+              insecure: images.insecure === true,
+              ...(images.credentialsEnv === undefined ? {} : { credentialsEnv: images.credentialsEnv }),
+              ...(images.repositoryPrefix === undefined ? {} : { repositoryPrefix: images.repositoryPrefix }),
+            }
           : { kind: 'oci-layout', dir: at(images.ociLayout) },
     onHealthCheckFailure: parsed.onHealthCheckFailure,
   };

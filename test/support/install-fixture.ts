@@ -113,7 +113,7 @@ export interface TestSite {
 
 export async function makeSite(
   fixture: Fixture,
-  options: { site?: string; environment?: string; databases?: string; extra?: string; variables?: Record<string, string> } = {},
+  options: { site?: string; environment?: string; databases?: string; images?: string; extra?: string; variables?: Record<string, string> } = {},
 ): Promise<TestSite> {
   const dir = await mkdtemp(join(tmpdir(), 'airlock-site-'));
   const variables = options.variables ?? { db_host: 'db.internal', api_token: SECRET, smtp_host: 'mail.internal' };
@@ -131,7 +131,7 @@ export async function makeSite(
       '  configRoot: etc',
       '  databases:',
       options.databases ?? '    shop: { sqlite: { file: data/shop.db } }',
-      '  images: { ociLayout: images }',
+      `  images: ${options.images ?? '{ ociLayout: images }'}`,
       options.extra ?? '',
     ].join('\n'),
   );
