@@ -194,6 +194,30 @@ describe('install on SQLite', () => {
     expect(await configFiles(site)).toEqual({});
   });
 
+  it('at a terminal, asks for a missing variable (masked) and for confirmation', async () => {
+    const site = await makeSite(fixture, { variables: { db_host: 'db', smtp_host: 'mail' } });
+    const typed = 'typed-token-at-the-terminal';
+    const session = (answer: string) =>
+      // script(1) gives the CLI a real pseudo-terminal; the sleeps let each prompt appear first.
+      execa('bash', ['-c', `(sleep 1.5; printf '%s\\r' "$T"; sleep 1.5; printf '%s\\r' "$A"; sleep 3) | script -qec "$CMD" /dev/null`], {
+        env: { T: typed, A: answer, CMD: `${process.execPath} ${CLI} install ${v100} --site ${site.file}` },
+        reject: false,
+        timeout: 30_000,
+      });
+    const declined = await session('n');
+    expect(declined.stdout).toContain('Value for api_token (needed by shop/app.yaml; not in the site file)');
+    expect(declined.stdout).toContain('Apply this plan?');
+    expect(declined.stdout).toContain('ABORTED: the plan was not confirmed; nothing was changed');
+    expect(await configFiles(site)).toEqual({});
+
+    const accepted = await session('y');
+    expect(accepted.stdout).toContain('*'.repeat(typed.length));
+    expect(accepted.stdout).not.toContain(typed);
+    expect(accepted.stdout).toContain('Installed shop 1.0.0');
+    expect(await readFile(join(site.etc, 'shop/app.yaml'), 'utf8')).toContain(`api_token: "${typed}"`);
+    expect(await stateTextWithoutBackups(site)).not.toContain(typed);
+  });
+
   it('asks for confirmation: without a terminal and without --yes nothing happens', async () => {
     const site = await makeSite(fixture);
     const result = await runCli(['install', v100, '--site', site.file]);
