@@ -21,7 +21,9 @@ export type { BlobSource } from './blob-source.js';
 export { bundleBlobSource } from './blob-source.js';
 export type { BlobEvent, ImageTarget, PushedImage, PushOptions } from './types.js';
 
-const DEFAULT_CHUNK_SIZE = 32 * 1024 * 1024;
+// distribution saves and reloads its hash state around every PATCH, so small chunks cost throughput
+// (a 600 MB push here took about twice as long in 8 MiB chunks as in 128 MiB ones).
+const DEFAULT_CHUNK_SIZE = 128 * 1024 * 1024;
 
 export async function pushImages(source: BlobSource, images: BundleImage[], target: ImageTarget, options: PushOptions): Promise<PushedImage[]> {
   const index = await readLayoutIndex(source);

@@ -13,7 +13,7 @@ export type ImageTarget =
       /** Else Docker's config.json `auths` entry for the registry, else anonymous. */
       credentials?: RegistryCredentials;
       repositoryMap?: RepositoryMapping;
-      /** Blobs up to this size are uploaded in one request, larger ones in chunks of this size. Default 32 MiB. */
+      /** Blobs up to this size are uploaded in one request, larger ones in chunks of this size. Default 128 MiB. */
       chunkSize?: number;
     }
   | { kind: 'oci-dir'; dir: string };
