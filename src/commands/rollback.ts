@@ -18,6 +18,7 @@ export async function rollbackCommand(output: Output, options: RollbackOptions):
       `(${report.configsRestored.length} config file(s) restored).`,
   );
   if (report.migrationsUndone.length > 0) output.say(`Undone migrations: ${report.migrationsUndone.map((m) => `${m.db} V${m.version}`).join(', ')}`);
+  for (const image of report.imagesRetagged) output.say(`Image tag ${image.ref} points at ${image.digest} again.`);
   if (report.migrationsKept.length > 0) {
     output.say(`Still applied (migrations roll forward only): ${report.migrationsKept.map((m) => `${m.db} V${m.version}`).join(', ')}`);
   }

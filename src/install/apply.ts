@@ -80,6 +80,7 @@ function describeStep(step: Step): string {
       return 'recorded the release';
     case 'restore':
     case 'undo':
+    case 'retag':
       return stepId(step);
   }
 }
@@ -168,6 +169,7 @@ async function execute(ctx: RunContext, step: Step, dir: string): Promise<void> 
       return record(ctx, ctx.begin.steps.some((s) => s.kind === 'hook' && s.phase === 'healthCheck') ? 'passed' : 'none');
     case 'restore':
     case 'undo':
+    case 'retag':
       throw new AirlockError('INTERNAL', `${stepId(step)}: not an install step`);
   }
 }
@@ -196,7 +198,7 @@ async function record(ctx: RunRecord, health: ReleaseRecord['health']): Promise<
     configs: Object.fromEntries(
       begin.configs.map((c) => [c.dest, { sha256: c.sha256, mode: c.mode, template: c.template, installId: begin.installId }]),
     ),
-    images: begin.steps.flatMap((s) => (s.kind === 'image' ? [{ ref: s.ref, digest: s.digest }] : [])),
+    images: begin.steps.flatMap((s) => (s.kind === 'image' ? [{ ref: s.ref, digest: s.digest, ...(s.mediaType ? { mediaType: s.mediaType } : {}) }] : [])),
     migrations,
     receipt: basename(receiptFile(site.stateDir, site.site, begin.installId)),
   });

@@ -44,7 +44,7 @@ function hookSteps(phase: 'preInstall' | 'postInstall' | 'healthCheck', hooks: r
 export function planSteps(plan: InstallPlan): Step[] {
   const touched = plan.configs.filter((change) => change.action !== 'unchanged');
   const steps: Step[] = [{ kind: 'prepare' }, ...hookSteps('preInstall', plan.hooks.preInstall)];
-  for (const image of plan.images) steps.push({ kind: 'image', ref: image.ref, digest: image.digest });
+  for (const image of plan.images) steps.push({ kind: 'image', ref: image.ref, digest: image.digest, mediaType: image.mediaType });
   for (const database of plan.databases) {
     for (const migration of database.pending) steps.push({ kind: 'migrate', db: database.db, ...migration });
   }

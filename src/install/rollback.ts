@@ -25,6 +25,7 @@ import { runSteps } from './step-runner.js';
 import { stepId, type Step } from './steps.js';
 import { openMigrationTarget, type MigrationTarget } from './targets/database.js';
 import { readBackup } from './targets/files.js';
+import { retagImage } from './targets/images.js';
 import { currentUser } from './who.js';
 
 export interface RollbackRequest {
@@ -47,8 +48,12 @@ export interface RollbackReport {
   migrationsUndone: Migration[];
   /** Migrations the undone install applied that stay applied (roll forward only). */
   migrationsKept: Migration[];
+  /** Image tags pointed back at the previous release's digests. */
+  imagesRetagged: Array<{ ref: string; digest: string }>;
   resumed: boolean;
 }
+
+type Image = { ref: string; digest: string; mediaType?: string };
 
 interface Target {
   installId: string;
@@ -57,6 +62,9 @@ interface Target {
   interrupted: boolean;
   to: { name: string; version: string } | null;
   migrations: Migration[];
+  /** Images the undone install pushed, and those of the release it returns to. */
+  images: Image[];
+  previousImages: Image[];
 }
 
 function release(record: { name: string; version: string }): string {
@@ -112,6 +120,19 @@ class Databases {
   }
 }
 
+/**
+ * Tags the undone install moved: a ref the previous release also had, now on another digest.
+ * Tags only the undone release used are left alone (deleting is not undoing).
+ */
+function retagSteps(site: Site, target: Target): Step[] {
+  if (site.images === undefined) return [];
+  return target.images.flatMap((image) => {
+    const before = target.previousImages.find((candidate) => candidate.ref === image.ref);
+    if (before === undefined || before.digest === image.digest || before.mediaType === undefined) return [];
+    return [{ kind: 'retag' as const, ref: before.ref, digest: before.digest, mediaType: before.mediaType }];
+  });
+}
+
 function chooseTarget(site: Site, pending: JournalSummary | undefined, releases: readonly ReleaseRecord[]): Target {
   if (pending !== undefined) {
     const { begin } = pending;
@@ -121,6 +142,8 @@ function chooseTarget(site: Site, pending: JournalSummary | undefined, releases:
       interrupted: true,
       to: begin.from && { name: begin.from.name, version: begin.from.version },
       migrations: appliedBy(pending),
+      images: begin.steps.flatMap((step) => (step.kind === 'image' && pending.done.has(stepId(step)) ? [step] : [])),
+      previousImages: releases.find((release) => release.installId === begin.from?.installId)?.images ?? [],
     };
   }
   const current = releases.at(-1);
@@ -136,10 +159,20 @@ function chooseTarget(site: Site, pending: JournalSummary | undefined, releases:
     interrupted: false,
     to: { name: previous.name, version: previous.version },
     migrations: appliedBy(current),
+    images: current.images,
+    previousImages: previous.images,
   };
 }
 
-async function showAndConfirm(output: Output, site: Site, target: Target, undo: readonly Step[], kept: readonly Migration[], request: RollbackRequest): Promise<void> {
+async function showAndConfirm(
+  output: Output,
+  site: Site,
+  target: Target,
+  steps: { undo: readonly Step[]; retag: readonly Step[] },
+  kept: readonly Migration[],
+  request: RollbackRequest,
+): Promise<void> {
+  const { undo, retag } = steps;
   const backup = (await readBackup(installDirOf(site, target.installId))) ?? [];
   output.say(`Roll back ${target.interrupted ? 'the interrupted install of ' : ''}${release(target)} on site ${site.site} (${site.environment})`);
   output.say(`  returns to  ${target.to ? release(target.to) : 'the state before it (nothing installed)'}`);
@@ -147,6 +180,7 @@ async function showAndConfirm(output: Output, site: Site, target: Target, undo: 
   for (const entry of backup) output.say(`    ${entry.existed ? '~' : '-'} ${entry.dest}`);
   if (undo.length > 0) output.say(`  migrations  undo, newest first: ${undo.map(stepId).join(', ')}`);
   if (kept.length > 0) output.say(`  migrations  stay applied (roll forward only): ${kept.map((m) => `${m.db} V${m.version}`).join(', ')}`);
+  for (const step of retag) if (step.kind === 'retag') output.say(`  images      ${step.ref} back to ${step.digest}`);
   if (request.yes) return;
   if (!request.interactive) throw new AirlockError('ABORTED', 'no terminal to confirm the rollback on: pass --yes to roll back unattended');
   if (!(await askConfirm('Roll back?'))) throw new AirlockError('ABORTED', 'the rollback was not confirmed; nothing was changed');
@@ -172,9 +206,10 @@ export async function runRollback(output: Output, request: RollbackRequest): Pro
     const target = chooseTarget(site, pending, state.releases);
     const undo = request.undoMigrations ? await undoSteps(site, target.installId, target.migrations) : [];
     const kept = request.undoMigrations ? [] : target.migrations;
-    if (!resumingOperatorRollback) await showAndConfirm(output, site, target, undo, kept, request);
+    const retags = retagSteps(site, target);
+    if (!resumingOperatorRollback) await showAndConfirm(output, site, target, { undo, retag: retags }, kept, request);
 
-    if (pending !== undefined) return await rollbackInterrupted(output, site, pending, target, undo, kept, databases);
+    if (pending !== undefined) return await rollbackInterrupted(output, site, pending, target, [...undo, ...retags], kept, databases);
 
     const begin: Omit<Begin, 'at'> = {
       event: 'begin',
@@ -190,7 +225,7 @@ export async function runRollback(output: Output, request: RollbackRequest): Pro
       overrides: request.undoMigrations ? ['--undo-migrations'] : [],
       configs: [],
       // restore also takes the release off the state's stack (undoInstall).
-      steps: [...undo, { kind: 'restore', installId: target.installId }],
+      steps: [...undo, ...retags, { kind: 'restore', installId: target.installId }],
     };
     Journal.create(paths.journal, begin).close();
     const created = readJournal(paths.journal);
@@ -211,7 +246,7 @@ async function rollbackInterrupted(
   site: Site,
   pending: JournalSummary,
   target: Target,
-  undo: readonly Step[],
+  steps: readonly Step[],
   kept: readonly Migration[],
   databases: Databases,
 ): Promise<RollbackReport> {
@@ -222,8 +257,15 @@ async function rollbackInterrupted(
     journal.append(failure);
   }
   const undone: Migration[] = [];
-  // Undo scripts are idempotent through the history table (a version not applied is skipped).
-  for (const step of undo) if (step.kind === 'undo' && (await databases.undo(step))) undone.push({ db: step.db, version: step.version });
+  // Undo scripts are idempotent through the history table (a version not applied is skipped), retagging is too.
+  const retagged: Array<{ ref: string; digest: string }> = [];
+  for (const step of steps) {
+    if (step.kind === 'undo' && (await databases.undo(step))) undone.push({ db: step.db, version: step.version });
+    if (step.kind === 'retag') {
+      await retag(site, step, output);
+      retagged.push({ ref: step.ref, digest: step.digest });
+    }
+  }
   const restored = await undoInstall(site, target.installId);
   await conclude({ site, begin: pending.begin, done: new Set(pending.done), resumed: true, journal }, failure);
   output.say(`  done  undid the interrupted install of ${release(target)}`);
@@ -235,8 +277,14 @@ async function rollbackInterrupted(
     configsRestored: restored,
     migrationsUndone: undone,
     migrationsKept: [...kept],
+    imagesRetagged: retagged,
     resumed: false,
   };
+}
+
+async function retag(site: Site, step: Extract<Step, { kind: 'retag' }>, output: Output): Promise<void> {
+  if (site.images === undefined) throw new AirlockError('SITE_INVALID', `${site.file}: targets.images is not set; cannot point ${step.ref} back`);
+  await retagImage(site.images, step, output);
 }
 
 async function runRollbackSteps(
@@ -254,12 +302,16 @@ async function runRollbackSteps(
   const journal = Journal.open(statePaths(site.stateDir).journal);
   const restored: string[] = [];
   const undone: Migration[] = [];
+  const retagged: Array<{ ref: string; digest: string }> = [];
 
   const run = async (step: Step): Promise<void> => {
     if (step.kind === 'undo') {
       if (await databases.undo(step)) undone.push({ db: step.db, version: step.version });
     } else if (step.kind === 'restore') {
       restored.push(...(await undoInstall(site, step.installId)));
+    } else if (step.kind === 'retag') {
+      await retag(site, step, output);
+      retagged.push({ ref: step.ref, digest: step.digest });
     } else {
       throw new AirlockError('INTERNAL', `${stepId(step)}: not a rollback step`);
     }
@@ -294,6 +346,7 @@ async function runRollbackSteps(
     configsRestored: restored,
     migrationsUndone: undone,
     migrationsKept: [...kept],
+    imagesRetagged: retagged,
     resumed,
   };
 }

@@ -51,7 +51,7 @@ export const releaseRecordSchema = z.object({
   host: z.string(),
   health: z.enum(['passed', 'failed', 'none']),
   configs: z.record(z.string(), configRecordSchema),
-  images: z.array(z.object({ ref: z.string(), digest: z.string() })),
+  images: z.array(z.object({ ref: z.string(), digest: z.string(), mediaType: z.string().optional() })),
   /** Migration versions this install applied, per database (what undo scripts may undo). */
   migrations: z.record(z.string(), z.array(z.string())),
   receipt: z.string(),

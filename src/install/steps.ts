@@ -12,7 +12,7 @@ export const stepSchema = z.discriminatedUnion('kind', [
   /** Extracts hooks, masked config views and undo scripts into the install's state directory. */
   z.object({ kind: z.literal('prepare') }),
   z.object({ kind: z.literal('hook'), phase: hookPhase, name: z.string(), path: z.string(), timeoutSeconds: z.number() }),
-  z.object({ kind: z.literal('image'), ref: z.string(), digest: z.string() }),
+  z.object({ kind: z.literal('image'), ref: z.string(), digest: z.string(), mediaType: z.string().optional() }),
   z.object({
     kind: z.literal('migrate'),
     db: z.string(),
@@ -36,6 +36,8 @@ export const stepSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('restore'), installId: z.string() }),
   /** Rollback: runs U<version>__ scripts of the migrations the rolled-back install applied. */
   z.object({ kind: z.literal('undo'), db: z.string(), version: z.string(), file: z.string() }),
+  /** Rollback: points an image tag back at the digest the previous release had under it. */
+  z.object({ kind: z.literal('retag'), ref: z.string(), digest: z.string(), mediaType: z.string() }),
   /** Writes state, receipt and audit line. */
   z.object({ kind: z.literal('record') }),
 ]);
@@ -63,6 +65,8 @@ export function stepId(step: Step): string {
       return `restore:${step.installId}`;
     case 'undo':
       return `undo:${step.db}:U${step.version}`;
+    case 'retag':
+      return `retag:${step.ref}`;
   }
 }
 

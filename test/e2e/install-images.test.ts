@@ -8,12 +8,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { registryDigest, makeTestImages, type TestImages } from '../support/images.js';
-import { copySite, install, makeFixture, makeSite, snapshot, type Fixture } from '../support/install-fixture.js';
+import { copySite, install, makeFixture, makeSite, snapshot, type Fixture, type TestSite } from '../support/install-fixture.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
 
 let fixture: Fixture;
 let images: TestImages;
 let bundle: string;
+/** 1.0.0 and 1.1.0 both tag registry.example.internal/shop/app:stable, on app1 and then on app2. */
+let stable100: string;
+let stable110: string;
 let registry: TestRegistry;
 const refs = ['registry.example.internal/shop/app1:1.0', 'registry.example.internal/shop/app2:1.0', 'registry.example.internal/shop/multi:1.0'];
 
@@ -25,6 +28,11 @@ beforeAll(async () => {
     `\nimages:\n${['app1', 'app2', 'multi'].map((tag, i) => `  - { ref: ${refs[i]}, ociLayout: images-layout, tag: ${tag} }`).join('\n')}\n\nhooks:`,
   );
   bundle = await fixture.build(manifest);
+  const stable = (file: string, tag: string) =>
+    fixture
+      .manifest(file)
+      .then((text) => fixture.build(text.replace('\nhooks:', `\nimages:\n  - { ref: registry.example.internal/shop/app:stable, ociLayout: images-layout, tag: ${tag} }\n\nhooks:`)));
+  [stable100, stable110] = await Promise.all([stable('shop.yaml', 'app1'), stable('shop-1.1.0.yaml', 'app2')]);
 });
 afterAll(async () => {
   await registry?.stop();
@@ -79,6 +87,28 @@ describe('install with images', () => {
       } finally {
         await fresh.stop();
       }
+    }
+  });
+
+  it('points a tag the upgrade moved back at the previous image on rollback, in a registry and an OCI layout', async () => {
+    const ref = 'registry.example.internal/shop/app:stable';
+    const layoutTag = async (site: TestSite) =>
+      (JSON.parse(await readFile(join(site.dir, 'images', 'index.json'), 'utf8')) as { manifests: Array<{ digest: string; annotations: Record<string, string> }> }).manifests.find(
+        (m) => m.annotations['org.opencontainers.image.ref.name'] === ref,
+      )?.digest;
+    const registryTag = async () => registryDigest(`${registry.host}/shop/app:stable`);
+    for (const [site, tagged] of [
+      [await makeSite(fixture), layoutTag],
+      [await registrySite(), registryTag],
+    ] as const) {
+      expect((await install(stable100, site)).code).toBe(0);
+      expect(await tagged(site)).toBe(images.app1.descriptor.digest);
+      expect((await install(stable110, site)).code).toBe(0);
+      expect(await tagged(site)).toBe(images.app2.descriptor.digest);
+      const rollback = await runCli(['rollback', '--site', site.file, '--yes']);
+      expect(rollback.code, rollback.stderr).toBe(0);
+      expect(rollback.stdout).toContain(`Image tag ${ref} points at ${images.app1.descriptor.digest} again.`);
+      expect(await tagged(site)).toBe(images.app1.descriptor.digest);
     }
   });
 });

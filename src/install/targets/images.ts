@@ -4,8 +4,14 @@
  * this is the installer's side of it: blobs are read straight from the bundle (pushImages
  * checks every blob against its digest as it streams), one image per journaled step.
  */
+import { stat } from 'node:fs/promises';
 import { AirlockError } from '../../errors.js';
+import { OciLayout } from '../../images/oci/layout.js';
 import { bundleBlobSource, pushImages, type ImageTarget } from '../../images/push/push.js';
+import { mapReference } from '../../images/push/repository-map.js';
+import { getManifest, putManifest } from '../../images/registry/manifests.js';
+import { parseRegistryHost } from '../../images/registry/reference.js';
+import { RegistryTransport } from '../../images/registry/transport.js';
 import type { ImagesTarget, Site } from '../../manifest/site.js';
 import type { Output } from '../../ui/output.js';
 import type { VerifiedBundle } from '../verified-bundle.js';
@@ -58,4 +64,35 @@ export function openImagePusher(bundle: VerifiedBundle, target: ImagesTarget, ou
       await pushImages(source, [image], destination, { output });
     },
   };
+}
+
+/**
+ * Points `ref`'s tag back at `digest` (a rollback), where the target still holds that image:
+ * a registry gets the manifest PUT under the tag again, an OCI layout gets its index.json entry
+ * replaced. Idempotent.
+ */
+export async function retagImage(target: ImagesTarget, image: { ref: string; digest: string; mediaType: string }, output: Output): Promise<void> {
+  const destination = pushTarget(target);
+  if (destination.kind === 'oci-dir') {
+    const layout = await OciLayout.open(destination.dir, { create: false, durable: true });
+    const { size } = await stat(layout.blobPath(image.digest)).catch((cause: unknown) => {
+      throw new AirlockError('IMAGE_NOT_FOUND', `${image.ref}: ${image.digest} is no longer in ${destination.dir}; cannot point the tag back at it`, { cause });
+    });
+    await layout.tagImages([{ ref: image.ref, descriptor: { mediaType: image.mediaType, digest: image.digest, size } }]);
+    return;
+  }
+  const registry = parseRegistryHost(destination.registry);
+  const to = mapReference(image.ref, registry, destination.repositoryMap);
+  if (to.tag === undefined) return;
+  const transport = new RegistryTransport(registry, {
+    insecure: destination.insecure === true,
+    ...(destination.credentials ? { credentials: destination.credentials } : {}),
+    onRetry: (message) => output.debug(message),
+  });
+  try {
+    const manifest = await getManifest(transport, to.repository, image.digest, image.ref);
+    await putManifest(transport, to.repository, to.tag, { bytes: manifest.bytes, digest: manifest.digest, mediaType: manifest.contentType ?? image.mediaType }, image.ref);
+  } finally {
+    transport.close();
+  }
 }
