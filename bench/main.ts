@@ -5,6 +5,7 @@
  * the benchmark is a measurement, not a test, so it exits 0 unless it could not measure.
  */
 import { existsSync, mkdirSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseOptions, USAGE } from './options.js';
@@ -29,10 +30,13 @@ async function main(): Promise<void> {
   await prepareWorkDir(options.dir, options.keep ? options.sizes.reduce((sum, size) => sum + size.bytes, 0) : largest);
 
   const results: ScenarioResult[] = [];
+  const loadAverages: number[] = [];
   const run = async (scenarioIndex: number, size: BenchContext['size'], workDir: string) => {
     const scenario = scenarios[scenarioIndex]!;
     say(`\n== ${scenario.name} (${size.label}): ${scenario.description}`);
     mkdirSync(workDir, { recursive: true });
+    loadAverages.push(loadavg()[0]!);
+    if (loadAverages.at(-1)! > 0.5) say(`note: load average ${loadAverages.at(-1)!.toFixed(1)}: other processes are running; figures will be noisy`);
     try {
       results.push(await scenario.run({ repo, cli, workDir, size, runs: options.runs, say }));
     } finally {
@@ -55,6 +59,7 @@ async function main(): Promise<void> {
     date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
     machine: machineFacts(),
     runs: options.runs,
+    loadAverages,
     rows: results.flatMap((result) => result.rows),
     targets: results.flatMap((result) => result.targets),
     notes: results.flatMap((result) => result.notes),

@@ -10,6 +10,8 @@ export interface BenchReport {
   date: string;
   machine: { cpu: string; cores: number; memoryGiB: number; node: string; openssl: string; kernel: string };
   runs: number;
+  /** 1-minute load average at the start of each scenario run. */
+  loadAverages: number[];
   rows: Row[];
   targets: TargetCheck[];
   notes: string[];
@@ -40,17 +42,21 @@ export function markdown(report: BenchReport): string {
     `${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB RAM; Node ${machine.node}; ${machine.openssl}; Linux ${machine.kernel}.`,
     `One untimed warm-up round, then the median of ${report.runs} runs per contender, run round-robin; before every run: \`sync\`, then the inputs read once (page cache warm).`,
     '',
-    '| size | operation | contender | median s | runs (s) | MiB/s | ours vs this | peak RSS |',
-    '|---|---|---|---:|---|---:|---:|---:|',
+    `Load average (1 min) when the runs started: ${report.loadAverages.map((load) => load.toFixed(1)).join(', ')} on ${machine.cores} cores: other processes on the machine slow every contender unevenly; "best" is the least disturbed run.`,
+    '',
+    '| size | operation | contender | median s | best s | runs (s) | MiB/s (median) | ours vs this (median) | ours vs this (best) | peak RSS |',
+    '|---|---|---|---:|---:|---|---:|---:|---:|---:|',
     ...report.rows.map((row) =>
       [
         row.size,
         row.operation,
         row.role === 'ours' ? `**${row.contender}**` : row.contender,
         seconds(row.seconds),
+        seconds(row.bestSeconds),
         row.samples.map(seconds).join(' / '),
         row.mibPerSecond.toFixed(0),
         row.oursRatio === undefined ? '' : `${row.oursRatio.toFixed(2)}×`,
+        row.oursBestRatio === undefined ? '' : `${row.oursBestRatio.toFixed(2)}×`,
         mib(row.peakRssBytes),
       ]
         .map(cell)

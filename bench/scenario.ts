@@ -26,6 +26,8 @@ export interface Row {
   role: 'ours' | 'stock';
   /** Median wall time over the runs. */
   seconds: number;
+  /** Fastest run: the least disturbed by other load on the machine. */
+  bestSeconds: number;
   samples: number[];
   /** The bytes the throughput is counted over (the payload, the same for every contender of an operation). */
   bytes: number;
@@ -33,6 +35,8 @@ export interface Row {
   peakRssBytes: number;
   /** For a stock contender: ours' throughput divided by this one's (≥ 1 means ours is as fast or faster). */
   oursRatio?: number;
+  /** The same for the fastest runs. */
+  oursBestRatio?: number;
 }
 
 export interface TargetCheck {
@@ -62,6 +66,7 @@ export interface Scenario {
 /** Table rows for one operation: ours first, each stock contender with ours' ratio to it. */
 export function rowsFor(scenario: string, size: string, operation: string, bytes: number, results: readonly ContenderResult[]): Row[] {
   const ours = results.find((result) => result.role === 'ours');
+  const best = (result: ContenderResult) => Math.min(...result.samples.map((sample) => sample.seconds));
   return results.map((result) => ({
     scenario,
     size,
@@ -69,10 +74,12 @@ export function rowsFor(scenario: string, size: string, operation: string, bytes
     contender: result.name,
     role: result.role,
     seconds: result.seconds,
+    bestSeconds: best(result),
     samples: result.samples.map((sample) => sample.seconds),
     bytes,
     mibPerSecond: bytes / 2 ** 20 / result.seconds,
     peakRssBytes: result.peakRssBytes,
     oursRatio: result.role === 'stock' && ours ? result.seconds / ours.seconds : undefined,
+    oursBestRatio: result.role === 'stock' && ours ? best(result) / best(ours) : undefined,
   }));
 }

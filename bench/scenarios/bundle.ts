@@ -65,7 +65,7 @@ export const bundleScenario: Scenario = {
       ...rowsFor(this.name, size.label, 'build', size.bytes, build),
       ...rowsFor(this.name, size.label, 'verify', size.bytes, verify),
     ];
-    const ratio = (operation: string, stock: string) => rows.find((row) => row.operation === operation && row.contender === stock)!.oursRatio!;
+    const ratio = (operation: string, stock: string) => rows.find((row) => row.operation === operation && row.contender === stock)!;
     const ours = (operation: string) => rows.find((row) => row.operation === operation && row.role === 'ours')!;
     const targets: TargetCheck[] = [
       floorTarget(size.label, 'build ≥ 0.9× tar|tee|openssl', ratio('build', build[1]!.name)),
@@ -84,8 +84,11 @@ export const bundleScenario: Scenario = {
   },
 };
 
-function floorTarget(size: string, name: string, ratio: number): TargetCheck {
-  return { scenario: 'bundle', size, name, target: `≥ ${FLOOR_RATIO_TARGET}×`, actual: `${ratio.toFixed(2)}×`, pass: ratio >= FLOOR_RATIO_TARGET };
+/** Judged on the medians; the best runs' ratio is shown beside it. */
+function floorTarget(size: string, name: string, floor: Row): TargetCheck {
+  const ratio = floor.oursRatio!;
+  const actual = `${ratio.toFixed(2)}× (best runs ${floor.oursBestRatio!.toFixed(2)}×)`;
+  return { scenario: 'bundle', size, name, target: `≥ ${FLOOR_RATIO_TARGET}×`, actual, pass: ratio >= FLOOR_RATIO_TARGET };
 }
 
 function rssTarget(size: string, name: string, bytes: number): TargetCheck {
