@@ -125,7 +125,8 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
     },
     stop: async () => {
       await stop('SIGTERM');
-      if (!options.storageDir) await rm(dir, { recursive: true, force: true });
+      // Config, log and (unless given) storage; a storage directory passed in lives elsewhere and is kept.
+      await rm(dir, { recursive: true, force: true });
     },
     restart: async () => {
       await stop('SIGKILL');
