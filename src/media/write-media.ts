@@ -121,6 +121,7 @@ export async function writeMedia(request: WriteMediaRequest): Promise<WriteMedia
 async function describeBundle(file: string): Promise<Omit<MediaIndex['bundle'], 'sha256'>> {
   const info = await stat(file).catch(() => undefined);
   if (!info?.isFile()) throw new AirlockError('INPUT_NOT_FOUND', `${file}: not a bundle file`);
+  if (VOLUME_NAME.test(basename(file))) throw new AirlockError('USAGE', `${file} is a volume of release media: write media from the bundle file`);
   const reader = await BundleReader.open(file);
   try {
     const parsed = bundleManifestSchema.safeParse(JSON.parse((await reader.readFile(MANIFEST_PATH)).toString('utf8')));
