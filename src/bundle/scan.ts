@@ -19,12 +19,14 @@ export interface BundleEntry {
 }
 
 const REGULAR_FILE_TYPES = new Set(['File', 'OldFile', 'ContiguousFile']);
+/** Headers of small entries sit close together: one read of this size serves many of them. */
+const READ_AHEAD_BYTES = 256 * 1024;
 
 /** `handle` is anything with a positional read: a FileHandle, or a ByteSource spanning volumes. */
 export async function scanEntries(handle: Pick<ByteSource, 'read'>, fileSize: number, name: string): Promise<BundleEntry[]> {
   const entries: BundleEntry[] = [];
   const seen = new Set<string>();
-  const block = Buffer.alloc(TAR_BLOCK);
+  const blocks = new HeaderBlocks(handle, fileSize);
   let offset = 0;
   let extended: HeaderData | undefined;
 
@@ -32,7 +34,7 @@ export async function scanEntries(handle: Pick<ByteSource, 'read'>, fileSize: nu
     if (offset + TAR_BLOCK > fileSize) {
       throw new AirlockError('BUNDLE_TRUNCATED', `${name}: ends at byte ${fileSize} without the end-of-archive marker (truncated?)`);
     }
-    await readExactly(handle, block, offset);
+    const block = await blocks.at(offset);
     if (block.every((byte) => byte === 0)) return entries;
 
     const header = new Header(block, 0, extended);
@@ -63,6 +65,26 @@ export async function scanEntries(handle: Pick<ByteSource, 'read'>, fileSize: nu
     seen.add(path);
     entries.push({ path, size, dataOffset, mode: header.mode ?? 0 });
     offset = dataOffset + paddedSize(size);
+  }
+}
+
+/** 512-byte blocks served from a read-ahead window, so a run of small entries costs one read, not one per header. */
+class HeaderBlocks {
+  private window = Buffer.alloc(0);
+  private windowStart = 0;
+
+  constructor(
+    private readonly handle: Pick<ByteSource, 'read'>,
+    private readonly fileSize: number,
+  ) {}
+
+  async at(offset: number): Promise<Buffer> {
+    if (offset < this.windowStart || offset + TAR_BLOCK > this.windowStart + this.window.length) {
+      this.window = Buffer.alloc(Math.min(READ_AHEAD_BYTES, this.fileSize - offset));
+      this.windowStart = offset;
+      await readExactly(this.handle, this.window, offset);
+    }
+    return this.window.subarray(offset - this.windowStart, offset - this.windowStart + TAR_BLOCK);
   }
 }
 

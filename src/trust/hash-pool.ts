@@ -1,7 +1,7 @@
 /**
  * Runs copy-and-hash jobs on every core. node:crypto hashes on the calling thread, so one
  * thread tops out near 1 GiB/s; with several files to hash, worker threads add the
- * other cores. Workers are started from the source text of copyAndHash (eval), which keeps
+ * other cores. Workers are started from the source text of copyAndHashBatch (eval), which keeps
  * the CLI a single file that also runs as the installer on the isolated side.
  */
 import * as fs from 'node:fs';
@@ -9,20 +9,23 @@ import * as crypto from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { AirlockError } from '../errors.js';
-import { COPY_CHUNK_BYTES, copyAndHash, type CopyAndHashJob, type CopyAndHashResult } from './copy-and-hash.js';
+import { COPY_CHUNK_BYTES, copyAndHashBatch, type CopyAndHashJob, type CopyAndHashResult } from './copy-and-hash.js';
 
 export type { CopyAndHashJob } from './copy-and-hash.js';
 
 /** Below this much work, starting a worker costs more than it saves. */
 const INLINE_BYTES = 16 * 1024 * 1024;
+/** Small jobs travel to a worker together: one message and one open per file for many entries. */
+const BATCH_BYTES = 4 * 1024 * 1024;
+const BATCH_JOBS = 256;
 
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const fs = require('node:fs');
 const crypto = require('node:crypto');
-const copyAndHash = ${copyAndHash.toString()};
+const copyAndHashBatch = ${copyAndHashBatch.toString()};
 const buffer = Buffer.allocUnsafe(${COPY_CHUNK_BYTES});
-parentPort.on('message', (job) => parentPort.postMessage(copyAndHash(job, fs, crypto, buffer)));
+parentPort.on('message', (jobs) => parentPort.postMessage(copyAndHashBatch(jobs, fs, crypto, buffer)));
 `;
 
 export interface HashPoolOptions {
@@ -39,17 +42,36 @@ export async function hashRanges(jobs: readonly CopyAndHashJob[], options: HashP
 }
 
 function hashInline(jobs: readonly CopyAndHashJob[], options: HashPoolOptions): string[] {
-  const buffer = Buffer.allocUnsafe(COPY_CHUNK_BYTES);
-  return jobs.map((job) => {
-    const hex = unwrap(job, copyAndHash(job, fs, crypto, buffer));
+  const results = copyAndHashBatch(jobs, fs, crypto, Buffer.allocUnsafe(COPY_CHUNK_BYTES));
+  return jobs.map((job, index) => {
+    const hex = unwrap(job, results[index]!);
     options.onProgress?.(job.length);
     return hex;
   });
 }
 
-async function hashInWorkers(jobs: readonly CopyAndHashJob[], threads: number, options: HashPoolOptions): Promise<string[]> {
-  // Largest first, so one big file does not start last and leave the other cores idle.
+/** Job indexes in batches, largest first, so one big file does not start last and leave the other cores idle. */
+function batches(jobs: readonly CopyAndHashJob[]): number[][] {
   const order = jobs.map((_, index) => index).sort((a, b) => jobs[b]!.length - jobs[a]!.length);
+  const out: number[][] = [];
+  let current: number[] = [];
+  let bytes = 0;
+  for (const index of order) {
+    const length = jobs[index]!.length;
+    if (current.length > 0 && (bytes + length > BATCH_BYTES || current.length >= BATCH_JOBS)) {
+      out.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(index);
+    bytes += length;
+  }
+  if (current.length > 0) out.push(current);
+  return out;
+}
+
+async function hashInWorkers(jobs: readonly CopyAndHashJob[], threads: number, options: HashPoolOptions): Promise<string[]> {
+  const queue = batches(jobs);
   const results = new Array<string>(jobs.length);
   let next = 0;
   let failure: unknown;
@@ -57,13 +79,14 @@ async function hashInWorkers(jobs: readonly CopyAndHashJob[], threads: number, o
   try {
     await Promise.all(
       workers.map(async (worker) => {
-        while (failure === undefined && next < order.length) {
-          const index = order[next++]!;
-          const job = jobs[index]!;
-          const result = await runOn(worker, job);
+        while (failure === undefined && next < queue.length) {
+          const batch = queue[next++]!;
+          const answers = await runOn(worker, batch.map((index) => jobs[index]!));
           try {
-            results[index] = unwrap(job, result);
-            options.onProgress?.(job.length);
+            batch.forEach((index, position) => {
+              results[index] = unwrap(jobs[index]!, answers[position]!);
+              options.onProgress?.(jobs[index]!.length);
+            });
           } catch (error) {
             failure ??= error;
           }
@@ -77,15 +100,15 @@ async function hashInWorkers(jobs: readonly CopyAndHashJob[], threads: number, o
   return results;
 }
 
-function runOn(worker: Worker, job: CopyAndHashJob): Promise<CopyAndHashResult> {
+function runOn(worker: Worker, jobs: CopyAndHashJob[]): Promise<CopyAndHashResult[]> {
   return new Promise((resolve, reject) => {
     const onError = (error: Error) => reject(error);
     worker.once('error', onError);
-    worker.once('message', (result: CopyAndHashResult) => {
+    worker.once('message', (results: CopyAndHashResult[]) => {
       worker.off('error', onError);
-      resolve(result);
+      resolve(results);
     });
-    worker.postMessage(job);
+    worker.postMessage(jobs);
   });
 }
 
