@@ -54,6 +54,7 @@ export function buildProgram(): Command {
     .option('--passphrase-file <file>', 'read the key passphrase from this file (else AIRLOCK_PASSPHRASE, else a prompt)')
     .option('--cache <dir>', 'image cache directory (OCI layout)', '.airlock-cache')
     .option('--platform <os/arch...>', 'keep only these platforms of multi-platform images')
+    .option('--registry-login <host...>', 'log in to these registries with AIRLOCK_REGISTRY_USER / AIRLOCK_REGISTRY_PASSWORD (else ~/.docker/config.json)')
     .addOption(json())
     .addHelpText(
       'after',
@@ -368,6 +369,7 @@ export interface BuildOptions {
   passphraseFile?: string;
   cache: string;
   platform?: string[];
+  registryLogin?: string[];
   json?: boolean;
 }
 export interface SignOptions {

@@ -8,6 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { bundleFileName } from '../bundle/format.js';
 import { writeBundle, type WrittenBundle } from '../bundle/write.js';
 import { collectImages } from '../images/collect.js';
+import type { CredentialMap } from '../images/registry/credentials.js';
 import type { BundleManifest } from '../manifest/bundle-manifest.js';
 import { loadReleaseManifest } from '../manifest/release.js';
 import type { SigningKey } from '../trust/keys.js';
@@ -25,6 +26,8 @@ export interface BuildRequest {
   loadKeys: () => Promise<SigningKey[]>;
   cacheDir: string;
   platforms?: string[];
+  /** Registry host -> credentials, for registries that need a login at build. */
+  credentials?: CredentialMap;
   env: NodeJS.ProcessEnv;
   output: Output;
   onProgress?: (doneBytes: number, totalBytes: number) => void;
@@ -47,6 +50,7 @@ export async function buildRelease(request: BuildRequest): Promise<BuildResult> 
           manifestDir: dirname(resolve(request.manifestFile)),
           cacheDir: request.cacheDir,
           platforms: request.platforms,
+          credentials: request.credentials,
           output: request.output,
         });
   const created = resolveCreated(release, request.env, collected.inputs);

@@ -2,7 +2,8 @@
 import type { BuildOptions } from '../cli.js';
 import { buildRelease } from '../build/build-release.js';
 import { AirlockError } from '../errors.js';
-import { byteProgress, type ByteProgress } from '../images/progress.js';
+import { byteProgress, type ByteProgress } from '../ui/progress.js';
+import type { CredentialMap } from '../images/registry/credentials.js';
 import { readKeyFile, withCertificate } from '../trust/keys.js';
 import { humanBytes } from '../ui/format.js';
 import type { Output } from '../ui/output.js';
@@ -17,6 +18,7 @@ export async function buildCommand(output: Output, manifestFile: string, options
     outDir: options.out,
     cacheDir: options.cache,
     platforms: options.platform,
+    credentials: registryLogins(options.registryLogin ?? [], process.env),
     env: process.env,
     output,
     loadKeys: async () => {
@@ -51,4 +53,15 @@ export async function buildCommand(output: Output, manifestFile: string, options
   output.say(`  content sha256 ${result.checksumsDigest} (of SHA256SUMS)`);
   for (const keyId of result.signers) output.say(`  signed by ${keyId}`);
   return 0;
+}
+
+/** Credentials come from the environment, never from an argument that `ps` would show. */
+function registryLogins(hosts: readonly string[], env: NodeJS.ProcessEnv): CredentialMap {
+  if (hosts.length === 0) return {};
+  const username = env.AIRLOCK_REGISTRY_USER;
+  const password = env.AIRLOCK_REGISTRY_PASSWORD;
+  if (!username || password === undefined) {
+    throw new AirlockError('USAGE', `--registry-login ${hosts.join(', ')}: set AIRLOCK_REGISTRY_USER and AIRLOCK_REGISTRY_PASSWORD`);
+  }
+  return Object.fromEntries(hosts.map((host) => [host, { username, password }]));
 }

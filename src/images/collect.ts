@@ -16,7 +16,7 @@ import { digestHex } from './oci/digest.js';
 import { OCI_LAYOUT_BYTES, OciLayout, renderIndex, type TaggedImage } from './oci/layout.js';
 import type { Descriptor } from './oci/schema.js';
 import { forEachLimit, TRANSFER_CONCURRENCY } from './parallel.js';
-import { byteProgress } from './progress.js';
+import { byteProgress } from '../ui/progress.js';
 import { RegistryConnections } from './registry/connections.js';
 import { CredentialStore, dockerConfigPath, type CredentialMap } from './registry/credentials.js';
 import { parseReference } from './registry/reference.js';

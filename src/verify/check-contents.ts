@@ -1,9 +1,10 @@
 /**
  * Every file the signed SHA256SUMS lists is present with that digest, and nothing else is
  * in the bundle (apart from SHA256SUMS and the signatures). All digests are computed in
- * one parallel pass over the bundle file, reading each payload byte once.
+ * one parallel pass over the bundle file, reading each payload byte once. An image blob
+ * must also hash to the digest it is named by: registries and `skopeo` look it up by that name.
  */
-import { CHECKSUMS_PATH, comparePaths, isSignaturePath } from '../bundle/format.js';
+import { BLOBS_DIR, CHECKSUMS_PATH, comparePaths, isSignaturePath } from '../bundle/format.js';
 import type { BundleReader } from '../bundle/reader.js';
 import { hashRanges } from '../trust/hash-pool.js';
 import type { Problem } from './report.js';
@@ -22,6 +23,12 @@ export async function checkContents(
   }
   for (const entry of payload) {
     if (!checksums.has(entry.path)) problems.push({ code: 'FILE_EXTRA', message: `${entry.path}: in the bundle but not listed in ${CHECKSUMS_PATH}`, path: entry.path });
+  }
+
+  for (const [path, hex] of checksums) {
+    if (path.startsWith(BLOBS_DIR) && path !== `${BLOBS_DIR}${hex}`) {
+      problems.push({ code: 'DIGEST_MISMATCH', message: `${path}: its content has sha256 ${hex}, not the digest it is named by`, path });
+    }
   }
 
   const listed = payload.filter((entry) => checksums.has(entry.path));

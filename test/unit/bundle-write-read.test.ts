@@ -89,3 +89,27 @@ describe('bundle writer and reader', () => {
     await expect(readFile(join(dir, 'bad.airlock'))).rejects.toThrow();
   });
 });
+
+describe('content check', () => {
+  it('refuses an image blob whose content does not hash to its name, even when SHA256SUMS agrees with the content', async () => {
+    const { checkContents } = await import('../../src/verify/check-contents.js');
+    const { parseChecksums: parse } = await import('../../src/bundle/checksums.js');
+    const dir = await mkdtemp(join(tmpdir(), 'airlock-blob-'));
+    const content = Buffer.from('layer bytes');
+    const honest = `blobs/sha256/${createHash('sha256').update(content).digest('hex')}`;
+    const lying = `blobs/sha256/${'0'.repeat(64)}`;
+    for (const [name, path, problems] of [
+      ['honest', honest, 0],
+      ['lying', lying, 1],
+    ] as const) {
+      const written = await writeBundle({ file: join(dir, `${name}.airlock`), manifest: Buffer.from('{}'), payload: [bytesPayload(path, content)], signers: [], mtime: new Date(0) });
+      const reader = await BundleReader.open(written.file);
+      try {
+        const found = await checkContents(reader, parse(written.checksums));
+        expect(found.map((p) => `${p.code} ${p.path}`)).toEqual(problems === 0 ? [] : [`DIGEST_MISMATCH ${lying}`]);
+      } finally {
+        await reader.close();
+      }
+    }
+  });
+});

@@ -5,7 +5,7 @@
  */
 import type { OciLayout } from '../oci/layout.js';
 import { forEachLimit, TRANSFER_CONCURRENCY } from '../parallel.js';
-import type { ByteProgress } from '../progress.js';
+import type { ByteProgress } from '../../ui/progress.js';
 import type { BlobSource } from './blob-source.js';
 import type { ImageContents } from './bundle-graph.js';
 import type { PushedImage, PushOptions } from './types.js';

@@ -6,7 +6,7 @@
 import { AirlockError } from '../../errors.js';
 import type { BundleImage } from '../../manifest/bundle-manifest.js';
 import { OciLayout } from '../oci/layout.js';
-import { byteProgress } from '../progress.js';
+import { byteProgress } from '../../ui/progress.js';
 import { CredentialStore } from '../registry/credentials.js';
 import { formatReference, parseRegistryHost, type ImageReference } from '../registry/reference.js';
 import { RegistryTransport } from '../registry/transport.js';

@@ -6,7 +6,7 @@
  */
 import type { Descriptor } from '../oci/schema.js';
 import { forEachLimit, TRANSFER_CONCURRENCY } from '../parallel.js';
-import type { ByteProgress } from '../progress.js';
+import type { ByteProgress } from '../../ui/progress.js';
 import { blobExists, mountBlob, uploadBlob } from '../registry/blobs.js';
 import { manifestExists, putManifest } from '../registry/manifests.js';
 import { formatReference, type ImageReference } from '../registry/reference.js';

@@ -1,9 +1,10 @@
 /**
- * A byte progress bar for long image transfers, on stderr and only when stderr is a terminal
+ * A byte progress bar for long transfers (image pushes and pulls, writing a bundle), on stderr and only when stderr is a terminal
  * (and not under --json); otherwise silent, so logs and pipes stay clean.
  */
 import cliProgress from 'cli-progress';
-import type { Output } from '../ui/output.js';
+import { humanBytes } from './format.js';
+import type { Output } from './output.js';
 
 export interface ByteProgress {
   add(bytes: number): void;
@@ -13,25 +14,13 @@ export interface ByteProgress {
 /** Below this a transfer is over before a bar helps. */
 const SHOW_FROM_BYTES = 8 * 1024 * 1024;
 
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
-}
-
 export function byteProgress(output: Output, label: string, totalBytes: number): ByteProgress {
   if (output.json || !process.stderr.isTTY || totalBytes < SHOW_FROM_BYTES) return { add: () => undefined, stop: () => undefined };
   const bar = new cliProgress.SingleBar(
     {
       stream: process.stderr,
       format: `${label} [{bar}] {percentage}% {value}/{total} {eta_formatted}`,
-      formatValue: (value, _options, type) => (type === 'value' || type === 'total' ? formatBytes(value) : String(value)),
+      formatValue: (value, _options, type) => (type === 'value' || type === 'total' ? humanBytes(value) : String(value)),
       hideCursor: true,
       clearOnComplete: false,
     },
