@@ -5,6 +5,7 @@
  * steps; for any other bundle it must be finished (or rolled back) first.
  */
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { AirlockError, isAirlockError, type ErrorCode } from '../errors.js';
 import { loadSite, type Site, type SiteVariables } from '../manifest/site.js';
 import { loadTrustStore } from '../trust/store.js';
@@ -16,7 +17,7 @@ import { checkTarget, checkVersion } from './checks.js';
 import { planConfigs } from './config-plan.js';
 import { existingConfigs, loadConfigSources, renderConfig, templateNeeds, type ConfigSource } from './configs.js';
 import { ensureDir } from './durable-fs.js';
-import { Journal, readJournal, type Begin, type JournalSummary } from './journal.js';
+import { Journal, readJournal, remainingSteps, type Begin, type JournalSummary } from './journal.js';
 import { acquireSiteLock } from './lock.js';
 import { planMigrations } from './migration-plan.js';
 import { planSteps, type DatabasePlan, type InstallPlan } from './plan.js';
@@ -29,7 +30,6 @@ import { openImagePusher, siteImageTarget, type ImagePusher } from './targets/im
 import { completeVariables } from './variables.js';
 import { openVerified, type VerifiedBundle } from './verified-bundle.js';
 import { currentUser } from './who.js';
-import { hostname } from 'node:os';
 
 export interface InstallRequest {
   bundleFile: string;
@@ -334,7 +334,7 @@ async function resume(
     return { outcome: 'planned', release, site: site.site, installId: begin.installId, resumed: report };
   }
   sayResume(output, report, begin);
-  const pendingSteps = begin.steps.filter((step) => !summary.done.has(stepId(step)));
+  const pendingSteps = remainingSteps(summary);
   const images = pendingSteps.some((step) => step.kind === 'image') ? imagePusherFor(site, request, bundle, output) : undefined;
   const { sources, variables } = await loadInputs(site, bundle, request);
   for (const step of pendingSteps) if (step.kind === 'migrate') await resources.openDatabase(site, step.db, true);

@@ -69,8 +69,3 @@ export function stepId(step: Step): string {
       return `retag:${step.ref}`;
   }
 }
-
-/** Steps after which the site's config files may differ from the previous release. */
-export function touchesConfigs(step: Step): boolean {
-  return step.kind === 'config' || step.kind === 'remove';
-}

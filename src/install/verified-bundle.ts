@@ -40,18 +40,14 @@ export async function openVerified(file: string, trust: TrustStore, now: Date): 
     if (error instanceof AirlockError) return { ok: false, error };
     throw error;
   }
+  let report: VerificationReport | undefined;
   try {
-    const report = await verifyBundle(reader, trust, { now });
-    try {
-      assertVerified(report);
-    } catch (error) {
-      await reader.close();
-      if (error instanceof AirlockError) return { ok: false, report, error };
-      throw error;
-    }
+    report = await verifyBundle(reader, trust, { now });
+    assertVerified(report);
     return { ok: true, bundle: verifiedBundle(file, reader, report) };
   } catch (error) {
-    await reader.close().catch(() => undefined);
+    await reader.close();
+    if (error instanceof AirlockError) return { ok: false, ...(report ? { report } : {}), error };
     throw error;
   }
 }
