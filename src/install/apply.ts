@@ -13,7 +13,8 @@ import type { Site, SiteVariables } from '../manifest/site.js';
 import type { Output } from '../ui/output.js';
 import { appendAudit } from './audit.js';
 import { displayPath, renderConfig, type ConfigSource } from './configs.js';
-import { ensureDir, fsyncDir, writeFileDurable } from './durable-fs.js';
+import { ensureDir, writeFileDurable } from './durable-fs.js';
+import { fsyncPathSync } from '../fs/fsync-path.js';
 import type { Begin, Failure, Journal, Outcome } from './journal.js';
 import { receiptFile, writeReceipt } from './receipt.js';
 import { readState, statePaths, writeState, type ReleaseRecord } from './state.js';
@@ -261,7 +262,7 @@ export async function archiveJournal(stateDir: string, installId: string): Promi
   const paths = statePaths(stateDir);
   await ensureDir(paths.install(installId), 0o700);
   await rename(paths.journal, join(paths.install(installId), 'journal.jsonl'));
-  fsyncDir(stateDir);
+  fsyncPathSync(stateDir);
 }
 
 /** The failure step recorded when the operator rolls back an interrupted install (airlock rollback). */

@@ -5,22 +5,13 @@
  * The temp name is fixed per target: only one installer runs per site (the site lock),
  * and a temp file left by a killed run is simply overwritten by the next one.
  */
-import { closeSync, fsyncSync, openSync } from 'node:fs';
 import { chmod, mkdir, open, rename, rm, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { fsyncPathSync } from '../fs/fsync-path.js';
 import { crashPoint } from './crash.js';
 
 export function tempPathFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.airlock-tmp`);
-}
-
-export function fsyncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /** mkdir -p that also makes each created directory entry durable. */
@@ -31,7 +22,7 @@ export async function ensureDir(dir: string, mode = 0o755): Promise<void> {
   let current = dir;
   for (;;) {
     const parent = dirname(current);
-    fsyncDir(parent);
+    fsyncPathSync(parent);
     if (current === created || parent === current) break;
     current = parent;
   }
@@ -52,17 +43,12 @@ export async function writeFileDurable(path: string, data: Buffer | string, mode
   }
   if (crashLabel !== undefined) crashPoint(`write:${crashLabel}`);
   await rename(temp, path);
-  fsyncDir(dirname(path));
+  fsyncPathSync(dirname(path));
 }
 
 export async function chmodDurable(path: string, mode: number): Promise<void> {
   await chmod(path, mode);
-  const fd = openSync(path, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+  fsyncPathSync(path);
 }
 
 export async function removeDurable(path: string): Promise<void> {
@@ -73,7 +59,7 @@ export async function removeDurable(path: string): Promise<void> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw error;
   }
-  fsyncDir(dirname(path));
+  fsyncPathSync(dirname(path));
 }
 
 export async function exists(path: string): Promise<boolean> {

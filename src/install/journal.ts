@@ -10,7 +10,7 @@ import { dirname } from 'node:path';
 import { z } from 'zod';
 import { AirlockError } from '../errors.js';
 import { crashPoint } from './crash.js';
-import { fsyncDir } from './durable-fs.js';
+import { fsyncPathSync } from '../fs/fsync-path.js';
 import { stepSchema, stepId, type Step } from './steps.js';
 
 const releaseRef = z.object({ installId: z.string(), name: z.string(), version: z.string() });
@@ -132,7 +132,7 @@ export class Journal {
   static create(file: string, begin: Event<Begin>): Journal {
     const journal = Journal.open(file);
     journal.append(begin);
-    fsyncDir(dirname(file));
+    fsyncPathSync(dirname(file));
     return journal;
   }
 

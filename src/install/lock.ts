@@ -10,7 +10,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { AirlockError } from '../errors.js';
-import { fsyncDir } from './durable-fs.js';
+import { fsyncPathSync } from '../fs/fsync-path.js';
 import { currentUser } from './who.js';
 
 const lockSchema = z.object({
@@ -90,7 +90,7 @@ export async function acquireSiteLock(stateDir: string, command: string): Promis
       } finally {
         await handle.close();
       }
-      fsyncDir(stateDir);
+      fsyncPathSync(stateDir);
       return { file, tookOver, release: () => rm(file, { force: true }) };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;

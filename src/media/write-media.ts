@@ -11,7 +11,8 @@ import { CHECKSUMS_PATH, MANIFEST_PATH } from '../bundle/format.js';
 import { formatChecksums } from '../bundle/checksums.js';
 import { BundleReader } from '../bundle/reader.js';
 import { AirlockError } from '../errors.js';
-import { ensureDir, fsyncDir, writeFileDurable } from '../install/durable-fs.js';
+import { ensureDir, writeFileDurable } from '../install/durable-fs.js';
+import { fsyncPath, fsyncPathSync } from '../fs/fsync-path.js';
 import { bundleManifestSchema } from '../manifest/bundle-manifest.js';
 import { sha256File, sha256Hex } from '../trust/digest.js';
 import { hashRanges, type CopyAndHashJob } from '../trust/hash-pool.js';
@@ -73,7 +74,7 @@ export async function writeMedia(request: WriteMediaRequest): Promise<WriteMedia
   }));
   const started = process.hrtime.bigint();
   const [bundleSha, ...volumeShas] = await hashRanges([{ source: request.bundle, start: 0, length: bundle.size }, ...jobs]);
-  for (const path of paths) await syncFile(path);
+  for (const path of paths) await fsyncPath(path);
   const copySeconds = Number(process.hrtime.bigint() - started) / 1e9;
 
   const kitDigests = new Map<string, string>();
@@ -81,7 +82,7 @@ export async function writeMedia(request: WriteMediaRequest): Promise<WriteMedia
     const to = join(request.dirs[0]!, file.to);
     await ensureDir(dirname(to));
     await copyFile(file.from, to);
-    await syncFile(to);
+    await fsyncPath(to);
     kitDigests.set(file.to, await sha256File(to));
   }
 
@@ -111,7 +112,7 @@ export async function writeMedia(request: WriteMediaRequest): Promise<WriteMedia
     const sumsBytes = formatChecksums(sums);
     await writeFileDurable(join(dir, MEDIA_SUMS), sumsBytes, 0o644);
     if (request.key) await writeFileDurable(join(dir, MEDIA_SUMS_SIGNATURE), request.key.sign(sumsBytes), 0o644);
-    fsyncDir(dir);
+    fsyncPathSync(dir);
     media.push({ medium, dir, volumes: index.volumes.filter((volume) => volume.medium === medium).map((volume) => volume.index), installer: medium === 1 });
   }
   return { index, media, copySeconds };
@@ -143,13 +144,4 @@ async function roomOf(dir: string, capacity: number | undefined): Promise<Medium
   if (old !== undefined) throw new AirlockError('USAGE', `${dir} already holds release media (${old}): use an empty directory or medium`);
   const [fs, info] = await Promise.all([statfs(dir), stat(dir)]);
   return { dir, capacity: capacity ?? Infinity, pool: String(info.dev), poolFree: fs.bavail * fs.bsize };
-}
-
-async function syncFile(path: string): Promise<void> {
-  const handle = await open(path, 'r+');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }

@@ -3,12 +3,13 @@
  * renames swap them; the old store stays as `<dir>.previous`. A crash between the renames
  * leaves only `<dir>.previous`, which recoverInterruptedUpdate puts back.
  */
-import { copyFile, mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { parseChecksums } from '../bundle/checksums.js';
 import { REVOKED_FILE } from './store-schema.js';
 import { loadTrustStore, type TrustStore } from './store.js';
 import { UPDATE_CHECKSUMS, UPDATE_SIGNATURES, type TrustUpdate } from './update.js';
+import { fsyncPath } from '../fs/fsync-path.js';
 
 async function exists(path: string): Promise<boolean> {
   return stat(path).then(
@@ -26,15 +27,6 @@ export async function recoverInterruptedUpdate(dir: string): Promise<boolean> {
   if ((await exists(dir)) || !(await exists(previousPath(dir)))) return false;
   await rename(previousPath(dir), resolve(dir));
   return true;
-}
-
-async function fsyncPath(path: string): Promise<void> {
-  const handle = await open(path, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 async function place(from: string, to: string): Promise<void> {

@@ -16,6 +16,7 @@ import { comparePaths } from '../../bundle/format.js';
 import { digestHex, HashingStream, VerifyingStream, sha256Digest, verifyBytes, type Expected } from './digest.js';
 import { OCI_INDEX } from './media-types.js';
 import { parseJson, imageIndexSchema, type Descriptor } from './schema.js';
+import { fsyncPath } from '../../fs/fsync-path.js';
 
 export const REF_NAME = 'org.opencontainers.image.ref.name';
 export const OCI_LAYOUT_BYTES = Buffer.from('{"imageLayoutVersion":"1.0.0"}', 'utf8');
@@ -211,12 +212,3 @@ export class OciLayout {
   }
 }
 
-/** fsync through a fresh descriptor (it flushes the file whichever descriptor wrote it; for a directory, its entries). */
-async function fsyncPath(path: string): Promise<void> {
-  const handle = await open(path, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
