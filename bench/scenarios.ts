@@ -4,5 +4,6 @@
  */
 import type { Scenario } from './scenario.js';
 import { bundleScenario } from './scenarios/bundle.js';
+import { imagesScenario } from './scenarios/images.js';
 
-export const SCENARIOS: readonly Scenario[] = [bundleScenario];
+export const SCENARIOS: readonly Scenario[] = [bundleScenario, imagesScenario];

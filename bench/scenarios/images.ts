@@ -1,0 +1,214 @@
+/**
+ * Issue 3's benchmark: three ~300 MiB images sharing a 150 MiB base layer, served by a real
+ * CNCF distribution registry on loopback. Pull: `airlock build` with a cold image cache against
+ * skopeo copying the same images out of the same registry. Push: `airlock install` into an
+ * emptied isolated registry against skopeo copying the images into it. Then a second install
+ * of the same bundle, and the bundle's size against the unique blob bytes it carries.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { statfs } from 'node:fs/promises';
+import { join } from 'node:path';
+import { registryDigest, seed } from '../../test/support/images.js';
+import { startRegistry, type TestRegistry } from '../../test/support/registry.js';
+import { measureContenders, type Command, type Contender } from '../measure.js';
+import { airlockBuild, generateKey } from '../ours.js';
+import { rowsFor, type BenchContext, type Row, type Scenario, type ScenarioResult, type TargetCheck } from '../scenario.js';
+import { ensureSyntheticImages, type SyntheticImages } from '../synthetic-images.js';
+import { formatBytes, GiB, MiB } from '../units.js';
+
+const BASE_BYTES = 150 * MiB;
+const APP_BYTES = 150 * MiB;
+const SIZE_LABEL = '3×300M';
+const SKOPEO_RATIO_TARGET = 1.0;
+const SECOND_INSTALL_SHARE = 0.1;
+const BUNDLE_OVERHEAD_SHARE = 0.01;
+/** Layout, upstream storage, cache, bundle, skopeo's archives (the base three times), its oci: dir, the isolated storage, skopeo's temp extraction. */
+const DISK_FACTOR = 9;
+
+export const imagesScenario: Scenario = {
+  name: 'images',
+  description: 'airlock build (pull) / install (push) of 3 images sharing a base vs skopeo copy, registry to registry on loopback',
+  perSize: false,
+  async run(context: BenchContext): Promise<ScenarioResult> {
+    const { workDir, say } = context;
+    const images = await ensureSyntheticImages(join(workDir, 'layout'), { baseBytes: BASE_BYTES, appBytes: APP_BYTES }, say);
+    await assertDiskSpace(workDir, images.uniqueBlobBytes * DISK_FACTOR + GiB);
+    // Registries start empty, also after a --keep run: stale blobs would be warmed and counted.
+    for (const dir of ['upstream', 'isolated']) rmSync(join(workDir, dir), { recursive: true, force: true });
+    const upstream = await startRegistry({ storageDir: join(workDir, 'upstream') });
+    let isolated: TestRegistry | undefined;
+    try {
+      isolated = await startRegistry({ storageDir: join(workDir, 'isolated') });
+      say(`seeding ${images.tags.length} images into the upstream registry ${upstream.host} with skopeo`);
+      const sources = images.tags.map((tag) => `${upstream.host}/bench/${tag}:1`);
+      for (const [index, tag] of images.tags.entries()) await seed(images.layoutDir, tag, sources[index]!);
+      return await measure(context, images, upstream, isolated, sources);
+    } finally {
+      await Promise.all([upstream.stop(), isolated?.stop()]);
+    }
+  },
+};
+
+async function measure(context: BenchContext, images: SyntheticImages, upstream: TestRegistry, isolated: TestRegistry, sources: string[]): Promise<ScenarioResult> {
+  const { cli, workDir, runs, say } = context;
+  const key = generateKey(cli, join(workDir, 'signer'));
+  const manifest = join(workDir, 'release.yaml');
+  writeFileSync(manifest, releaseManifest(sources));
+  const cache = join(workDir, 'cache');
+  const outDir = join(workDir, 'out');
+  const bundle = join(outDir, 'bench-images-1.0.0.airlock');
+  const archives = join(workDir, 'skopeo-archives');
+  const ociDir = join(workDir, 'skopeo-oci');
+  mkdirSync(outDir, { recursive: true });
+  const build = airlockBuild(cli, manifest, key, outDir);
+  const buildWithCache: Command = { ...build, argv: [...build.argv, '--cache', cache] };
+  const bytes = images.uniqueBlobBytes;
+
+  say(`pull: ${images.tags.length} images, ${(bytes / MiB).toFixed(0)} MiB of unique blobs`);
+  const pull = await measureContenders(
+    [
+      { name: 'airlock build, cold cache (pull + signed bundle)', role: 'ours', command: buildWithCache, inputs: [upstream.storageDir], outputs: [cache, bundle] },
+      { name: 'skopeo copy docker:// → oci-archive: (one per image)', role: 'stock', command: skopeoEach(sources, (source, tag) => ['--src-tls-verify=false', `docker://${source}`, `oci-archive:${archives}/${tag}.tar`], archives), inputs: [upstream.storageDir], outputs: [archives] },
+      { name: 'skopeo copy docker:// → oci: (one shared dir)', role: 'stock', command: skopeoEach(sources, (source, tag) => ['--src-tls-verify=false', `docker://${source}`, `oci:${ociDir}:${tag}`]), inputs: [upstream.storageDir], outputs: [ociDir] },
+    ] satisfies Contender[],
+    runs,
+    workDir,
+    say,
+  );
+  // The warm-cache build re-hashes the cached blobs and writes the bundle: cold minus warm is about what pulling costs.
+  say('build with a warm cache (no pull):');
+  const warm = await measureContenders([{ name: 'airlock build, warm cache (bundle only)', role: 'ours', command: buildWithCache, inputs: [cache], outputs: [bundle] }], runs, workDir, say);
+  const bundleBytes = statSync(bundle).size;
+
+  const siteDir = join(workDir, 'site');
+  const site = join(siteDir, 'site.yaml');
+  mkdirSync(siteDir, { recursive: true });
+  writeFileSync(site, siteFile(key.trustDir, isolated.host));
+  const state = join(siteDir, 'state');
+  const install: Command = { argv: [process.execPath, cli, 'install', bundle, '--site', site, '--yes'] };
+  const targets = sources.map((source) => `${isolated.host}${source.slice(upstream.host.length)}`);
+
+  say('push: into the emptied isolated registry each run');
+  const push = await measureContenders(
+    [
+      { name: 'airlock install (verify + push)', role: 'ours', command: install, inputs: [bundle], outputs: [isolated.storageDir, state, join(siteDir, 'etc')] },
+      { name: "skopeo copy oci-archive: → docker:// (skopeo's own archives)", role: 'stock', command: skopeoEach(targets, (target, tag) => ['--dest-tls-verify=false', `oci-archive:${archives}/${tag}.tar`, `docker://${target}`]), inputs: [archives], outputs: [isolated.storageDir] },
+      { name: 'skopeo copy oci-archive:<bundle>:<ref> → docker://', role: 'stock', command: skopeoEach(targets, (target, _tag, index) => ['--dest-tls-verify=false', `oci-archive:${bundle}:${sources[index]}`, `docker://${target}`]), inputs: [bundle], outputs: [isolated.storageDir] },
+    ] satisfies Contender[],
+    runs,
+    workDir,
+    say,
+  );
+
+  // The second install finds the same release installed and every blob in the registry.
+  say('second install of the same bundle (--reinstall: the same version is installed):');
+  for (const dir of [isolated.storageDir, state, join(siteDir, 'etc')]) rmSync(dir, { recursive: true, force: true });
+  execFileSync(install.argv[0]!, install.argv.slice(1), { stdio: ['ignore', 'ignore', 'inherit'] });
+  const again = await measureContenders([{ name: 'airlock install --reinstall (all present)', role: 'ours', command: { argv: [...install.argv, '--reinstall'] }, inputs: [bundle] }], runs, workDir, say);
+  await assertPushed(images, targets, isolated);
+
+  const rows: Row[] = [
+    ...rowsFor('images', SIZE_LABEL, 'pull', bytes, pull),
+    ...rowsFor('images', SIZE_LABEL, 'pull', bytes, warm),
+    ...rowsFor('images', SIZE_LABEL, 'push', bytes, push),
+    ...rowsFor('images', SIZE_LABEL, 'push', bytes, again),
+  ];
+  const row = (name: string) => rows.find((candidate) => candidate.contender === name)!;
+  const first = row(push[0]!.name);
+  const second = row(again[0]!.name);
+  const overhead = bundleBytes / bytes - 1;
+  const checks: TargetCheck[] = [
+    ...pull.slice(1).map((stock) => skopeoTarget(`pull ≥ 1.0× ${stock.name}`, row(stock.name))),
+    ...push.slice(1).map((stock) => skopeoTarget(`push ≥ 1.0× ${stock.name}`, row(stock.name))),
+    {
+      scenario: 'images',
+      size: SIZE_LABEL,
+      name: 'second install ≤ 10% of the first',
+      target: '≤ 10%',
+      actual: `${((second.seconds / first.seconds) * 100).toFixed(1)}% (${second.seconds.toFixed(2)} s / ${first.seconds.toFixed(2)} s)`,
+      pass: second.seconds <= first.seconds * SECOND_INSTALL_SHARE,
+    },
+    {
+      scenario: 'images',
+      size: SIZE_LABEL,
+      name: 'bundle size vs unique blob bytes',
+      target: '≤ +1%',
+      actual: `+${(overhead * 100).toFixed(3)}% (${bundleBytes.toLocaleString('en')} vs ${bytes.toLocaleString('en')} bytes)`,
+      pass: overhead <= BUNDLE_OVERHEAD_SHARE,
+    },
+  ];
+  return {
+    rows,
+    targets: checks,
+    notes: [
+      `${SIZE_LABEL}: ${images.tags.length} images of ${images.imageBytes.map((size) => formatBytes(size)).join(' / ')}, each a ${formatBytes(BASE_BYTES)} base layer shared by all and a ${formatBytes(APP_BYTES)} layer of its own (gzip, stored blocks, of tars of incompressible bytes); ${formatBytes(bytes)} of unique blobs, the bytes MiB/s is counted over. Registries: CNCF distribution on loopback, plain HTTP, filesystem storage on the same disk.`,
+      `${SIZE_LABEL}: airlock build pulls four blobs at a time into its cache, then signs and writes (and fsyncs) the ${formatBytes(bundleBytes)} bundle; the warm-cache row is that bundle work alone. skopeo to oci-archive writes each image's archive separately (the base layer three times); to oci: it shares one directory.`,
+      `${SIZE_LABEL}: airlock install verifies the bundle (a hash of every byte and the signature) before it pushes, then records the install; skopeo pushes without checks of its own. Pushing from the bundle, skopeo unpacks the whole archive once per image.`,
+    ],
+  };
+}
+
+/** One skopeo copy per image, run in sequence in one shell, as a user would script it. */
+function skopeoEach(refs: string[], args: (ref: string, tag: string, index: number) => string[], makeDir?: string): Command {
+  const lines = refs.map((ref, index) => ['skopeo', 'copy', '-q', ...args(ref, ref.split('/').at(-1)!.split(':')[0]!, index)].map(shellQuote).join(' '));
+  return { argv: ['bash', '-c', ['set -euo pipefail', ...(makeDir ? [`mkdir -p ${shellQuote(makeDir)}`] : []), ...lines].join('\n')] };
+}
+
+function shellQuote(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
+}
+
+function releaseManifest(sources: string[]): string {
+  return [
+    '# Written by bench/scenarios/images.ts (npm run bench -- --only images).',
+    'name: bench-images',
+    'version: 1.0.0',
+    'targets:',
+    '  environments: [prod]',
+    'images:',
+    ...sources.map((source) => `  - { ref: "${source}", insecure: true }`),
+    '',
+  ].join('\n');
+}
+
+function siteFile(trustDir: string, registry: string): string {
+  return [
+    'site: bench',
+    'environment: prod',
+    'stateDir: state',
+    `trust: ${JSON.stringify(trustDir)}`,
+    'targets:',
+    '  configRoot: etc',
+    `  images: { registry: "${registry}", insecure: true }`,
+    '',
+  ].join('\n');
+}
+
+function skopeoTarget(name: string, stock: Row): TargetCheck {
+  const ratio = stock.oursRatio!;
+  return {
+    scenario: 'images',
+    size: SIZE_LABEL,
+    name,
+    target: `≥ ${SKOPEO_RATIO_TARGET.toFixed(1)}×`,
+    actual: `${ratio.toFixed(2)}× (best runs ${stock.oursBestRatio!.toFixed(2)}×)`,
+    pass: ratio >= SKOPEO_RATIO_TARGET,
+  };
+}
+
+/** A benchmark of pushes that did not land means nothing: the isolated registry must serve every image by its digest. */
+async function assertPushed(images: SyntheticImages, targets: string[], isolated: TestRegistry): Promise<void> {
+  const layout = JSON.parse(readFileSync(join(images.layoutDir, 'index.json'), 'utf8')) as { manifests: Array<{ digest: string }> };
+  for (const [index, target] of targets.entries()) {
+    const served = await registryDigest(target);
+    if (served !== layout.manifests[index]!.digest) throw new Error(`${target} on ${isolated.host}: digest ${served}, expected ${layout.manifests[index]!.digest}`);
+  }
+}
+
+async function assertDiskSpace(dir: string, needed: number): Promise<void> {
+  mkdirSync(dir, { recursive: true });
+  const fs = await statfs(dir);
+  const free = fs.bavail * fs.bsize;
+  if (free < needed) throw new Error(`${dir}: ${formatBytes(free)} free, the images scenario needs about ${formatBytes(needed)}. Use --dir elsewhere.`);
+}
