@@ -130,8 +130,9 @@ export function buildProgram(): Command {
     .requiredOption('-s, --site <site.yaml>', 'site file: site id, environment, variables, targets, state and trust directories')
     .option('-y, --yes', 'apply without asking (unattended); missing variables are then an error')
     .option('--plan-only', 'print the plan and exit without changing anything')
-    .option('--allow-downgrade', 'install a release older than the installed one (recorded in the audit log)')
+    .option('--allow-downgrade', 'install a release older than the highest version ever installed on this site (recorded in the audit log)')
     .option('--reinstall', 'install the installed version again (recorded in the audit log)')
+    .option('--allow-expired', "install a bundle past its signed expiry (warns; recorded in the audit log and the receipt)")
     .option('--registry <host:port>', "push images to this registry instead of the site file's image target")
     .option('--insecure-registry', 'talk plain HTTP to the --registry (only on a trusted network segment)')
     .addOption(json())
@@ -141,6 +142,7 @@ export function buildProgram(): Command {
         'airlock install shop-1.1.0.airlock --site /etc/airlock/site.yaml --plan-only',
         'airlock install shop-1.1.0.airlock --site /etc/airlock/site.yaml',
         'airlock install shop-1.1.0.airlock -s site.yaml --yes --json > receipt-summary.json',
+        'airlock install shop-1.1.0.airlock -s site.yaml --allow-expired   # past its signed expiry: warns, and is recorded',
       ]),
     )
     .action(action(async (output, bundle: string, options: InstallOptions) => {
@@ -395,6 +397,7 @@ export interface InstallOptions {
   planOnly?: boolean;
   allowDowngrade?: boolean;
   reinstall?: boolean;
+  allowExpired?: boolean;
   registry?: string;
   insecureRegistry?: boolean;
   json?: boolean;

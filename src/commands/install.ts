@@ -11,6 +11,7 @@ export async function installCommand(output: Output, bundle: string, options: In
     planOnly: options.planOnly === true,
     allowDowngrade: options.allowDowngrade === true,
     reinstall: options.reinstall === true,
+    allowExpired: options.allowExpired === true,
     registry: options.registry === undefined ? undefined : { host: options.registry, insecure: options.insecureRegistry === true },
     interactive: process.stdin.isTTY === true,
     now: new Date(),

@@ -1,6 +1,7 @@
 /** `airlock status`: what is installed on a site, and whether a run was interrupted. */
 import type { SiteOptions } from '../cli.js';
 import { readAudit } from '../install/audit.js';
+import { siteHighest } from '../install/highest.js';
 import { readJournal } from '../install/journal.js';
 import { receiptFile } from '../install/receipt.js';
 import { currentRelease, readState, statePaths } from '../install/state.js';
@@ -13,6 +14,9 @@ export async function statusCommand(output: Output, options: SiteOptions): Promi
   const state = await readState(site.stateDir, site);
   const current = currentRelease(state);
   const previous = state.releases.at(-2);
+  const highest = siteHighest(site.stateDir, state);
+  // After a rollback (or an --allow-downgrade install) bundles older than this are still refused.
+  const aboveCurrent = highest !== undefined && highest.version !== current?.version;
   const pending = readJournal(statePaths(site.stateDir).journal);
   const interrupted = pending !== undefined && pending.outcome === undefined ? pending.begin : undefined;
   const last = readAudit(site.stateDir).at(-1);
@@ -38,6 +42,7 @@ export async function statusCommand(output: Output, options: SiteOptions): Promi
         }
       : null,
     previous: previous ? { name: previous.name, version: previous.version, installId: previous.installId } : null,
+    highest: highest ?? null,
     interrupted: interrupted
       ? { kind: interrupted.kind, installId: interrupted.installId, release: interrupted.release, startedAt: interrupted.at, by: interrupted.user }
       : null,
@@ -45,8 +50,10 @@ export async function statusCommand(output: Output, options: SiteOptions): Promi
   });
 
   output.say(`Site ${site.site} (${site.environment}); state in ${site.stateDir}`);
-  if (!current) output.say('  installed  nothing');
-  else {
+  const highestRow = aboveCurrent ? [['highest', `${highest.name} ${highest.version} was installed here: older bundles are refused (rollback protection)`]] : [];
+  if (!current) {
+    for (const line of table([['installed', 'nothing'], ...highestRow])) output.say(line);
+  } else {
     const signers = current.signers.map((s) => `${s.name ?? '?'} ${shortDigest(s.keyId)}${s.roles.length > 0 ? ` (${s.roles.join(', ')})` : ''}`);
     for (const line of table([
       ['installed', `${current.name} ${current.version}`],
@@ -58,6 +65,7 @@ export async function statusCommand(output: Output, options: SiteOptions): Promi
       ['configs', `${Object.keys(current.configs).length} file(s) under ${site.configRoot}`],
       ['receipt', receiptFile(site.stateDir, site.site, current.installId)],
       ['previous', previous ? `${previous.name} ${previous.version} (airlock rollback returns to it)` : 'none'],
+      ...highestRow,
     ])) {
       output.say(line);
     }

@@ -15,6 +15,7 @@ import { appendAudit } from './audit.js';
 import { displayPath, renderConfig, type ConfigSource } from './configs.js';
 import { ensureDir, writeFileDurable } from './durable-fs.js';
 import { fsyncPathSync } from '../fs/fsync-path.js';
+import { raiseHighest, siteHighest } from './highest.js';
 import type { Begin, Failure, Journal, Outcome } from './journal.js';
 import { receiptFile, writeReceipt } from './receipt.js';
 import { readState, statePaths, writeState, type ReleaseRecord } from './state.js';
@@ -203,6 +204,7 @@ async function record(ctx: RunRecord, health: ReleaseRecord['health']): Promise<
     migrations,
     receipt: basename(receiptFile(site.stateDir, site.site, begin.installId)),
   });
+  state.highest = raiseHighest(site.stateDir, state, begin.release);
   await writeState(site.stateDir, state);
 }
 
@@ -217,6 +219,9 @@ export async function undoInstall(site: Site, installId: string): Promise<string
   const restored = backup === undefined ? [] : await restoreConfigs(site.configRoot, dir, backup);
   const state = await readState(site.stateDir, site);
   if (state.releases.at(-1)?.installId === installId) {
+    // Taking a release off the stack never lowers the mark (a state file without one gets it now).
+    const highest = siteHighest(site.stateDir, state);
+    if (highest !== undefined) state.highest = highest;
     state.releases.pop();
     await writeState(site.stateDir, state);
   }

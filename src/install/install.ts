@@ -17,6 +17,7 @@ import { checkTarget, checkVersion } from './checks.js';
 import { planConfigs } from './config-plan.js';
 import { existingConfigs, loadConfigSources, renderConfig, templateNeeds, type ConfigSource } from './configs.js';
 import { ensureDir } from './durable-fs.js';
+import { siteHighest } from './highest.js';
 import { Journal, readJournal, remainingSteps, type Begin, type JournalSummary } from './journal.js';
 import { acquireSiteLock } from './lock.js';
 import { planMigrations } from './migration-plan.js';
@@ -38,6 +39,8 @@ export interface InstallRequest {
   planOnly: boolean;
   allowDowngrade: boolean;
   reinstall: boolean;
+  /** Install a bundle past its signed expiry (recorded as an override). */
+  allowExpired: boolean;
   /** A registry overriding the site's image target (--registry, --insecure-registry). */
   registry?: { host: string; insecure: boolean };
   /** A person is at a terminal (prompts possible). */
@@ -128,7 +131,7 @@ async function buildPlan(
   const state = await readState(site.stateDir, site);
   const current = currentRelease(state);
   checkTarget(manifest, site);
-  const overrides = checkVersion(manifest, current, request);
+  const overrides = [...bundle.overrides, ...checkVersion(manifest, { current, highest: siteHighest(site.stateDir, state) }, request)];
   const desired = [...sources.values()].map((source) => renderConfig(source, variables).desired);
   const managed = current?.configs ?? {};
   const dests = new Set([...desired.map((d) => d.dest), ...Object.keys(managed)]);
@@ -198,13 +201,23 @@ export async function runInstall(output: Output, request: InstallRequest): Promi
   let audit: Partial<AuditInput> = { bundleFile: request.bundleFile };
   try {
     try {
-      const verification = await openVerified(request.bundleFile, trust, request.now);
+      const verification = await openVerified(request.bundleFile, trust, { now: request.now, allowExpired: request.allowExpired });
       if (!verification.ok) {
         audit.bundleDigest = verification.report?.checksumsDigest;
+        // A manifest in the report passed the signature and digest checks (an expired bundle's does): name the release.
+        const manifest = verification.report?.manifest;
+        if (manifest) audit.release = { name: manifest.name, version: manifest.version };
         throw verification.error;
       }
       const bundle = (resources.bundle = verification.bundle);
-      audit = { ...audit, bundleDigest: bundle.digest, signers: bundle.signers, release: { name: bundle.manifest.name, version: bundle.manifest.version } };
+      audit = {
+        ...audit,
+        bundleDigest: bundle.digest,
+        signers: bundle.signers,
+        release: { name: bundle.manifest.name, version: bundle.manifest.version },
+        overrides: [...bundle.overrides],
+      };
+      for (const problem of bundle.waived) output.warn(`airlock: WARNING: ${problem.message}; ${bundle.overrides.join(' ')} overrides this (an install records it in the audit log and its receipt)`);
 
       let pending = readJournal(paths.journal);
       if (pending?.outcome !== undefined && !request.planOnly) {
@@ -348,7 +361,8 @@ async function resume(
     images,
     output,
     journal: Journal.open(statePaths(site.stateDir).journal),
-    begin,
+    // A bundle that expired since the run began is finished only under --allow-expired: its audit line and receipt say so.
+    begin: { ...begin, overrides: [...new Set([...begin.overrides, ...bundle.overrides])] },
     done: new Set(summary.done),
     resumed: true,
   };

@@ -1,7 +1,8 @@
 /**
  * What is installed on a site: `<stateDir>/state.json`, rewritten durably at the end of
  * each install or rollback. `releases` is a stack: the last entry is the installed release,
- * the ones before it are what `airlock rollback` returns to, one at a time.
+ * the ones before it are what `airlock rollback` returns to, one at a time. `highest` only
+ * ever goes up: older bundles are refused against it.
  *
  * State directory layout (docs/INSTALL.md):
  *   state.json            this file          audit.jsonl   append-only audit log
@@ -62,6 +63,11 @@ const stateSchema = z.object({
   site: z.string(),
   environment: z.string(),
   releases: z.array(releaseRecordSchema),
+  /**
+   * Rollback protection: the highest version ever installed here (src/install/highest.ts).
+   * Absent in state files written before it existed.
+   */
+  highest: z.object({ name: z.string(), version: z.string() }).optional(),
 });
 
 export type ConfigRecord = z.infer<typeof configRecordSchema>;

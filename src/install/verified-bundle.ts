@@ -1,15 +1,17 @@
 /**
- * A bundle that passed verification, as the installer reads it. Every file taken from it
- * is hashed again against the signed SHA256SUMS as it is read: the media could change
- * between verification and use, and nothing unverified may reach the site.
+ * A bundle that passed verification (its expiry aside, if the operator said so), as the
+ * installer reads it. Every file taken from it is hashed again against the signed
+ * SHA256SUMS as it is read: the media could change between verification and use, and
+ * nothing unverified may reach the site.
  */
 import { BundleReader } from '../bundle/reader.js';
 import { AirlockError } from '../errors.js';
 import type { BundleManifest } from '../manifest/bundle-manifest.js';
 import { sha256Hex } from '../trust/digest.js';
 import type { TrustStore } from '../trust/store.js';
-import { assertVerified, type SignerReport, type VerificationReport } from '../verify/report.js';
+import { assertVerified, type Problem, type SignerReport, type VerificationReport } from '../verify/report.js';
 import { verifyBundle } from '../verify/verifier.js';
+import { waiveExpiry } from './checks.js';
 
 export interface VerifiedBundle {
   readonly file: string;
@@ -18,6 +20,9 @@ export interface VerifiedBundle {
   /** sha256 of SHA256SUMS: the bundle's identity in state, journal, audit and receipt. */
   readonly digest: string;
   readonly signers: Array<{ keyId: string; name?: string; roles: string[] }>;
+  /** Verification problems the operator's flags set aside (an expired bundle under --allow-expired), and those flags. */
+  readonly waived: readonly Problem[];
+  readonly overrides: readonly string[];
   /** sha256 hex of a payload file, from the signed SHA256SUMS. */
   checksum(path: string): string;
   read(path: string): Promise<Buffer>;
@@ -32,7 +37,7 @@ function signersOf(report: VerificationReport): VerifiedBundle['signers'] {
 /** The outcome of verification: a usable bundle, or the report of why not (for the audit log). */
 export type Verification = { ok: true; bundle: VerifiedBundle } | { ok: false; report?: VerificationReport; error: AirlockError };
 
-export async function openVerified(file: string, trust: TrustStore, now: Date): Promise<Verification> {
+export async function openVerified(file: string, trust: TrustStore, options: { now: Date; allowExpired: boolean }): Promise<Verification> {
   let reader: BundleReader;
   try {
     reader = await BundleReader.open(file);
@@ -42,9 +47,11 @@ export async function openVerified(file: string, trust: TrustStore, now: Date): 
   }
   let report: VerificationReport | undefined;
   try {
-    report = await verifyBundle(reader, trust, { now });
-    assertVerified(report);
-    return { ok: true, bundle: verifiedBundle(file, reader, report) };
+    report = await verifyBundle(reader, trust, { now: options.now });
+    const { problems, waived, overrides } = waiveExpiry(report.problems, options.allowExpired);
+    const accepted = { ...report, ok: problems.length === 0, problems };
+    assertVerified(accepted);
+    return { ok: true, bundle: verifiedBundle(file, reader, accepted, { waived, overrides }) };
   } catch (error) {
     await reader.close();
     if (error instanceof AirlockError) return { ok: false, ...(report ? { report } : {}), error };
@@ -52,7 +59,12 @@ export async function openVerified(file: string, trust: TrustStore, now: Date): 
   }
 }
 
-function verifiedBundle(file: string, reader: BundleReader, report: VerificationReport & { manifest: BundleManifest }): VerifiedBundle {
+function verifiedBundle(
+  file: string,
+  reader: BundleReader,
+  report: VerificationReport & { manifest: BundleManifest },
+  waivers: Pick<VerifiedBundle, 'waived' | 'overrides'>,
+): VerifiedBundle {
   const checksum = (path: string): string => {
     const hex = report.checksums.get(path);
     if (hex === undefined) throw new AirlockError('FILE_MISSING', `${file}: airlock.json names ${path}, which SHA256SUMS does not list`);
@@ -64,6 +76,7 @@ function verifiedBundle(file: string, reader: BundleReader, report: Verification
     manifest: report.manifest,
     digest: report.checksumsDigest ?? '',
     signers: signersOf(report),
+    ...waivers,
     checksum,
     async read(path: string): Promise<Buffer> {
       const expected = checksum(path);

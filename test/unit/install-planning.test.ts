@@ -77,13 +77,14 @@ describe('target and version checks', () => {
   });
 
   it('allows upgrades, refuses downgrades and reinstalls without their flags, and reports the flags used', () => {
-    expect(checkVersion(manifest(), undefined, none)).toEqual([]);
-    expect(checkVersion(manifest(), { name: 'shop', version: '1.0.0' }, none)).toEqual([]);
-    expect(fails('DOWNGRADE', () => checkVersion(manifest(), { name: 'shop', version: '1.1.0' }, none))).toContain('--reinstall');
-    expect(fails('DOWNGRADE', () => checkVersion(manifest(), { name: 'shop', version: '1.10.0' }, none))).toContain('older than the installed 1.10.0');
-    expect(checkVersion(manifest(), { name: 'shop', version: '1.1.0' }, { ...none, reinstall: true })).toEqual(['--reinstall']);
-    expect(checkVersion(manifest(), { name: 'shop', version: '2.0.0' }, { ...none, allowDowngrade: true })).toEqual(['--allow-downgrade']);
-    expect(fails('WRONG_TARGET', () => checkVersion(manifest(), { name: 'other', version: '1.0.0' }, none))).toContain('other 1.0.0');
+    const at = (version: string, name = 'shop') => ({ current: { name, version } });
+    expect(checkVersion(manifest(), {}, none)).toEqual([]);
+    expect(checkVersion(manifest(), at('1.0.0'), none)).toEqual([]);
+    expect(fails('DOWNGRADE', () => checkVersion(manifest(), at('1.1.0'), none))).toContain('--reinstall');
+    expect(fails('DOWNGRADE', () => checkVersion(manifest(), at('1.10.0'), none))).toContain('older than the installed 1.10.0');
+    expect(checkVersion(manifest(), at('1.1.0'), { ...none, reinstall: true })).toEqual(['--reinstall']);
+    expect(checkVersion(manifest(), at('2.0.0'), { ...none, allowDowngrade: true })).toEqual(['--allow-downgrade']);
+    expect(fails('WRONG_TARGET', () => checkVersion(manifest(), at('1.0.0', 'other'), none))).toContain('other 1.0.0');
   });
 });
 
