@@ -31,6 +31,8 @@ export interface Contender {
   outputs?: string[];
   /** Throws when the run's result is wrong (a benchmark of a failing command means nothing). */
   check?: (stdout: string) => void;
+  /** Started right before each run (warm-up included) and stopped when it ends: to sample something while the command runs. */
+  monitor?: { start(): void; stop(): void };
 }
 
 export interface Sample {
@@ -121,7 +123,8 @@ export async function measureContenders(
       for (const output of contender.outputs ?? []) if (existsSync(output)) rmSync(output, { recursive: true, force: true });
       flushWrites();
       warmPageCache(contender.inputs);
-      const sample = await runOnce(contender, rssFile);
+      contender.monitor?.start();
+      const sample = await runOnce(contender, rssFile).finally(() => contender.monitor?.stop());
       contender.check?.(sample.stdout);
       if (run > 0) samples[index]!.push({ seconds: sample.seconds, peakRssBytes: sample.peakRssBytes });
       say(`  ${run === 0 ? 'warm-up' : `run ${run}/${runs}`} ${contender.name}: ${sample.seconds.toFixed(2)} s, peak RSS ${(sample.peakRssBytes / 2 ** 20).toFixed(0)} MiB`);

@@ -36,3 +36,15 @@ export function airlockBuild(cli: string, manifest: string, key: SigningKey, out
 export function airlockVerify(cli: string, bundle: string, key: SigningKey): Command {
   return { argv: [process.execPath, cli, 'verify', bundle, '--trust', key.trustDir] };
 }
+
+export function airlockMediaWrite(cli: string, bundle: string, mediaDir: string, volumeSize: number, key: SigningKey): Command {
+  return {
+    argv: [process.execPath, cli, 'media', 'write', bundle, '--to', mediaDir, '--volume-size', String(volumeSize), '--key', key.privateKey],
+    env: { AIRLOCK_PASSPHRASE: PASSPHRASE },
+  };
+}
+
+/** `airlock install` of a bundle (or media directory) on a site, unattended; `cli` may be the installer on the media. */
+export function airlockInstall(cli: string, source: string, site: string): Command {
+  return { argv: [process.execPath, cli, 'install', source, '--site', site, '--yes'] };
+}

@@ -83,3 +83,16 @@ export function rowsFor(scenario: string, size: string, operation: string, bytes
     oursBestRatio: result.role === 'stock' && ours ? best(result) / best(ours) : undefined,
   }));
 }
+
+/** Ours against a stock contender, judged on the medians; the best runs' ratio is shown beside it. */
+export function ratioTarget(scenario: string, size: string, name: string, stock: Row, goal: number): TargetCheck {
+  const ratio = stock.oursRatio!;
+  return { scenario, size, name, target: `≥ ${goal.toFixed(1)}×`, actual: `${ratio.toFixed(2)}× (best runs ${stock.oursBestRatio!.toFixed(2)}×)`, pass: ratio >= goal };
+}
+
+const RSS_TARGET_BYTES = 200 * 1e6;
+
+/** Every scenario's memory target: peak RSS under 200 MB. */
+export function rssTarget(scenario: string, size: string, name: string, bytes: number): TargetCheck {
+  return { scenario, size, name, target: '< 200 MB', actual: `${(bytes / 1e6).toFixed(0)} MB`, pass: bytes < RSS_TARGET_BYTES };
+}

@@ -5,5 +5,6 @@
 import type { Scenario } from './scenario.js';
 import { bundleScenario } from './scenarios/bundle.js';
 import { imagesScenario } from './scenarios/images.js';
+import { mediaScenario } from './scenarios/media.js';
 
-export const SCENARIOS: readonly Scenario[] = [bundleScenario, imagesScenario];
+export const SCENARIOS: readonly Scenario[] = [bundleScenario, imagesScenario, mediaScenario];

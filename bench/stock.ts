@@ -30,6 +30,19 @@ export function opensslDigest(file: string): Command {
   return { argv: ['openssl', 'dgst', '-sha256', file] };
 }
 
+/** Volumes named like airlock's (`<bundle>.001`, ...). */
+const SPLIT = 'set -euo pipefail; mkdir -p "$3"; split -b "$2" -a 3 --numeric-suffixes=1 "$1" "$3/$(basename "$1")."';
+
+/** Media write's floor: cut the bundle into numbered volumes of `volumeBytes` (001, 002, ...), nothing else. */
+export function splitVolumes(bundle: string, volumeBytes: number, outDir: string): Command {
+  return { argv: ['bash', '-c', SPLIT, 'split', bundle, String(volumeBytes), outDir] };
+}
+
+/** The same, then fsync every volume, as `airlock media write` does before the media are pulled out. */
+export function splitVolumesSynced(bundle: string, volumeBytes: number, outDir: string): Command {
+  return { argv: ['bash', '-c', `${SPLIT}; sync "$3"/*`, 'split', bundle, String(volumeBytes), outDir] };
+}
+
 /** What a security officer runs by hand in an extracted bundle. */
 export function sha256sumCheck(extractedDir: string): Command {
   return { argv: ['sha256sum', '--check', '--quiet', '--strict', 'SHA256SUMS'], cwd: extractedDir };

@@ -5,6 +5,7 @@
  * (and every machine) benchmarks the same release. Contents are an AES-256-CTR keystream:
  * deterministic, incompressible and generated at several GiB/s, so writing 4 GiB is quick.
  * (SHA-256's speed does not depend on the bytes; this only keeps the data honest.)
+ * Options shape it further: fewer small files, images from an OCI layout, SQLite migrations.
  */
 import { createCipheriv, createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
@@ -23,6 +24,16 @@ export interface SyntheticRelease {
   payloadDir: string;
   files: SyntheticFile[];
   payloadBytes: number;
+}
+
+/** The release's shape beyond its payload size. */
+export interface ReleaseOptions {
+  /** Files of up to 256 KiB in the payload (default 1,500). */
+  smallFiles?: number;
+  /** An OCI image layout inside the release directory (path relative to it): one image per tag, `bench.example/<tag>:1.0.0`. */
+  images?: { layout: string; tags: readonly string[] };
+  /** A database whose three small migrations (a table, 10,000 rows, an index) the release carries. */
+  migrations?: { database: string };
 }
 
 const GENERATOR_VERSION = 1;
@@ -44,14 +55,14 @@ function prng(seed: number): () => number {
   };
 }
 
-/** The file list for a payload of exactly totalBytes. */
-export function planFiles(totalBytes: number): SyntheticFile[] {
+/** The file list for a payload of exactly totalBytes (as long as the small files fit in it). */
+export function planFiles(totalBytes: number, smallFiles = SMALL_FILES): SyntheticFile[] {
   const random = prng(0xa1b0c4);
   const between = (low: number, high: number) => Math.floor(low + random() * (high - low + 1));
   const files: SyntheticFile[] = [];
   let remaining = totalBytes;
 
-  for (let index = 0; index < SMALL_FILES; index++) {
+  for (let index = 0; index < smallFiles; index++) {
     // Log-uniform from 1 byte to 256 KiB: mostly tiny config-like files, some larger ones.
     const size = Math.max(1, Math.floor(Math.exp(random() * Math.log(256 * 1024))));
     files.push({ path: `small/d${String(index % 30).padStart(2, '0')}/file-${String(index).padStart(4, '0')}.dat`, size });
@@ -93,8 +104,15 @@ function writeFileContent(file: string, size: number, index: number): void {
   }
 }
 
-function manifestText(): string {
-  return [
+const MIGRATIONS: Readonly<Record<string, string>> = {
+  'V1__create_items.sql': 'CREATE TABLE bench_items (id INTEGER PRIMARY KEY, name TEXT NOT NULL, price INTEGER NOT NULL);\n',
+  'V2__seed_items.sql':
+    "INSERT INTO bench_items (id, name, price)\nWITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000)\nSELECT i, 'item ' || i, i * 7 % 1000 FROM n;\n",
+  'V3__index_items_by_name.sql': 'CREATE INDEX bench_items_name ON bench_items (name);\n',
+};
+
+function manifestText(options: ReleaseOptions): string {
+  const lines = [
     '# Synthetic release written by bench/synthetic-release.ts (npm run bench).',
     'name: bench',
     'version: 1.0.0',
@@ -104,17 +122,24 @@ function manifestText(): string {
     '  prod:',
     '    - src: payload/',
     '      dest: .',
-    '',
-  ].join('\n');
+  ];
+  if (options.migrations) lines.push('migrations:', `  ${options.migrations.database}:`, `    dir: migrations/${options.migrations.database}`);
+  if (options.images) {
+    lines.push('images:', ...options.images.tags.map((tag) => `  - { ref: "bench.example/${tag}:1.0.0", ociLayout: ${options.images!.layout}, tag: ${tag} }`));
+  }
+  return [...lines, ''].join('\n');
 }
 
-/** Writes the release under dir, or reuses one an earlier `--keep` run left there. */
-export function ensureSyntheticRelease(dir: string, totalBytes: number, say: (line: string) => void): SyntheticRelease {
+/**
+ * Writes the release under dir, or reuses one an earlier `--keep` run left there. Images and
+ * migrations are written into the manifest (migrations beside it); an image layout must already be there.
+ */
+export function ensureSyntheticRelease(dir: string, totalBytes: number, say: (line: string) => void, options: ReleaseOptions = {}): SyntheticRelease {
   const payloadDir = join(dir, 'payload');
   const manifest = join(dir, 'release.yaml');
   const stampFile = join(dir, 'generated.json');
-  const files = planFiles(totalBytes);
-  const stamp = JSON.stringify({ version: GENERATOR_VERSION, seed: SEED, totalBytes, files: files.length });
+  const files = planFiles(totalBytes, options.smallFiles);
+  const stamp = JSON.stringify({ version: GENERATOR_VERSION, seed: SEED, totalBytes, files: files.length, ...(Object.keys(options).length > 0 ? { options } : {}) });
   const release = { dir, manifest, payloadDir, files, payloadBytes: totalBytes };
   if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp) {
     say(`reusing the synthetic release in ${dir}`);
@@ -126,7 +151,12 @@ export function ensureSyntheticRelease(dir: string, totalBytes: number, say: (li
     mkdirSync(dirname(target), { recursive: true });
     writeFileContent(target, file.size, index);
   });
-  writeFileSync(manifest, manifestText());
+  if (options.migrations) {
+    const migrationsDir = join(dir, 'migrations', options.migrations.database);
+    mkdirSync(migrationsDir, { recursive: true });
+    for (const [name, sql] of Object.entries(MIGRATIONS)) writeFileSync(join(migrationsDir, name), sql);
+  }
+  writeFileSync(manifest, manifestText(options));
   writeFileSync(stampFile, stamp);
   say(`wrote the synthetic release (${files.length} files) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   return release;

@@ -12,15 +12,16 @@ export function diskNeeded(payloadBytes: number): number {
 }
 
 export async function prepareWorkDir(dir: string, largestPayload: number): Promise<void> {
+  await assertFreeSpace(dir, diskNeeded(largestPayload), 'the benchmark', '4x the largest payload: release, bundle, the stock tar and an extracted copy');
+}
+
+/** Refuses up front when dir's filesystem has less than `needed` bytes free. */
+export async function assertFreeSpace(dir: string, needed: number, who: string, why: string): Promise<void> {
   await mkdir(dir, { recursive: true });
   const fs = await statfs(dir);
   const free = fs.bavail * fs.bsize;
-  const needed = diskNeeded(largestPayload);
   if (free < needed) {
-    throw new Error(
-      `${dir}: ${formatBytes(free)} free, the benchmark needs about ${formatBytes(needed)} ` +
-        `(4x the largest payload: release, bundle, the stock tar and an extracted copy). Use --dir elsewhere or a smaller --size.`,
-    );
+    throw new Error(`${dir}: ${formatBytes(free)} free, ${who} needs about ${formatBytes(needed)} (${why}). Use --dir elsewhere or a smaller --size.`);
   }
 }
 

@@ -7,13 +7,12 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { measureContenders, type Contender } from '../measure.js';
 import { airlockBuild, airlockVerify, generateKey } from '../ours.js';
-import { rowsFor, type BenchContext, type Row, type Scenario, type ScenarioResult, type TargetCheck } from '../scenario.js';
+import { ratioTarget, rowsFor, rssTarget, type BenchContext, type Row, type Scenario, type ScenarioResult, type TargetCheck } from '../scenario.js';
 import { checkOpensslDigest, opensslDigest, sha256sumCheck, tarTeeOpenssl, tarTeeOpensslSynced } from '../stock.js';
 import { describeFiles, ensureSyntheticRelease } from '../synthetic-release.js';
 import { MiB } from '../units.js';
 
 const FLOOR_RATIO_TARGET = 0.9;
-const RSS_TARGET_BYTES = 200 * 1e6;
 
 export const bundleScenario: Scenario = {
   name: 'bundle',
@@ -68,10 +67,10 @@ export const bundleScenario: Scenario = {
     const ratio = (operation: string, stock: string) => rows.find((row) => row.operation === operation && row.contender === stock)!;
     const ours = (operation: string) => rows.find((row) => row.operation === operation && row.role === 'ours')!;
     const targets: TargetCheck[] = [
-      floorTarget(size.label, 'build ≥ 0.9× tar|tee|openssl', ratio('build', build[1]!.name)),
-      floorTarget(size.label, 'verify ≥ 0.9× openssl dgst', ratio('verify', verify[1]!.name)),
-      rssTarget(size.label, 'build peak RSS', ours('build').peakRssBytes),
-      rssTarget(size.label, 'verify peak RSS', ours('verify').peakRssBytes),
+      ratioTarget('bundle', size.label, 'build ≥ 0.9× tar|tee|openssl', ratio('build', build[1]!.name), FLOOR_RATIO_TARGET),
+      ratioTarget('bundle', size.label, 'verify ≥ 0.9× openssl dgst', ratio('verify', verify[1]!.name), FLOOR_RATIO_TARGET),
+      rssTarget('bundle', size.label, 'build peak RSS', ours('build').peakRssBytes),
+      rssTarget('bundle', size.label, 'verify peak RSS', ours('verify').peakRssBytes),
     ];
     return {
       rows,
@@ -83,14 +82,3 @@ export const bundleScenario: Scenario = {
     };
   },
 };
-
-/** Judged on the medians; the best runs' ratio is shown beside it. */
-function floorTarget(size: string, name: string, floor: Row): TargetCheck {
-  const ratio = floor.oursRatio!;
-  const actual = `${ratio.toFixed(2)}× (best runs ${floor.oursBestRatio!.toFixed(2)}×)`;
-  return { scenario: 'bundle', size, name, target: `≥ ${FLOOR_RATIO_TARGET}×`, actual, pass: ratio >= FLOOR_RATIO_TARGET };
-}
-
-function rssTarget(size: string, name: string, bytes: number): TargetCheck {
-  return { scenario: 'bundle', size, name, target: '< 200 MB', actual: `${(bytes / 1e6).toFixed(0)} MB`, pass: bytes < RSS_TARGET_BYTES };
-}

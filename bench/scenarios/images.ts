@@ -7,15 +7,15 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { registryDigest, seed } from '../../test/support/images.js';
 import { startRegistry, type TestRegistry } from '../../test/support/registry.js';
 import { measureContenders, type Command, type Contender } from '../measure.js';
-import { airlockBuild, generateKey } from '../ours.js';
-import { rowsFor, type BenchContext, type Row, type Scenario, type ScenarioResult, type TargetCheck } from '../scenario.js';
+import { airlockBuild, airlockInstall, generateKey } from '../ours.js';
+import { ratioTarget, rowsFor, type BenchContext, type Row, type Scenario, type ScenarioResult, type TargetCheck } from '../scenario.js';
 import { ensureSyntheticImages, type SyntheticImages } from '../synthetic-images.js';
 import { formatBytes, GiB, MiB } from '../units.js';
+import { assertFreeSpace } from '../workdir.js';
 
 const BASE_BYTES = 150 * MiB;
 const APP_BYTES = 150 * MiB;
@@ -33,7 +33,7 @@ export const imagesScenario: Scenario = {
   async run(context: BenchContext): Promise<ScenarioResult> {
     const { workDir, say } = context;
     const images = await ensureSyntheticImages(join(workDir, 'layout'), { baseBytes: BASE_BYTES, appBytes: APP_BYTES }, say);
-    await assertDiskSpace(workDir, images.uniqueBlobBytes * DISK_FACTOR + GiB);
+    await assertFreeSpace(workDir, images.uniqueBlobBytes * DISK_FACTOR + GiB, 'the images scenario', 'the layout, registries, cache, bundle and skopeo copies');
     // Registries start empty, also after a --keep run: stale blobs would be warmed and counted.
     for (const dir of ['upstream', 'isolated']) rmSync(join(workDir, dir), { recursive: true, force: true });
     const upstream = await startRegistry({ storageDir: join(workDir, 'upstream') });
@@ -86,7 +86,7 @@ async function measure(context: BenchContext, images: SyntheticImages, upstream:
   mkdirSync(siteDir, { recursive: true });
   writeFileSync(site, siteFile(key.trustDir, isolated.host));
   const state = join(siteDir, 'state');
-  const install: Command = { argv: [process.execPath, cli, 'install', bundle, '--site', site, '--yes'] };
+  const install = airlockInstall(cli, bundle, site);
   const targets = sources.map((source) => `${isolated.host}${source.slice(upstream.host.length)}`);
 
   say('push: into the emptied isolated registry each run');
@@ -119,8 +119,8 @@ async function measure(context: BenchContext, images: SyntheticImages, upstream:
   const second = row(again[0]!.name);
   const overhead = bundleBytes / bytes - 1;
   const checks: TargetCheck[] = [
-    ...pull.slice(1).map((stock) => skopeoTarget(`pull ≥ 1.0× ${stock.name}`, row(stock.name))),
-    ...push.slice(1).map((stock) => skopeoTarget(`push ≥ 1.0× ${stock.name}`, row(stock.name))),
+    ...pull.slice(1).map((stock) => ratioTarget('images', SIZE_LABEL, `pull ≥ 1.0× ${stock.name}`, row(stock.name), SKOPEO_RATIO_TARGET)),
+    ...push.slice(1).map((stock) => ratioTarget('images', SIZE_LABEL, `push ≥ 1.0× ${stock.name}`, row(stock.name), SKOPEO_RATIO_TARGET)),
     {
       scenario: 'images',
       size: SIZE_LABEL,
@@ -185,18 +185,6 @@ function siteFile(trustDir: string, registry: string): string {
   ].join('\n');
 }
 
-function skopeoTarget(name: string, stock: Row): TargetCheck {
-  const ratio = stock.oursRatio!;
-  return {
-    scenario: 'images',
-    size: SIZE_LABEL,
-    name,
-    target: `≥ ${SKOPEO_RATIO_TARGET.toFixed(1)}×`,
-    actual: `${ratio.toFixed(2)}× (best runs ${stock.oursBestRatio!.toFixed(2)}×)`,
-    pass: ratio >= SKOPEO_RATIO_TARGET,
-  };
-}
-
 /** A benchmark of pushes that did not land means nothing: the isolated registry must serve every image by its digest. */
 async function assertPushed(images: SyntheticImages, targets: string[], isolated: TestRegistry): Promise<void> {
   const layout = JSON.parse(readFileSync(join(images.layoutDir, 'index.json'), 'utf8')) as { manifests: Array<{ digest: string }> };
@@ -204,11 +192,4 @@ async function assertPushed(images: SyntheticImages, targets: string[], isolated
     const served = await registryDigest(target);
     if (served !== layout.manifests[index]!.digest) throw new Error(`${target} on ${isolated.host}: digest ${served}, expected ${layout.manifests[index]!.digest}`);
   }
-}
-
-async function assertDiskSpace(dir: string, needed: number): Promise<void> {
-  mkdirSync(dir, { recursive: true });
-  const fs = await statfs(dir);
-  const free = fs.bavail * fs.bsize;
-  if (free < needed) throw new Error(`${dir}: ${formatBytes(free)} free, the images scenario needs about ${formatBytes(needed)}. Use --dir elsewhere.`);
 }
