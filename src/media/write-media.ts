@@ -27,6 +27,8 @@ import type { VolumeSizing } from './sizes.js';
 
 /** Room kept on every medium for MEDIA.json, INSTALL.txt and the checksum files. */
 const INDEX_RESERVE = 1024 * 1024;
+/** Between rounds of flushing the volumes while they are cut. */
+const FLUSH_PAUSE_MS = 100;
 
 export interface WriteMediaRequest {
   bundle: string;
@@ -73,7 +75,7 @@ export async function writeMedia(request: WriteMediaRequest): Promise<WriteMedia
     copyTo: { file: paths[position]!, position: 0 },
   }));
   const started = process.hrtime.bigint();
-  const [bundleSha, ...volumeShas] = await hashRanges([{ source: request.bundle, start: 0, length: bundle.size }, ...jobs]);
+  const [bundleSha, ...volumeShas] = await flushWhile(paths, hashRanges([{ source: request.bundle, start: 0, length: bundle.size }, ...jobs]));
   for (const path of paths) await fsyncPath(path);
   const copySeconds = Number(process.hrtime.bigint() - started) / 1e9;
 
@@ -116,6 +118,29 @@ export async function writeMedia(request: WriteMediaRequest): Promise<WriteMedia
     media.push({ medium, dir, volumes: index.volumes.filter((volume) => volume.medium === medium).map((volume) => volume.index), installer: medium === 1 });
   }
   return { index, media, copySeconds };
+}
+
+/**
+ * fsyncs the volumes over and over while they are being cut. With GiBs of RAM the kernel
+ * keeps every written page dirty until the final fsync, and the disk would only start then;
+ * flushing as we go overlaps the disk's work with the copying (measured: bench media scenario).
+ */
+async function flushWhile<T>(paths: readonly string[], work: Promise<T>): Promise<T> {
+  let done = false;
+  const settled = work.finally(() => {
+    done = true;
+  });
+  const flushing = (async () => {
+    while (!done) {
+      for (const path of paths) if (!done) await fsyncPath(path);
+      await Promise.race([settled, new Promise((resolve) => setTimeout(resolve, FLUSH_PAUSE_MS))]).catch(() => undefined);
+    }
+  })();
+  try {
+    return await settled;
+  } finally {
+    await flushing;
+  }
 }
 
 /** Name, version, size and content digest of a bundle file (read, not verified: verify does that). */
