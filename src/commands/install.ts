@@ -23,6 +23,11 @@ export async function installCommand(output: Output, bundle: string, options: In
     output.say('Plan only: nothing was changed.');
     return 0;
   }
+  if (report.outcome === 'unchanged') {
+    output.say(`${release} is already installed on site ${report.site} from this same bundle (install ${report.installId}): nothing to do.`);
+    output.say('Pass --reinstall to apply it again (that also puts back config files changed by hand).');
+    return 0;
+  }
   output.say('');
   output.say(
     report.outcome === 'succeeded'

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { AirlockError, isAirlockError, type ErrorCode } from '../errors.js';
 import { loadSite, type Site, type SiteVariables } from '../manifest/site.js';
-import { loadTrustStore } from '../trust/store.js';
+import { loadTrustStore, type TrustStore } from '../trust/store.js';
 import type { Output } from '../ui/output.js';
 import { applyInstall, archiveJournal, installDirOf, type ApplyResult, type RunContext } from './apply.js';
 import { askConfirm } from './ask.js';
@@ -18,6 +18,7 @@ import { planConfigs } from './config-plan.js';
 import { existingConfigs, loadConfigSources, renderConfig, templateNeeds, type ConfigSource } from './configs.js';
 import { ensureDir } from './durable-fs.js';
 import { siteHighest } from './highest.js';
+import { compareVersions } from '../manifest/semver.js';
 import { Journal, readJournal, remainingSteps, type Begin, type JournalSummary } from './journal.js';
 import { acquireSiteLock } from './lock.js';
 import { planMigrations } from './migration-plan.js';
@@ -29,7 +30,7 @@ import { stepId } from './steps.js';
 import { openMigrationTarget, type MigrationTarget } from './targets/database.js';
 import { openImagePusher, siteImageTarget, type ImagePusher } from './targets/images.js';
 import { completeVariables } from './variables.js';
-import { openVerified, type VerifiedBundle } from './verified-bundle.js';
+import { openVerified, signedIdentity, type VerifiedBundle } from './verified-bundle.js';
 import { currentUser } from './who.js';
 
 export interface InstallRequest {
@@ -59,7 +60,8 @@ export interface ResumeReport {
 }
 
 export interface InstallReport {
-  outcome: ApplyResult['outcome'] | 'planned';
+  /** `unchanged`: this very bundle is the site's installed release, and nothing was done. */
+  outcome: ApplyResult['outcome'] | 'planned' | 'unchanged';
   release: { name: string; version: string };
   site: string;
   installId?: string;
@@ -201,6 +203,8 @@ export async function runInstall(output: Output, request: InstallRequest): Promi
   let audit: Partial<AuditInput> = { bundleFile: request.bundleFile };
   try {
     try {
+      const installed = await alreadyInstalled(site, trust, request);
+      if (installed) return installed;
       const verification = await openVerified(request.bundleFile, trust, { now: request.now, allowExpired: request.allowExpired });
       if (!verification.ok) {
         audit.bundleDigest = verification.report?.checksumsDigest;
@@ -309,6 +313,23 @@ export async function runInstall(output: Output, request: InstallRequest): Promi
 }
 
 /** Tells what an install of this same bundle, killed after its end record, had come to. */
+/**
+ * Running the same install again after it succeeded is a no-op, quickly: the signatures
+ * identify the bundle as the installed one, so no payload byte needs hashing (none is
+ * used). --reinstall applies it again in full; an unfinished journal is resumed instead.
+ */
+async function alreadyInstalled(site: Site, trust: TrustStore, request: InstallRequest): Promise<InstallReport | undefined> {
+  if (request.reinstall || readJournal(statePaths(site.stateDir).journal) !== undefined) return undefined;
+  const state = await readState(site.stateDir, site);
+  const current = currentRelease(state);
+  // An install whose health check failed is not settled: running it again applies it again.
+  // After a rollback the installed release is below the highest: its bundle is refused as a downgrade.
+  const highest = siteHighest(site.stateDir, state);
+  if (current === undefined || current.health === 'failed' || (highest !== undefined && compareVersions(highest.version, current.version) > 0)) return undefined;
+  if ((await signedIdentity(request.bundleFile, trust, request.now)) !== current.bundleDigest) return undefined;
+  return { outcome: 'unchanged', release: { name: current.name, version: current.version }, site: site.site, installId: current.installId };
+}
+
 function reportEnded(output: Output, site: Site, ended: JournalSummary): InstallReport {
   const { begin } = ended;
   const release = { name: begin.release.name, version: begin.release.version };

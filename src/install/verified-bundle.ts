@@ -10,7 +10,7 @@ import type { BundleManifest } from '../manifest/bundle-manifest.js';
 import { sha256Hex } from '../trust/digest.js';
 import type { TrustStore } from '../trust/store.js';
 import { assertVerified, type Problem, type SignerReport, type VerificationReport } from '../verify/report.js';
-import { verifyBundle } from '../verify/verifier.js';
+import { verifyBundle, verifySignedListing } from '../verify/verifier.js';
 import { waiveExpiry } from './checks.js';
 
 export interface VerifiedBundle {
@@ -56,6 +56,25 @@ export async function openVerified(file: string, trust: TrustStore, options: { n
     await reader.close();
     if (error instanceof AirlockError) return { ok: false, ...(report ? { report } : {}), error };
     throw error;
+  }
+}
+
+/**
+ * The bundle's identity (sha256 of SHA256SUMS) when its signatures meet the trust policy,
+ * read without hashing any payload: enough to recognise the release a site already has.
+ * Undefined when it does not verify; the full verification then says why.
+ */
+export async function signedIdentity(file: string, trust: TrustStore, now: Date): Promise<string | undefined> {
+  const reader = await BundleReader.open(file).catch((error: unknown) => {
+    if (error instanceof AirlockError) return undefined;
+    throw error;
+  });
+  if (reader === undefined) return undefined;
+  try {
+    const report = await verifySignedListing(reader, trust, { now });
+    return report.ok ? report.checksumsDigest : undefined;
+  } finally {
+    await reader.close();
   }
 }
 

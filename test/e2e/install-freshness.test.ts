@@ -98,10 +98,17 @@ describe('expiry', () => {
     expect(await lastReceipt(site)).toMatchObject({ outcome: 'succeeded', release: { version: '1.2.0' }, overrides: ['--allow-expired'] });
     expect((await status(site)).json.installed?.version).toBe('1.2.0');
 
-    // A refusal for another reason still says the expiry was set aside.
+    // The same command again: already installed from this bundle, nothing to do (and nothing recorded).
     const again = await install(expired, site, '--allow-expired');
-    expect(again.code).toBe(exitCodeFor('DOWNGRADE'));
-    expect((await auditLines(site)).at(-1)).toMatchObject({ outcome: 'refused', code: 'DOWNGRADE', overrides: ['--allow-expired'] });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain('shop 1.2.0 is already installed');
+    expect((await auditLines(site)).at(-1)).toMatchObject({ outcome: 'succeeded', release: { version: '1.2.0' } });
+
+    // A refusal for another reason still says the expiry was set aside.
+    const dev = await makeSite(fixture, { environment: 'dev' });
+    const elsewhere = await install(expired, dev, '--allow-expired');
+    expect(elsewhere.code).toBe(exitCodeFor('WRONG_TARGET'));
+    expect((await auditLines(dev)).at(-1)).toMatchObject({ outcome: 'refused', code: 'WRONG_TARGET', overrides: ['--allow-expired'] });
   });
 
   it('records nothing when --allow-expired is given for a bundle that has not expired', async () => {

@@ -141,8 +141,11 @@ describe('install on SQLite', () => {
     const site = await installed100();
     const upgraded = await install(v110, site);
     expect(upgraded.code, upgraded.stderr).toBe(0);
+    // The installed version built again with another expiry: the same version, another bundle.
+    const rebuilt110 = await shopVariant(fixture, { top: 'expires: 365d\ntargets:\n  environments: [staging, prod]' });
+    // Tampered: not the installed bundle (a damaged copy of that one is simply "already installed": nothing is read from it).
     const tampered = join(fixture.dir, 'tampered.airlock');
-    const bytes = await readFile(v110);
+    const bytes = await readFile(rebuilt110);
     const at = bytes.indexOf(Buffer.from('-- The lines of an order'));
     bytes[at] = bytes[at]! ^ 1;
     await writeFile(tampered, bytes);
@@ -159,7 +162,7 @@ describe('install on SQLite', () => {
       [expired, 'EXPIRED', 'expired at'],
       [elsewhere, 'WRONG_TARGET', 'plant-b, not plant-a'],
       [v100, 'DOWNGRADE', 'older than the installed 1.1.0'],
-      [v110, 'DOWNGRADE', '--reinstall'],
+      [rebuilt110, 'DOWNGRADE', '--reinstall'],
     ];
     for (const [bundle, code, text] of cases) {
       const result = await install(bundle, site);
@@ -176,6 +179,29 @@ describe('install on SQLite', () => {
     expect(wrongEnvironment.code).toBe(exitCodeFor('WRONG_TARGET'));
     expect(wrongEnvironment.stderr).toContain('is for environment staging, prod, not dev');
     expect(await snapshot(dev)).toEqual({ configs: {}, db: { tables: [], history: [] }, state: null });
+  });
+
+  it('runs the same install again as a no-op, and --reinstall applies it again, putting back a hand-edited config', async () => {
+    const site = await installed100();
+    const before = await snapshot(site);
+    const audit = await auditLines(site);
+    const again = await install(v100, site, '--json');
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ outcome: 'unchanged', release: { name: 'shop', version: '1.0.0' } });
+    const human = await install(v100, site);
+    expect(human.stdout).toContain('shop 1.0.0 is already installed on site plant-a from this same bundle');
+    expect(await snapshot(site)).toEqual(before);
+    expect(await auditLines(site)).toEqual(audit);
+
+    const edited = join(site.etc, 'shop/logging.conf');
+    const original = await readFile(edited, 'utf8');
+    await writeFile(edited, 'level: debug\n');
+    expect((await install(v100, site)).code).toBe(0);
+    expect(await readFile(edited, 'utf8')).toBe('level: debug\n');
+    const reinstall = await install(v100, site, '--reinstall');
+    expect(reinstall.code, reinstall.stderr).toBe(0);
+    expect(await readFile(edited, 'utf8')).toBe(original);
+    expect((await auditLines(site)).at(-1)).toMatchObject({ outcome: 'succeeded', overrides: ['--reinstall'] });
   });
 
   it('installs an older release with --allow-downgrade and records the override', async () => {
