@@ -10,7 +10,6 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { AirlockError } from '../errors.js';
-import { fsyncPathSync } from '../fs/fsync-path.js';
 import { currentUser } from './who.js';
 
 const lockSchema = z.object({
@@ -62,8 +61,12 @@ async function readLock(file: string): Promise<LockInfo | undefined> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
-  const parsed = lockSchema.safeParse(JSON.parse(text || '{}'));
-  return parsed.success ? parsed.data : undefined;
+  try {
+    const parsed = lockSchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined; // torn: a run killed between creating the lock and writing it
+  }
 }
 
 function describe(info: LockInfo): string {
@@ -85,12 +88,12 @@ export async function acquireSiteLock(stateDir: string, command: string): Promis
     try {
       const handle = await open(file, 'wx', 0o600);
       try {
+        // Not fsynced: a lock only has to hold while its process lives, and after a power cut
+        // every holder is gone anyway (a torn or lost lock file is then stale, or absent).
         await handle.writeFile(`${JSON.stringify(info)}\n`);
-        await handle.sync();
       } finally {
         await handle.close();
       }
-      fsyncPathSync(stateDir);
       return { file, tookOver, release: () => rm(file, { force: true }) };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;

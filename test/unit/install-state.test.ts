@@ -100,9 +100,12 @@ describe('site lock', () => {
     await expect(acquireSiteLock(dir, 'install new')).rejects.toThrow(/elsewhere/);
   });
 
-  it('treats a lock torn before its content was written as free', async () => {
+  it.each([
+    ['empty', ''],
+    ['half written', '{"pid":12'],
+  ])('treats a lock torn before its content was written (%s) as free', async (_name, content) => {
     const dir = await mkdtemp(join(tmpdir(), 'airlock-lock-'));
-    await writeFile(join(dir, 'install.lock'), '');
+    await writeFile(join(dir, 'install.lock'), content);
     // Fresh: another run may be writing it this instant.
     await expect(acquireSiteLock(dir, 'x')).rejects.toThrow(/right now/);
     await utimes(join(dir, 'install.lock'), new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
