@@ -102,10 +102,19 @@ async function measure(context: BenchContext, images: SyntheticImages, upstream:
   );
 
   // The second install finds the same release installed and every blob in the registry.
-  say('second install of the same bundle (--reinstall: the same version is installed):');
+  // The operator's second run is the same command; --reinstall is the full re-apply (verify every byte, plan, HEAD every blob).
+  say('second install of the same bundle (the same command again, and with --reinstall):');
   for (const dir of [isolated.storageDir, state, join(siteDir, 'etc')]) rmSync(dir, { recursive: true, force: true });
   execFileSync(install.argv[0]!, install.argv.slice(1), { stdio: ['ignore', 'ignore', 'inherit'] });
-  const again = await measureContenders([{ name: 'airlock install --reinstall (all present)', role: 'ours', command: { argv: [...install.argv, '--reinstall'] }, inputs: [bundle] }], runs, workDir, say);
+  const again = await measureContenders(
+    [
+      { name: 'airlock install again (same bundle: already installed)', role: 'ours', command: install, inputs: [bundle] },
+      { name: 'airlock install --reinstall (all blobs present)', role: 'ours', command: { argv: [...install.argv, '--reinstall'] }, inputs: [bundle] },
+    ],
+    runs,
+    workDir,
+    say,
+  );
   await assertPushed(images, targets, isolated);
 
   const rows: Row[] = [
@@ -145,6 +154,7 @@ async function measure(context: BenchContext, images: SyntheticImages, upstream:
       `${SIZE_LABEL}: ${images.tags.length} images of ${images.imageBytes.map((size) => formatBytes(size)).join(' / ')}, each a ${formatBytes(BASE_BYTES)} base layer shared by all and a ${formatBytes(APP_BYTES)} layer of its own (gzip, stored blocks, of tars of incompressible bytes); ${formatBytes(bytes)} of unique blobs, the bytes MiB/s is counted over. Registries: CNCF distribution on loopback, plain HTTP, filesystem storage on the same disk.`,
       `${SIZE_LABEL}: airlock build pulls four blobs at a time into its cache, then signs and writes (and fsyncs) the ${formatBytes(bundleBytes)} bundle; the warm-cache row is that bundle work alone. skopeo to oci-archive writes each image's archive separately (the base layer three times); to oci: it shares one directory.`,
       `${SIZE_LABEL}: airlock install verifies the bundle (a hash of every byte and the signature) before it pushes, then records the install; skopeo pushes without checks of its own. Pushing from the bundle, skopeo unpacks the whole archive once per image.`,
+      `${SIZE_LABEL}: the same install run again checks the signatures, sees the installed release's own bundle and stops (nothing to do; no payload byte is read). --reinstall re-verifies every byte, re-plans and finds every blob in the registry.`,
     ],
   };
 }
