@@ -7,6 +7,7 @@
  */
 import { open, rename, rm } from 'node:fs/promises';
 import { AirlockError } from '../errors.js';
+import { flushWhile } from '../fs/fsync-path.js';
 import { hashRanges, type CopyAndHashJob } from '../trust/hash-pool.js';
 import { sha256Hex } from '../trust/digest.js';
 import { checksumLineLength, formatChecksums } from './checksums.js';
@@ -103,9 +104,12 @@ export async function writeBundle(input: WriteBundleInput): Promise<WrittenBundl
       }
     }
     let done = 0;
-    const hexes = await hashRanges(jobs, {
-      onProgress: (bytes) => input.onProgress?.((done += bytes), totalSize),
-    });
+    const hexes = await flushWhile(
+      [partial],
+      hashRanges(jobs, {
+        onProgress: (bytes) => input.onProgress?.((done += bytes), totalSize),
+      }),
+    );
     hexes.forEach((hex, index) => digests.set(jobPaths[index]!, hex));
 
     const checksums = formatChecksums(digests);

@@ -12,7 +12,7 @@ import { formatChecksums } from '../bundle/checksums.js';
 import { BundleReader } from '../bundle/reader.js';
 import { AirlockError } from '../errors.js';
 import { ensureDir, writeFileDurable } from '../install/durable-fs.js';
-import { fsyncPath, fsyncPathSync } from '../fs/fsync-path.js';
+import { flushWhile, fsyncPath, fsyncPathSync } from '../fs/fsync-path.js';
 import { bundleManifestSchema } from '../manifest/bundle-manifest.js';
 import { sha256File, sha256Hex } from '../trust/digest.js';
 import { hashRanges, type CopyAndHashJob } from '../trust/hash-pool.js';
@@ -27,8 +27,6 @@ import type { VolumeSizing } from './sizes.js';
 
 /** Room kept on every medium for MEDIA.json, INSTALL.txt and the checksum files. */
 const INDEX_RESERVE = 1024 * 1024;
-/** Between rounds of flushing the volumes while they are cut. */
-const FLUSH_PAUSE_MS = 100;
 
 export interface WriteMediaRequest {
   bundle: string;
@@ -118,29 +116,6 @@ export async function writeMedia(request: WriteMediaRequest): Promise<WriteMedia
     media.push({ medium, dir, volumes: index.volumes.filter((volume) => volume.medium === medium).map((volume) => volume.index), installer: medium === 1 });
   }
   return { index, media, copySeconds };
-}
-
-/**
- * fsyncs the volumes over and over while they are being cut. With GiBs of RAM the kernel
- * keeps every written page dirty until the final fsync, and the disk would only start then;
- * flushing as we go overlaps the disk's work with the copying (measured: bench media scenario).
- */
-async function flushWhile<T>(paths: readonly string[], work: Promise<T>): Promise<T> {
-  let done = false;
-  const settled = work.finally(() => {
-    done = true;
-  });
-  const flushing = (async () => {
-    while (!done) {
-      for (const path of paths) if (!done) await fsyncPath(path);
-      await Promise.race([settled, new Promise((resolve) => setTimeout(resolve, FLUSH_PAUSE_MS))]).catch(() => undefined);
-    }
-  })();
-  try {
-    return await settled;
-  } finally {
-    await flushing;
-  }
 }
 
 /** Name, version, size and content digest of a bundle file (read, not verified: verify does that). */
