@@ -13,6 +13,7 @@ import { checkVersion, highestOf, waiveExpiry } from '../../src/install/checks.j
 import { raiseHighest, siteHighest } from '../../src/install/highest.js';
 import type { ReleaseRecord, SiteState } from '../../src/install/state.js';
 import type { BundleManifest } from '../../src/manifest/bundle-manifest.js';
+import { bundleManifest } from '../support/bundle-manifest.js';
 import type { Problem } from '../../src/verify/report.js';
 
 function fails(code: ErrorCode, run: () => unknown): string {
@@ -25,20 +26,7 @@ function fails(code: ErrorCode, run: () => unknown): string {
   throw new Error(`expected ${code}`);
 }
 
-const manifest = (version: string, name = 'shop'): BundleManifest => ({
-  format: 'airlock/v1',
-  name,
-  version,
-  created: '2026-01-01T00:00:00Z',
-  expires: null,
-  targets: { sites: [], environments: [] },
-  configs: {},
-  migrations: {},
-  hooks: { preInstall: [], postInstall: [], healthCheck: [] },
-  images: [],
-  onHealthCheckFailure: 'rollback',
-  builtBy: { tool: 'airlock', version: '0.1.0' },
-});
+const manifest = (version: string, name = 'shop'): BundleManifest => bundleManifest({ name, version });
 const none = { allowDowngrade: false, reinstall: false };
 const shop = (version: string) => ({ name: 'shop', version });
 

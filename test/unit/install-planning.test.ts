@@ -4,7 +4,7 @@ import { checkTarget, checkVersion } from '../../src/install/checks.js';
 import { planMigrations, type MigrationFile } from '../../src/install/migration-plan.js';
 import { planSteps, type InstallPlan } from '../../src/install/plan.js';
 import { stepId } from '../../src/install/steps.js';
-import type { BundleManifest } from '../../src/manifest/bundle-manifest.js';
+import { bundleManifest } from '../support/bundle-manifest.js';
 
 function fails(code: ErrorCode, run: () => unknown): string {
   try {
@@ -48,21 +48,7 @@ describe('migration plan', () => {
   });
 });
 
-const manifest = (patch: Partial<BundleManifest> = {}): BundleManifest => ({
-  format: 'airlock/v1',
-  name: 'shop',
-  version: '1.1.0',
-  created: '2026-01-01T00:00:00Z',
-  expires: null,
-  targets: { sites: [], environments: [] },
-  configs: {},
-  migrations: {},
-  hooks: { preInstall: [], postInstall: [], healthCheck: [] },
-  images: [],
-  onHealthCheckFailure: 'rollback',
-  builtBy: { tool: 'airlock', version: '0.1.0' },
-  ...patch,
-});
+const manifest = bundleManifest;
 const site = { site: 'plant-a', environment: 'prod' };
 const none = { allowDowngrade: false, reinstall: false };
 
