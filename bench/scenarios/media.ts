@@ -21,7 +21,7 @@ import { describeFiles, ensureSyntheticRelease } from '../synthetic-release.js';
 import { formatBytes, GiB, MiB } from '../units.js';
 import { assertFreeSpace } from '../workdir.js';
 
-/** The configs directory: 150 files of up to 256 KiB and three larger ones; the images take the rest of the size. */
+/** The configs directory: 150 files of up to 256 KiB and two of 1–10 MiB; the images take the rest of the size. */
 const CONFIG_BYTES = 16 * MiB;
 const CONFIG_SMALL_FILES = 150;
 /** Base layer and three application layers, equal sizes. */
