@@ -68,7 +68,7 @@ export async function mediaWriteCommand(output: Output, bundle: string, options:
     const extras = medium.installer ? ', installer' : '';
     output.say(`  medium ${medium.medium}: ${medium.dir}   ${volumeRange(medium.volumes)} of ${index.volumes.length}${extras}, ${'INSTALL.txt'}, MEDIA.json, SHA256SUMS.media`);
   }
-  output.say(`bundle sha256     ${index.bundle.sha256}`);
+  output.say(`release digest    ${index.bundle.checksumsSha256}  (sha256 of its SHA256SUMS)`);
   if (index.installer) output.say(`installer sha256  ${index.installer.sha256}  airlock-installer.mjs`);
   output.say(index.signedBy ? `signed by         ${index.signedBy} (SHA256SUMS.media.sig on each medium)` : 'NOT signed (--unsigned): send the installer sha256 above to the site through another channel');
   output.say(`cut and hashed in ${result.copySeconds.toFixed(2)} s (${humanBytes(rate)}/s)`);

@@ -42,7 +42,7 @@ export async function mediaDirsAround(dir: string, index: MediaIndex): Promise<s
   const same: string[] = [];
   for (const sibling of siblings) {
     const other = await readMediaIndex(sibling).catch(() => undefined);
-    if (other?.bundle.sha256 === index.bundle.sha256) same.push(sibling);
+    if (other?.bundle.checksumsSha256 === index.bundle.checksumsSha256 && other.bundle.size === index.bundle.size) same.push(sibling);
   }
   return [own, ...same];
 }

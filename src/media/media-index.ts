@@ -37,7 +37,6 @@ export const mediaIndexSchema = z
       name: z.string(),
       version: z.string(),
       size: count,
-      sha256: hex,
       /** sha256 of the bundle's SHA256SUMS: the release's content digest (docs/FORMAT.md). */
       checksumsSha256: hex,
     }),

@@ -3,7 +3,7 @@
  * checksums (signed when a key is given), INSTALL.txt and the installer. Volumes are cut
  * by the hash pool's copy-and-hash loop: each volume's byte range is read once, hashed and
  * written at its offset, on every core, with a fixed buffer per thread (memory stays flat),
- * while another job hashes the whole bundle for the index.
+ * and flushed to the disk as it goes.
  */
 import { copyFile, open, readdir, stat, statfs, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -73,7 +73,9 @@ export async function writeMedia(request: WriteMediaRequest): Promise<WriteMedia
     copyTo: { file: paths[position]!, position: 0 },
   }));
   const started = process.hrtime.bigint();
-  const [bundleSha, ...volumeShas] = await flushWhile(paths, hashRanges([{ source: request.bundle, start: 0, length: bundle.size }, ...jobs]));
+  // No sha256 of the whole bundle: a second hash of every byte, while the volumes' digests
+  // (signed in SHA256SUMS.media) and SHA256SUMS's digest already pin every byte and the release.
+  const volumeShas = await flushWhile(paths, hashRanges(jobs));
   for (const path of paths) await fsyncPath(path);
   const copySeconds = Number(process.hrtime.bigint() - started) / 1e9;
 
@@ -88,7 +90,7 @@ export async function writeMedia(request: WriteMediaRequest): Promise<WriteMedia
 
   const index = mediaIndexSchema.parse({
     format: MEDIA_FORMAT,
-    bundle: { ...bundle, sha256: bundleSha },
+    bundle,
     volumeSize: request.sizing.volumeSize,
     media: mediaUsed,
     volumes: volumes.map((volume, position) => ({ ...volume, medium: mediumOf[position], sha256: volumeShas[position] })),
@@ -119,7 +121,7 @@ export async function writeMedia(request: WriteMediaRequest): Promise<WriteMedia
 }
 
 /** Name, version, size and content digest of a bundle file (read, not verified: verify does that). */
-async function describeBundle(file: string): Promise<Omit<MediaIndex['bundle'], 'sha256'>> {
+async function describeBundle(file: string): Promise<MediaIndex['bundle']> {
   const info = await stat(file).catch(() => undefined);
   if (!info?.isFile()) throw new AirlockError('INPUT_NOT_FOUND', `${file}: not a bundle file`);
   if (VOLUME_NAME.test(basename(file))) throw new AirlockError('USAGE', `${file} is a volume of release media: write media from the bundle file`);
