@@ -1,6 +1,6 @@
 /** Our contenders: the bundled CLI as a user runs it. */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from './measure.js';
 
@@ -17,6 +17,8 @@ export interface SigningKey {
 export function generateKey(cli: string, dir: string): SigningKey {
   const keysDir = join(dir, 'keys');
   const trustDir = join(dir, 'trust');
+  // A fresh key each run: a --keep work directory still holds the last run's.
+  rmSync(dir, { recursive: true, force: true });
   execFileSync(process.execPath, [cli, 'keys', 'generate', '--name', 'bench', '--out', keysDir], {
     env: { ...process.env, AIRLOCK_PASSPHRASE: PASSPHRASE },
     stdio: ['ignore', 'ignore', 'inherit'],
