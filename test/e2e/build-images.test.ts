@@ -2,7 +2,7 @@
  * `airlock build` pulling images from a registry that needs a login, through the real CLI:
  * credentials from the environment, digests pinned, and the bundle read by stock skopeo.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -54,5 +54,26 @@ describe('airlock build with images', () => {
     expect(JSON.parse(raw).layers.length).toBe(2);
     const inspected = JSON.parse((await runCli(['inspect', bundle, '--json'])).stdout);
     expect(inspected.images).toEqual([expect.objectContaining({ ref, digest: images.app1.descriptor.digest })]);
+  });
+
+  it("logs in through the credential helper Docker's config names for the registry", async () => {
+    const bin = join(dir, 'bin');
+    const dockerConfig = join(dir, 'docker');
+    await mkdir(bin, { recursive: true });
+    await mkdir(dockerConfig, { recursive: true });
+    // A real program speaking docker's credential-helper protocol, as `docker login` with a helper leaves behind.
+    await writeFile(
+      join(bin, 'docker-credential-airlocktest'),
+      `#!/bin/sh\n[ "$1" = get ] || exit 2\nread server\n[ "$server" = "${registry.host}" ] || { echo "credentials not found in native keychain"; exit 1; }\necho '${JSON.stringify({ ServerURL: registry.host, Username: USER.username, Secret: USER.password })}'\n`,
+      { mode: 0o755 },
+    );
+    await writeFile(join(dockerConfig, 'config.json'), JSON.stringify({ credHelpers: { [registry.host]: 'airlocktest' } }));
+    const out = join(dir, 'out-helper');
+    const built = await runCli(['build', manifest, '--key', join(dir, 'keys', 'build.key.pem'), '--out', out, '--cache', join(dir, 'cache-helper'), '--json'], {
+      env: { ...env, DOCKER_CONFIG: dockerConfig, PATH: `${bin}:${process.env.PATH}` },
+    });
+    expect(built.code, built.stderr).toBe(0);
+    expect(built.stdout + built.stderr).not.toContain(USER.password);
+    expect(JSON.parse(built.stdout).images[0].digest).toBe(images.app1.descriptor.digest);
   });
 });

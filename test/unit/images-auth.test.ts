@@ -1,3 +1,6 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Authenticator, basicAuthorization, parseChallenges, parseTokenResponse } from '../../src/images/registry/auth.js';
 import { CredentialStore, parseCredentials, parseDockerConfig } from '../../src/images/registry/credentials.js';
@@ -78,10 +81,13 @@ describe('credentials', () => {
           'empty.example': {},
         },
         credsStore: 'desktop',
+        credHelpers: { 'https://123.dkr.ecr.example.com': 'ecr-login' },
       }),
       'config.json',
     );
-    expect(Object.fromEntries(found)).toEqual({
+    expect(found.store).toBe('desktop');
+    expect(Object.fromEntries(found.helpers)).toEqual({ '123.dkr.ecr.example.com': 'ecr-login' });
+    expect(Object.fromEntries(found.auths)).toEqual({
       'docker.io': { username: 'hub', password: 'secret' },
       '10.0.0.5:5000': { username: 'me', password: 'pa:ss' },
       'ghcr.io': { username: 'g', password: 'h' },
@@ -94,6 +100,39 @@ describe('credentials', () => {
     expect(await store.get('reg:5000')).toEqual({ username: 'a', password: 'b' });
     expect(await store.get('other')).toBeUndefined();
     expect(await new CredentialStore({}, '/nonexistent/config.json').get('reg')).toBeUndefined();
+  });
+
+  it('runs the credential helpers the config names, as docker does: credHelpers, then credsStore, then auths', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'airlock-cred-helper-'));
+    // Real executables speaking the helper protocol: the server URL on stdin, JSON on stdout.
+    const helper = (name: string, body: string) => writeFile(join(dir, `docker-credential-${name}`), `#!/bin/sh\nread server\n${body}\n`, { mode: 0o755 });
+    await helper('per-host', 'echo "{\\"ServerURL\\":\\"$server\\",\\"Username\\":\\"h-$server\\",\\"Secret\\":\\"s3cret\\"}"');
+    await helper('store', 'case "$server" in https://index.docker.io/v1/) echo \'{"Username":"hub","Secret":"x"}\';; *) echo "credentials not found in native keychain"; exit 1;; esac');
+    await helper('broken', 'echo "keychain locked" >&2; exit 3');
+    await helper('token', 'echo \'{"Username":"<token>","Secret":"t"}\'');
+    const config = join(dir, 'config.json');
+    await writeFile(
+      config,
+      JSON.stringify({
+        credsStore: 'store',
+        credHelpers: { 'reg.example:5000': 'per-host', 'broken.example': 'broken', 'token.example': 'token', 'absent.example': 'absent' },
+        auths: { 'fallback.example': { auth: Buffer.from('f:g').toString('base64') } },
+      }),
+    );
+    const path = process.env.PATH;
+    process.env.PATH = `${dir}:${path}`;
+    try {
+      const store = new CredentialStore({}, config);
+      expect(await store.get('reg.example:5000')).toEqual({ username: 'h-reg.example:5000', password: 's3cret' });
+      expect(await store.get('docker.io')).toEqual({ username: 'hub', password: 'x' });
+      expect(await store.get('fallback.example')).toEqual({ username: 'f', password: 'g' });
+      expect(await store.get('nowhere.example')).toBeUndefined();
+      await expect(store.get('broken.example')).rejects.toThrow(expect.objectContaining({ code: 'REGISTRY_AUTH', message: 'docker-credential-broken get (for broken.example) failed: exit 3: keychain locked' }));
+      await expect(store.get('token.example')).rejects.toThrow(/identity token for token\.example/);
+      await expect(store.get('absent.example')).rejects.toThrow(expect.objectContaining({ code: 'REGISTRY_AUTH', message: `${config}: credential helper docker-credential-absent (for absent.example) is not on PATH` }));
+    } finally {
+      process.env.PATH = path;
+    }
   });
 
   it('splits user:password at the first colon', () => {

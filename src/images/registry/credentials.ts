@@ -1,8 +1,7 @@
 /**
  * Where registry credentials come from: given explicitly (a flag or environment variable read by
- * the command), else the `auths` section of Docker's config.json ($DOCKER_CONFIG/config.json or
- * ~/.docker/config.json). Credential helpers (credsStore, credHelpers) are not run: they are
- * programs, and the isolated side has none; docs/IMAGES.md says so.
+ * the command), else Docker's config.json ($DOCKER_CONFIG/config.json or ~/.docker/config.json)
+ * as the docker CLI reads it: the registry's `credHelpers` entry, else `credsStore`, else `auths`.
  */
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
@@ -10,6 +9,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { AirlockError } from '../../errors.js';
 import { formatIssues } from '../../manifest/yaml-file.js';
+import { credentialsFromHelper } from './credential-helper.js';
 import { normalizeRegistry } from './reference.js';
 
 export interface RegistryCredentials {
@@ -21,6 +21,8 @@ export interface RegistryCredentials {
 export type CredentialMap = Readonly<Record<string, RegistryCredentials>>;
 
 const dockerConfigSchema = z.looseObject({
+  credsStore: z.string().optional(),
+  credHelpers: z.record(z.string(), z.string()).optional(),
   auths: z
     .record(
       z.string(),
@@ -35,7 +37,17 @@ function registryOfAuthKey(key: string): string {
   return normalizeRegistry(withoutScheme.split('/')[0] ?? withoutScheme);
 }
 
-export function parseDockerConfig(text: string, file: string): Map<string, RegistryCredentials> {
+export interface DockerConfig {
+  file: string;
+  /** Credentials stored in the file, per registry host. */
+  auths: Map<string, RegistryCredentials>;
+  /** Credential helper (the `<name>` of docker-credential-<name>) per registry host. */
+  helpers: Map<string, string>;
+  /** The helper for every registry without one of its own. */
+  store?: string;
+}
+
+export function parseDockerConfig(text: string, file: string): DockerConfig {
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -51,7 +63,8 @@ export function parseDockerConfig(text: string, file: string): Map<string, Regis
     else if (entry.username !== undefined && entry.password !== undefined) credentials = { username: entry.username, password: entry.password };
     if (credentials) found.set(registryOfAuthKey(key), credentials);
   }
-  return found;
+  const helpers = new Map(Object.entries(result.data.credHelpers ?? {}).map(([key, helper]) => [registryOfAuthKey(key), helper]));
+  return { file, auths: found, helpers, ...(result.data.credsStore ? { store: result.data.credsStore } : {}) };
 }
 
 function parseUserPass(value: string): RegistryCredentials | undefined {
@@ -73,7 +86,8 @@ export function dockerConfigPath(env: NodeJS.ProcessEnv = process.env): string {
 
 /** Looks credentials up by registry host: explicit ones first, then Docker's config file (read once). */
 export class CredentialStore {
-  private fromFile: Promise<Map<string, RegistryCredentials>> | undefined;
+  private fromFile: Promise<DockerConfig | undefined> | undefined;
+  private readonly fromHelpers = new Map<string, Promise<RegistryCredentials | undefined>>();
 
   constructor(
     private readonly explicit: CredentialMap = {},
@@ -86,15 +100,23 @@ export class CredentialStore {
     if (given) return given;
     if (this.configFile === null) return undefined;
     this.fromFile ??= this.load(this.configFile);
-    return (await this.fromFile).get(host);
+    const config = await this.fromFile;
+    if (config === undefined) return undefined;
+    const helper = config.helpers.get(host) ?? config.store;
+    if (helper !== undefined) {
+      if (!this.fromHelpers.has(host)) this.fromHelpers.set(host, credentialsFromHelper(helper, host, config.file));
+      const found = await this.fromHelpers.get(host);
+      if (found) return found;
+    }
+    return config.auths.get(host);
   }
 
-  private async load(file: string): Promise<Map<string, RegistryCredentials>> {
+  private async load(file: string): Promise<DockerConfig | undefined> {
     let text: string;
     try {
       text = await readFile(file, 'utf8');
     } catch {
-      return new Map();
+      return undefined;
     }
     return parseDockerConfig(text, file);
   }
