@@ -7,24 +7,15 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AirlockError, isAirlockError, type ErrorCode } from '../../src/errors.js';
 import { appendAudit } from '../../src/install/audit.js';
 import { checkVersion, highestOf, waiveExpiry } from '../../src/install/checks.js';
 import { raiseHighest, siteHighest } from '../../src/install/highest.js';
 import type { ReleaseRecord, SiteState } from '../../src/install/state.js';
 import type { BundleManifest } from '../../src/manifest/bundle-manifest.js';
 import { bundleManifest } from '../support/bundle-manifest.js';
+import { fails } from '../support/errors.js';
 import type { Problem } from '../../src/verify/report.js';
 
-function fails(code: ErrorCode, run: () => unknown): string {
-  try {
-    run();
-  } catch (error) {
-    expect(isAirlockError(error, code), String(error)).toBe(true);
-    return (error as AirlockError).message;
-  }
-  throw new Error(`expected ${code}`);
-}
 
 const manifest = (version: string, name = 'shop'): BundleManifest => bundleManifest({ name, version });
 const none = { allowDowngrade: false, reinstall: false };

@@ -1,20 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { AirlockError, isAirlockError, type ErrorCode } from '../../src/errors.js';
 import { checkTarget, checkVersion } from '../../src/install/checks.js';
 import { planMigrations, type MigrationFile } from '../../src/install/migration-plan.js';
 import { planSteps, type InstallPlan } from '../../src/install/plan.js';
 import { stepId } from '../../src/install/steps.js';
 import { bundleManifest } from '../support/bundle-manifest.js';
+import { fails } from '../support/errors.js';
 
-function fails(code: ErrorCode, run: () => unknown): string {
-  try {
-    run();
-  } catch (error) {
-    expect(isAirlockError(error, code), String(error)).toBe(true);
-    return (error as AirlockError).message;
-  }
-  throw new Error(`expected ${code}`);
-}
 
 const file = (version: string, checksum = `c${version}`): MigrationFile => ({
   version,
