@@ -118,7 +118,7 @@ async function writeConfig(ctx: RunContext, step: Extract<Step, { kind: 'config'
   }
   const source = ctx.sources.get(step.dest);
   if (source === undefined) throw new AirlockError('JOURNAL_INVALID', `${step.dest}: the journal names a config the bundle does not have`);
-  const rendered = renderConfig(source, ctx.variables);
+  const rendered = await renderConfig(ctx.bundle, source, ctx.variables);
   if (rendered.desired.sha256 !== step.sha256) {
     throw new AirlockError(
       'JOURNAL_INVALID',

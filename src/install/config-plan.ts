@@ -16,18 +16,21 @@ export interface DesiredConfig {
   template: boolean;
   /** sha256 of the content to write (rendered, for templates). */
   sha256: string;
-  /** Printable form: masked rendering, or the text; undefined for binary content. */
+  /** Printable form: masked rendering, or the text; undefined for binary content or a file over the diff limit. */
   display: string | undefined;
 }
 
 export interface ExistingConfig {
   sha256: string;
   mode: number;
-  /** Printable form of what is on disk; undefined for binary content. */
+  /** Printable form of what is on disk; undefined for binary content or a file over the diff limit. */
   display: string | undefined;
   /** managed: as airlock wrote it; edited: airlock wrote it, someone changed it since; unmanaged: not airlock's. */
   origin: 'managed' | 'edited' | 'unmanaged';
 }
+
+/** Binary files, and files over configs.ts's DIFF_LIMIT_BYTES, are listed without a diff. */
+const NO_DIFF = 'binary or over 1 MiB: no diff shown';
 
 export type ConfigAction = 'add' | 'change' | 'mode' | 'unchanged' | 'remove';
 
@@ -58,7 +61,7 @@ function describeChange(desired: DesiredConfig, existing: ExistingConfig): Pick<
   if (existing.origin === 'edited') notes.push('edited on disk since airlock installed it: the edit will be replaced (and kept for rollback)');
   if (existing.origin === 'unmanaged') notes.push('replaces a file airlock did not install (kept for rollback)');
   if (desired.display === undefined || existing.display === undefined) {
-    notes.push('binary content: no diff shown');
+    notes.push(NO_DIFF);
     return { notes };
   }
   const diff = unifiedDiff(desired.dest, existing.display, desired.display);
@@ -78,7 +81,7 @@ export function planConfigs(
     const current = existing.get(file.dest);
     if (current === undefined) {
       const diff = file.display === undefined ? undefined : unifiedDiff(file.dest, '', file.display);
-      changes.push({ dest: file.dest, action: 'add', desired: file, notes: file.display === undefined ? ['binary content: no diff shown'] : [], diff });
+      changes.push({ dest: file.dest, action: 'add', desired: file, notes: file.display === undefined ? [NO_DIFF] : [], diff });
     } else if (current.sha256 !== file.sha256) {
       changes.push({ dest: file.dest, action: 'change', desired: file, previousMode: current.mode, ...describeChange(file, current) });
     } else if (current.mode !== file.mode) {

@@ -1,8 +1,9 @@
 /**
  * From a release's config entries and the site to the inputs of planConfigs: the files the
  * release wants (rendered, hashed, with their masked view) and what the config root holds.
- * Rendered content stays in memory (configs are small) and is never written anywhere but
- * its destination.
+ * Only templates are kept in memory (as text, to render); a plain file is read from the
+ * bundle when it is diffed or written, one at a time, so memory follows the largest file,
+ * not the release. Rendered content is never written anywhere but its destination.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -21,11 +22,13 @@ import type { VerifiedBundle } from './verified-bundle.js';
 export interface ConfigSource {
   entry: BundleConfigFile;
   mode: number;
-  data: Buffer;
   /** Template text (templates only). */
   source?: string;
   required: string[];
 }
+
+/** Larger files get no diff in the plan: a diff of them would not be read, and would cost their size in memory. */
+export const DIFF_LIMIT_BYTES = 1024 * 1024;
 
 export interface RenderedConfig {
   desired: DesiredConfig;
@@ -51,15 +54,14 @@ export function configEntries(bundle: VerifiedBundle, environment: string): Bund
 export async function loadConfigSources(bundle: VerifiedBundle, environment: string): Promise<ConfigSource[]> {
   const sources: ConfigSource[] = [];
   for (const entry of configEntries(bundle, environment)) {
-    const data = await bundle.read(entry.path);
     const mode = Number.parseInt(entry.mode, 8);
     if (!entry.template) {
-      sources.push({ entry, mode, data, required: [] });
+      sources.push({ entry, mode, required: [] });
       continue;
     }
-    const source = asText(data);
+    const source = asText(await bundle.read(entry.path));
     if (source === undefined) throw new AirlockError('MANIFEST_INVALID', `${entry.path}: a template must be UTF-8 text`);
-    sources.push({ entry, mode, data, source, required: requiredVariables(source, entry.path) });
+    sources.push({ entry, mode, source, required: requiredVariables(source, entry.path) });
   }
   return sources;
 }
@@ -68,14 +70,27 @@ export function templateNeeds(sources: readonly ConfigSource[]): TemplateNeeds[]
   return sources.filter((s) => s.required.length > 0).map((s) => ({ dest: s.entry.dest, required: s.required }));
 }
 
-export function renderConfig(source: ConfigSource, variables: SiteVariables): RenderedConfig {
-  const { entry, mode } = source;
-  const content = source.source === undefined ? source.data : Buffer.from(renderTemplate(source.source, variables), 'utf8');
-  const display = source.source === undefined ? asText(content) : renderMasked(source.source, variables, entry.path);
-  return {
-    desired: { dest: entry.dest, path: entry.path, mode, template: entry.template, sha256: sha256Hex(content), display },
-    content,
-  };
+/** The file to write: a template rendered with the site's variables, or the bundle's bytes (checked against SHA256SUMS). */
+export async function renderConfig(bundle: VerifiedBundle, source: ConfigSource, variables: SiteVariables): Promise<RenderedConfig> {
+  const content = source.source === undefined ? await bundle.read(source.entry.path) : Buffer.from(renderTemplate(source.source, variables), 'utf8');
+  return { desired: desiredFrom(source, sha256Hex(content), displayOf(source, content, variables)), content };
+}
+
+/** What the plan needs of a file: its digest and masked view. A plain file's digest is the signed one; it is read only to be diffed. */
+export async function desiredConfig(bundle: VerifiedBundle, source: ConfigSource, variables: SiteVariables): Promise<DesiredConfig> {
+  if (source.source !== undefined) return (await renderConfig(bundle, source, variables)).desired;
+  const size = bundle.reader.entry(source.entry.path).size;
+  const display = size <= DIFF_LIMIT_BYTES ? asText(await bundle.read(source.entry.path)) : undefined;
+  return desiredFrom(source, bundle.checksum(source.entry.path), display);
+}
+
+function desiredFrom({ entry, mode }: ConfigSource, sha256: string, display: string | undefined): DesiredConfig {
+  return { dest: entry.dest, path: entry.path, mode, template: entry.template, sha256, display };
+}
+
+function displayOf(source: ConfigSource, content: Buffer, variables: SiteVariables): string | undefined {
+  if (source.source !== undefined) return renderMasked(source.source, variables, source.entry.path);
+  return content.length <= DIFF_LIMIT_BYTES ? asText(content) : undefined;
 }
 
 /** Where an install keeps the masked view of each template it wrote (what later plans diff against). */
@@ -103,7 +118,7 @@ export async function existingConfigs(
     const origin = record === undefined ? 'unmanaged' : record.sha256 === file.sha256 ? 'managed' : 'edited';
     let display: string | undefined;
     if (origin === 'managed' && record?.template === true) display = await readOptional(displayPath(installDir(record.installId), dest));
-    if (display === undefined) {
+    if (display === undefined && file.content.length <= DIFF_LIMIT_BYTES) {
       const text = asText(file.content);
       display = text === undefined ? undefined : maskValues(text, variables);
     }

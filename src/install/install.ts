@@ -14,8 +14,8 @@ import { applyInstall, archiveJournal, installDirOf, type ApplyResult, type RunC
 import { askConfirm } from './ask.js';
 import { appendAudit, type AuditInput } from './audit.js';
 import { checkTarget, checkVersion } from './checks.js';
-import { planConfigs } from './config-plan.js';
-import { existingConfigs, loadConfigSources, renderConfig, templateNeeds, type ConfigSource } from './configs.js';
+import { planConfigs, type DesiredConfig } from './config-plan.js';
+import { desiredConfig, existingConfigs, loadConfigSources, templateNeeds, type ConfigSource } from './configs.js';
 import { ensureDir } from './durable-fs.js';
 import { siteHighest } from './highest.js';
 import { compareVersions } from '../manifest/semver.js';
@@ -134,7 +134,8 @@ async function buildPlan(
   const current = currentRelease(state);
   checkTarget(manifest, site);
   const overrides = [...bundle.overrides, ...checkVersion(manifest, { current, highest: siteHighest(site.stateDir, state) }, request)];
-  const desired = [...sources.values()].map((source) => renderConfig(source, variables).desired);
+  const desired: DesiredConfig[] = [];
+  for (const source of sources.values()) desired.push(await desiredConfig(bundle, source, variables));
   const managed = current?.configs ?? {};
   const dests = new Set([...desired.map((d) => d.dest), ...Object.keys(managed)]);
   const existing = await existingConfigs(site.configRoot, dests, managed, (id) => installDirOf(site, id), variables);

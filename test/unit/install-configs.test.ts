@@ -112,7 +112,7 @@ describe('config plan', () => {
   it('shows no diff for binary content', () => {
     const [change] = planConfigs([desired('x.bin', '2', undefined)], new Map([['x.bin', existing('1', undefined)]]), new Set());
     expect(change!.diff).toBeUndefined();
-    expect(change!.notes).toContain('binary content: no diff shown');
+    expect(change!.notes).toContain('binary or over 1 MiB: no diff shown');
   });
 
   it('gives no diff for equal text', () => {
