@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # `npm run demo`: the whole path once, on this machine, with nothing but embedded defaults.
-#   connected side: make a signing key, build the example releases shop 1.0.0 and 1.1.0, verify
+#   connected side: make a signing key, build the example releases shop 1.0.0 and 1.1.0, verify,
+#                   write 1.1.0 to release media (volumes, index, INSTALL.txt, the installer)
 #   isolated side:  install 1.0.0 into a demo site (config directory, SQLite, OCI layout
-#                   directory), then install 1.1.0 over it; print status, history and a summary.
+#                   directory); check the media with openssl and sha256sum, then install 1.1.0
+#                   over it with the installer on the media, straight from the volumes; run it
+#                   again (nothing to do); print status, history and a summary.
 # Everything happens in a fresh directory (AIRLOCK_DEMO_DIR, else a new /tmp/airlock-demo-*),
 # which is left in place to look at. Works on a fresh checkout: setup.sh installs what is missing.
 set -euo pipefail
@@ -55,14 +58,21 @@ cat "$demo/site/site.yaml"
 step "5. Install shop 1.0.0 (plan, then apply unattended with --yes)"
 airlock install "$demo/media/shop-1.0.0.airlock" --site "$demo/site/site.yaml" --yes
 
-step "6. Install shop 1.1.0 over it: only what changed is touched"
-airlock install "$demo/media/shop-1.1.0.airlock" --site "$demo/site/site.yaml" --yes
+step "6. Connected side: write shop 1.1.0 to release media (a 'USB stick'; 8 KiB volumes to show the split)"
+airlock media write "$demo/media/shop-1.1.0.airlock" --to "$demo/usb1" --volume-size 8K --key "$demo/keys/demo-build.key.pem"
 
-step "7. Status and history"
+step "7. Isolated side: check the media with stock tools, then install 1.1.0 from it with the installer it carries"
+(cd "$demo/usb1" && openssl pkeyutl -verify -pubin -inkey "$demo/trust/demo-build.pub.pem" -rawin -in SHA256SUMS.media -sigfile SHA256SUMS.media.sig && sha256sum --quiet -c SHA256SUMS.media && echo "usb1: every file matches SHA256SUMS.media")
+node "$demo/usb1/airlock-installer.mjs" install "$demo/usb1" --site "$demo/site/site.yaml" --yes
+echo
+echo "The same command again:"
+node "$demo/usb1/airlock-installer.mjs" install "$demo/usb1" --site "$demo/site/site.yaml" --yes
+
+step "8. Status and history"
 airlock status --site "$demo/site/site.yaml"
 airlock history --site "$demo/site/site.yaml"
 
-step "8. Summary"
+step "9. Summary"
 echo "Config files under $demo/site/etc:"
 (cd "$demo/site/etc" && find . -type f -printf '  %m  %p\n' | sort -k2)
 echo "Schema history of $demo/site/data/shop.db:"
