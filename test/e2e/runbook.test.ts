@@ -4,13 +4,14 @@
  * the step of the runbook meant to catch it.
  */
 import { execa } from 'execa';
-import { copyFile, mkdir, mkdtemp, open, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BundleReader } from '../../src/bundle/reader.js';
 import { runCli } from '../support/cli.js';
+import { flipByte } from '../support/tar-craft.js';
 
 const SCRIPT = fileURLToPath(new URL('../../scripts/verify-runbook.sh', import.meta.url));
 const PASS = 'correct horse battery staple';
@@ -60,18 +61,6 @@ async function variant(make: (file: string) => Promise<void>): Promise<string> {
   await copyFile(bundles.ed25519, file);
   await make(file);
   return file;
-}
-
-async function flipByte(file: string, path: string): Promise<void> {
-  const reader = await BundleReader.open(file);
-  const offset = reader.entry(path).dataOffset;
-  await reader.close();
-  const handle = await open(file, 'r+');
-  const byte = Buffer.alloc(1);
-  await handle.read(byte, 0, 1, offset);
-  byte[0] = byte[0]! ^ 0x01;
-  await handle.write(byte, 0, 1, offset);
-  await handle.close();
 }
 
 async function signaturePath(file: string): Promise<string> {

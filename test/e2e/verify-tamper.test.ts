@@ -2,7 +2,7 @@
  * Issue 2's tamper cases, end to end through the real CLI: every altered bundle is
  * rejected with its own code and exit status, naming the file at fault.
  */
-import { copyFile, mkdir, mkdtemp, open, readdir, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +10,7 @@ import { BundleReader } from '../../src/bundle/reader.js';
 import { exitCodeFor } from '../../src/exit-codes.js';
 import type { ErrorCode } from '../../src/errors.js';
 import { runCli } from '../support/cli.js';
-import { bundleEntries, craftTar, type CraftEntry } from '../support/tar-craft.js';
+import { bundleEntries, craftTar, flipByte, type CraftEntry } from '../support/tar-craft.js';
 
 const PASS = 'correct horse battery staple';
 const env = { AIRLOCK_PASSPHRASE: PASS, SOURCE_DATE_EPOCH: '1767225600' };
@@ -42,18 +42,6 @@ async function variant(make: (file: string) => Promise<void>): Promise<string> {
   await copyFile(good, file);
   await make(file);
   return file;
-}
-
-async function flipByte(file: string, path: string, at = 0): Promise<void> {
-  const reader = await BundleReader.open(file);
-  const offset = reader.entry(path).dataOffset + at;
-  await reader.close();
-  const handle = await open(file, 'r+');
-  const byte = Buffer.alloc(1);
-  await handle.read(byte, 0, 1, offset);
-  byte[0] = byte[0]! ^ 0x01;
-  await handle.write(byte, 0, 1, offset);
-  await handle.close();
 }
 
 async function rewrite(file: string, change: (entries: CraftEntry[]) => CraftEntry[]): Promise<void> {

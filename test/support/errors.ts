@@ -1,13 +1,20 @@
-/** Runs a synchronous check that must refuse with `code`; returns the message for further assertions. */
+/** Synchronous checks that must refuse: the AirlockError they threw, for further assertions. */
 import { expect } from 'vitest';
-import { isAirlockError, type AirlockError, type ErrorCode } from '../../src/errors.js';
+import { AirlockError, isAirlockError, type ErrorCode } from '../../src/errors.js';
 
-export function fails(code: ErrorCode, run: () => unknown): string {
+export function thrown(run: () => unknown): AirlockError {
   try {
     run();
   } catch (error) {
-    expect(isAirlockError(error, code), String(error)).toBe(true);
-    return (error as AirlockError).message;
+    expect(error).toBeInstanceOf(AirlockError);
+    return error as AirlockError;
   }
-  throw new Error(`expected ${code}`);
+  throw new Error('expected an AirlockError');
+}
+
+/** Refuses with `code`; returns the message. */
+export function fails(code: ErrorCode, run: () => unknown): string {
+  const error = thrown(run);
+  expect(isAirlockError(error, code), String(error)).toBe(true);
+  return error.message;
 }

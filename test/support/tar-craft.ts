@@ -2,6 +2,7 @@
  * Makes tar files by hand for tamper tests: the bundle writer refuses links, devices and
  * unsafe paths, so hostile archives are assembled here from raw node-tar headers.
  */
+import { open } from 'node:fs/promises';
 import { Header } from 'tar';
 import { BundleReader } from '../../src/bundle/reader.js';
 
@@ -45,5 +46,21 @@ export async function bundleEntries(file: string): Promise<CraftEntry[]> {
     return entries;
   } finally {
     await reader.close();
+  }
+}
+
+/** Flips one bit of the byte `at` bytes into `path`'s data in a bundle file, in place. */
+export async function flipByte(file: string, path: string, at = 0): Promise<void> {
+  const reader = await BundleReader.open(file);
+  const offset = reader.entry(path).dataOffset + at;
+  await reader.close();
+  const handle = await open(file, 'r+');
+  try {
+    const byte = Buffer.alloc(1);
+    await handle.read(byte, 0, 1, offset);
+    byte[0] = byte[0]! ^ 0x01;
+    await handle.write(byte, 0, 1, offset);
+  } finally {
+    await handle.close();
   }
 }

@@ -12,6 +12,7 @@ import { parsePublicKeyPem, parseSigningKeyPem, withCertificate, type SigningKey
 import { decodePemBlocks, encodePem } from '../../src/trust/pem.js';
 import { evaluatePolicy } from '../../src/trust/policy.js';
 import { loadTrustStore, type TrustStore } from '../../src/trust/store.js';
+import { thrown } from '../support/errors.js';
 
 const NOW = new Date('2030-06-01T00:00:00Z');
 const BEFORE = new Date('2030-01-01T00:00:00Z');
@@ -45,15 +46,6 @@ function signerCert(subject: SigningKey, issuer: Issuer, options: { roles?: stri
   );
 }
 
-function failure(run: () => unknown): AirlockError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(AirlockError);
-    return error as AirlockError;
-  }
-  throw new Error('expected an AirlockError');
-}
 
 let caKey: SigningKey;
 let alice: SigningKey;
@@ -98,7 +90,7 @@ describe('verifyCertifiedSigner', () => {
   ];
   it.each(cases)('%s fails with its own code', async (_, make, code, message) => {
     const [trust, pem] = await make();
-    const error = failure(() => verifyCertifiedSigner(trust, pem, 'signatures/x.pem', NOW));
+    const error = thrown(() => verifyCertifiedSigner(trust, pem, 'signatures/x.pem', NOW));
     expect(error.code).toBe(code);
     expect(error.message).toMatch(/^signatures\/x\.pem: /);
     expect(error.message).toMatch(message);
@@ -106,13 +98,13 @@ describe('verifyCertifiedSigner', () => {
 
   it('an authority whose key is in revoked.txt vouches for nobody', async () => {
     const revokedCa = await trustStore({ 'ca.crt.pem': ca.pem, 'revoked.txt': `${caKey.keyId}\n` }, '{ file: ca.crt.pem, name: release CA, roles: [security] }');
-    expect(failure(() => verifyCertifiedSigner(revokedCa, good, 's', NOW)).code).toBe('CERTIFICATE_REVOKED');
+    expect(thrown(() => verifyCertifiedSigner(revokedCa, good, 's', NOW)).code).toBe('CERTIFICATE_REVOKED');
   });
 
   it('an expired authority vouches for nobody', async () => {
     const old = selfSignedCa(caKey, 'Test Release CA', BEFORE, new Date('2030-02-01T00:00:00Z'));
     const trust = await trustStore({ 'ca.crt.pem': old.pem }, '{ file: ca.crt.pem, name: old CA, roles: [security] }');
-    const error = failure(() => verifyCertifiedSigner(trust, good, 's', NOW));
+    const error = thrown(() => verifyCertifiedSigner(trust, good, 's', NOW));
     expect(error.code).toBe('CERTIFICATE_EXPIRED');
     expect(error.message).toContain('trusted authority old CA');
   });
@@ -123,11 +115,11 @@ describe('verifyCertifiedSigner', () => {
     // Our CA certificates say pathLen 0, so an intermediate under them is refused...
     const intermediate = issueCertificate({ subject, spki: spki(intermediateKey), notBefore: BEFORE, notAfter: AFTER, kind: 'ca' }, ca.issuer);
     const leaf = signerCert(alice, { name: subject, spki: spki(intermediateKey), key: intermediateKey });
-    const error = failure(() => verifyCertifiedSigner(store, leaf + intermediate, 's', NOW));
+    const error = thrown(() => verifyCertifiedSigner(store, leaf + intermediate, 's', NOW));
     expect(error.code).toBe('CERTIFICATE_USAGE');
     expect(error.message).toContain('allows 0 intermediate(s) below it, the chain has 1');
     // ...and without the intermediate the leaf does not chain at all.
-    expect(failure(() => verifyCertifiedSigner(store, leaf, 's', NOW)).code).toBe('CERTIFICATE_UNTRUSTED');
+    expect(thrown(() => verifyCertifiedSigner(store, leaf, 's', NOW)).code).toBe('CERTIFICATE_UNTRUSTED');
   });
 });
 
@@ -143,7 +135,7 @@ describe('certificates and the rest of the trust code', () => {
     const presented = withCertificate(alice, `junk before\n${good}`, 'alice.crt.pem');
     expect(presented.publicKeyPem).toBe(good);
     expect(presented.keyId).toBe(alice.keyId);
-    const error = failure(() => withCertificate(caKey, good, 'alice.crt.pem'));
+    const error = thrown(() => withCertificate(caKey, good, 'alice.crt.pem'));
     expect(error.code).toBe('KEY_INVALID');
     expect(error.message).toContain(`the certificate is for key ${alice.keyId}, not for the signing key ${caKey.keyId}`);
   });
@@ -156,7 +148,7 @@ describe('certificates and the rest of the trust code', () => {
     const der = decodePemBlocks(pem)[0]!.der;
     const at = der.indexOf(Buffer.from('bob'));
     der[at] = 'r'.charCodeAt(0);
-    const error = failure(() => parseCertificateRequest(encodePem('CERTIFICATE REQUEST', der), 'rob.csr.pem'));
+    const error = thrown(() => parseCertificateRequest(encodePem('CERTIFICATE REQUEST', der), 'rob.csr.pem'));
     expect(error.code).toBe('CERTIFICATE_INVALID');
     expect(error.message).toContain('does not verify with its own key');
   });

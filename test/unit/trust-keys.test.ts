@@ -9,6 +9,7 @@ import { generateKeyPair, type GeneratedKeyPair } from '../../src/trust/generate
 import { isKeyId, keyIdOf } from '../../src/trust/key-id.js';
 import { loadSigningKey, parsePublicKeyPem, parseSigningKeyPem } from '../../src/trust/keys.js';
 import { decodePemBlocks, encodePem } from '../../src/trust/pem.js';
+import { thrown } from '../support/errors.js';
 
 // RFC 8032 §7.1, TEST 1.
 const SEED = '9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60';
@@ -29,15 +30,6 @@ async function rejection(promise: Promise<unknown>): Promise<AirlockError> {
   return error as AirlockError;
 }
 
-function thrown(run: () => unknown): AirlockError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(AirlockError);
-    return error as AirlockError;
-  }
-  throw new Error('expected an AirlockError');
-}
 
 describe('key id', () => {
   it('is the lowercase hex SHA-256 of the SPKI DER', () => {
