@@ -1,4 +1,4 @@
-/** Synchronous checks that must refuse: the AirlockError they threw, for further assertions. */
+/** Checks that must refuse: the AirlockError they threw, for further assertions. */
 import { expect } from 'vitest';
 import { AirlockError, isAirlockError, type ErrorCode } from '../../src/errors.js';
 
@@ -17,4 +17,14 @@ export function fails(code: ErrorCode, run: () => unknown): string {
   const error = thrown(run);
   expect(isAirlockError(error, code), String(error)).toBe(true);
   return error.message;
+}
+
+/** The AirlockError a promise rejects with. */
+export async function rejection(promise: Promise<unknown>): Promise<AirlockError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(AirlockError);
+  return error as AirlockError;
 }

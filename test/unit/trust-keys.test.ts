@@ -4,12 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import forge from 'node-forge';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { AirlockError } from '../../src/errors.js';
 import { generateKeyPair, type GeneratedKeyPair } from '../../src/trust/generate.js';
 import { isKeyId, keyIdOf } from '../../src/trust/key-id.js';
 import { loadSigningKey, parsePublicKeyPem, parseSigningKeyPem } from '../../src/trust/keys.js';
 import { decodePemBlocks, encodePem } from '../../src/trust/pem.js';
-import { thrown } from '../support/errors.js';
+import { rejection, thrown } from '../support/errors.js';
 
 // RFC 8032 §7.1, TEST 1.
 const SEED = '9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60';
@@ -21,14 +20,6 @@ const KEY_ID = '06e3fd8fda29bb60ab59557de61edb0aecdb231134be30e75b455f8e1b792fa9
 const SPKI = Buffer.from(`302a300506032b6570032100${PUBLIC}`, 'hex');
 const PKCS8 = Buffer.from(`302e020100300506032b657004220420${SEED}`, 'hex');
 
-async function rejection(promise: Promise<unknown>): Promise<AirlockError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(AirlockError);
-  return error as AirlockError;
-}
 
 
 describe('key id', () => {

@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AirlockError } from '../../src/errors.js';
+import { rejection } from '../support/errors.js';
 import { readPassphrase } from '../../src/ui/passphrase.js';
 
 const noTerminal = (env: NodeJS.ProcessEnv = {}) => ({ env, interactive: false });
@@ -11,15 +11,6 @@ async function file(text: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'airlock-pass-'));
   await writeFile(join(dir, 'pass'), text);
   return join(dir, 'pass');
-}
-
-async function rejection(promise: Promise<unknown>): Promise<AirlockError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(AirlockError);
-  return error as AirlockError;
 }
 
 describe('readPassphrase', () => {
