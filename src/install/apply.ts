@@ -12,7 +12,7 @@ import { AirlockError, type ErrorCode } from '../errors.js';
 import type { Site, SiteVariables } from '../manifest/site.js';
 import type { Output } from '../ui/output.js';
 import { appendAudit } from './audit.js';
-import { displayPath, renderConfig, type ConfigSource } from './configs.js';
+import { displayPath, renderTemplateConfig, type ConfigSource } from './configs.js';
 import { ensureDir, writeFileDurable } from './durable-fs.js';
 import { fsyncPathSync } from '../fs/fsync-path.js';
 import { raiseHighest, siteHighest } from './highest.js';
@@ -118,7 +118,13 @@ async function writeConfig(ctx: RunContext, step: Extract<Step, { kind: 'config'
   }
   const source = ctx.sources.get(step.dest);
   if (source === undefined) throw new AirlockError('JOURNAL_INVALID', `${step.dest}: the journal names a config the bundle does not have`);
-  const rendered = await renderConfig(ctx.bundle, source, ctx.variables);
+  if (source.source === undefined) {
+    // A plain file streams from the bundle, checked against SHA256SUMS on the way: memory stays flat whatever its size.
+    if (ctx.bundle.checksum(source.entry.path) !== step.sha256) throw new AirlockError('JOURNAL_INVALID', `${source.entry.path}: differs from the file this install began with`);
+    await writeConfigFile(configRoot, step.dest, ctx.bundle.stream(source.entry.path), step.mode);
+    return;
+  }
+  const rendered = renderTemplateConfig({ ...source, source: source.source }, ctx.variables);
   if (rendered.desired.sha256 !== step.sha256) {
     throw new AirlockError(
       'JOURNAL_INVALID',

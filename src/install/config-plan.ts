@@ -29,7 +29,8 @@ export interface ExistingConfig {
   origin: 'managed' | 'edited' | 'unmanaged';
 }
 
-/** Binary files, and files over configs.ts's DIFF_LIMIT_BYTES, are listed without a diff. */
+/** Larger files get no diff in the plan: a diff of them would not be read, and would cost their size in memory. */
+export const DIFF_LIMIT_BYTES = 1024 * 1024;
 const NO_DIFF = 'binary or over 1 MiB: no diff shown';
 
 export type ConfigAction = 'add' | 'change' | 'mode' | 'unchanged' | 'remove';

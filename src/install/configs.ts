@@ -12,7 +12,7 @@ import { AirlockError } from '../errors.js';
 import type { BundleConfigFile } from '../manifest/bundle-manifest.js';
 import type { SiteVariables } from '../manifest/site.js';
 import { sha256Hex } from '../trust/digest.js';
-import type { DesiredConfig, ExistingConfig } from './config-plan.js';
+import { DIFF_LIMIT_BYTES, type DesiredConfig, type ExistingConfig } from './config-plan.js';
 import type { ConfigRecord } from './state.js';
 import { readConfigFile } from './targets/files.js';
 import { maskValues, renderMasked, renderTemplate, requiredVariables } from './templates.js';
@@ -27,8 +27,6 @@ export interface ConfigSource {
   required: string[];
 }
 
-/** Larger files get no diff in the plan: a diff of them would not be read, and would cost their size in memory. */
-export const DIFF_LIMIT_BYTES = 1024 * 1024;
 
 export interface RenderedConfig {
   desired: DesiredConfig;
@@ -70,27 +68,21 @@ export function templateNeeds(sources: readonly ConfigSource[]): TemplateNeeds[]
   return sources.filter((s) => s.required.length > 0).map((s) => ({ dest: s.entry.dest, required: s.required }));
 }
 
-/** The file to write: a template rendered with the site's variables, or the bundle's bytes (checked against SHA256SUMS). */
-export async function renderConfig(bundle: VerifiedBundle, source: ConfigSource, variables: SiteVariables): Promise<RenderedConfig> {
-  const content = source.source === undefined ? await bundle.read(source.entry.path) : Buffer.from(renderTemplate(source.source, variables), 'utf8');
-  return { desired: desiredFrom(source, sha256Hex(content), displayOf(source, content, variables)), content };
+/** A template rendered with the site's variables: in memory, since templates are text. */
+export function renderTemplateConfig(source: ConfigSource & { source: string }, variables: SiteVariables): RenderedConfig {
+  const content = Buffer.from(renderTemplate(source.source, variables), 'utf8');
+  return { desired: desiredFrom(source, sha256Hex(content), renderMasked(source.source, variables, source.entry.path)), content };
 }
 
-/** What the plan needs of a file: its digest and masked view. A plain file's digest is the signed one; it is read only to be diffed. */
+/** What the plan needs of a file: its digest and masked view. A plain file's digest is the signed one; it is read only when small enough to diff. */
 export async function desiredConfig(bundle: VerifiedBundle, source: ConfigSource, variables: SiteVariables): Promise<DesiredConfig> {
-  if (source.source !== undefined) return (await renderConfig(bundle, source, variables)).desired;
-  const size = bundle.reader.entry(source.entry.path).size;
-  const display = size <= DIFF_LIMIT_BYTES ? asText(await bundle.read(source.entry.path)) : undefined;
-  return desiredFrom(source, bundle.checksum(source.entry.path), display);
+  if (source.source !== undefined) return renderTemplateConfig({ ...source, source: source.source }, variables).desired;
+  const small = bundle.reader.entry(source.entry.path).size <= DIFF_LIMIT_BYTES ? await bundle.read(source.entry.path) : undefined;
+  return desiredFrom(source, bundle.checksum(source.entry.path), small && asText(small));
 }
 
 function desiredFrom({ entry, mode }: ConfigSource, sha256: string, display: string | undefined): DesiredConfig {
   return { dest: entry.dest, path: entry.path, mode, template: entry.template, sha256, display };
-}
-
-function displayOf(source: ConfigSource, content: Buffer, variables: SiteVariables): string | undefined {
-  if (source.source !== undefined) return renderMasked(source.source, variables, source.entry.path);
-  return content.length <= DIFF_LIMIT_BYTES ? asText(content) : undefined;
 }
 
 /** Where an install keeps the masked view of each template it wrote (what later plans diff against). */
@@ -118,8 +110,8 @@ export async function existingConfigs(
     const origin = record === undefined ? 'unmanaged' : record.sha256 === file.sha256 ? 'managed' : 'edited';
     let display: string | undefined;
     if (origin === 'managed' && record?.template === true) display = await readOptional(displayPath(installDir(record.installId), dest));
-    if (display === undefined && file.content.length <= DIFF_LIMIT_BYTES) {
-      const text = asText(file.content);
+    if (display === undefined && file.small !== undefined) {
+      const text = asText(file.small);
       display = text === undefined ? undefined : maskValues(text, variables);
     }
     existing.set(dest, { sha256: file.sha256, mode: file.mode, display, origin });

@@ -28,19 +28,27 @@ export async function ensureDir(dir: string, mode = 0o755): Promise<void> {
   }
 }
 
-/** `crashLabel` names the test-only crash point between the fsynced temp file and the rename (config files). */
-export async function writeFileDurable(path: string, data: Buffer | string, mode: number, crashLabel?: string): Promise<void> {
+/**
+ * `data` may be a stream (large files go through without being held); one that fails (a
+ * verifying stream at its end) leaves `path` as it was. `crashLabel` names the test-only
+ * crash point between the fsynced temp file and the rename (config files).
+ */
+export async function writeFileDurable(path: string, data: Buffer | string | AsyncIterable<Buffer>, mode: number, crashLabel?: string): Promise<void> {
   await ensureDir(dirname(path));
   const temp = tempPathFor(path);
   const handle = await open(temp, 'w', mode);
   try {
-    await handle.writeFile(data);
+    if (typeof data === 'string' || Buffer.isBuffer(data)) await handle.writeFile(data);
+    else for await (const chunk of data) await handle.write(chunk);
     // open()'s mode is filtered by the umask; the site's mode is what the bundle asked for.
     await handle.chmod(mode);
     await handle.sync();
-  } finally {
+  } catch (error) {
     await handle.close();
+    await rm(temp, { force: true });
+    throw error;
   }
+  await handle.close();
   if (crashLabel !== undefined) crashPoint(`write:${crashLabel}`);
   await rename(temp, path);
   fsyncPathSync(dirname(path));

@@ -4,10 +4,11 @@
  * SHA256SUMS as it is read: the media could change between verification and use, and
  * nothing unverified may reach the site.
  */
+import type { Readable } from 'node:stream';
 import { BundleReader } from '../bundle/reader.js';
 import { AirlockError } from '../errors.js';
 import type { BundleManifest } from '../manifest/bundle-manifest.js';
-import { sha256Hex } from '../trust/digest.js';
+import { sha256Hex, verifiedStream } from '../trust/digest.js';
 import type { TrustStore } from '../trust/store.js';
 import { assertVerified, type Problem, type SignerReport, type VerificationReport } from '../verify/report.js';
 import { verifyBundle, verifySignedListing } from '../verify/verifier.js';
@@ -26,6 +27,8 @@ export interface VerifiedBundle {
   /** sha256 hex of a payload file, from the signed SHA256SUMS. */
   checksum(path: string): string;
   read(path: string): Promise<Buffer>;
+  /** A large file, checked against SHA256SUMS as it streams: it fails after its last byte if it changed. */
+  stream(path: string): Readable;
 }
 
 function signersOf(report: VerificationReport): VerifiedBundle['signers'] {
@@ -89,6 +92,7 @@ function verifiedBundle(
     if (hex === undefined) throw new AirlockError('FILE_MISSING', `${file}: airlock.json names ${path}, which SHA256SUMS does not list`);
     return hex;
   };
+  const changed = (path: string) => new AirlockError('DIGEST_MISMATCH', `${file}: ${path} changed after verification (sha256 no longer matches SHA256SUMS)`);
   return {
     file,
     reader,
@@ -100,10 +104,11 @@ function verifiedBundle(
     async read(path: string): Promise<Buffer> {
       const expected = checksum(path);
       const data = await reader.readFile(path);
-      if (sha256Hex(data) !== expected) {
-        throw new AirlockError('DIGEST_MISMATCH', `${file}: ${path} changed after verification (sha256 no longer matches SHA256SUMS)`);
-      }
+      if (sha256Hex(data) !== expected) throw changed(path);
       return data;
+    },
+    stream(path: string): Readable {
+      return verifiedStream(reader.createReadStream(path), checksum(path), () => changed(path));
     },
   };
 }

@@ -5,17 +5,20 @@
  * `previous.json` lists which existed (and their modes); restoring puts exactly those back
  * and deletes the files the install added.
  */
+import { createReadStream } from 'node:fs';
 import { lstat, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { AirlockError } from '../../errors.js';
-import { sha256Hex } from '../../trust/digest.js';
+import { sha256Hex, sha256Stream, verifiedStream } from '../../trust/digest.js';
+import { DIFF_LIMIT_BYTES } from '../config-plan.js';
 import { chmodDurable, removeDurable, tempPathFor, writeFileDurable } from '../durable-fs.js';
 
 export interface FileOnDisk {
-  content: Buffer;
   sha256: string;
   mode: number;
+  /** The content of a file small enough to diff; larger files are only hashed, streaming. */
+  small?: Buffer;
 }
 
 export async function readConfigFile(configRoot: string, dest: string): Promise<FileOnDisk | undefined> {
@@ -29,11 +32,13 @@ export async function readConfigFile(configRoot: string, dest: string): Promise<
     throw error;
   }
   if (!info.isFile()) throw new AirlockError('UNSAFE_ENTRY', `${path}: exists and is not a regular file; airlock will not replace it`);
-  const content = await readFile(path);
-  return { content, sha256: sha256Hex(content), mode: info.mode & 0o777 };
+  const mode = info.mode & 0o777;
+  if (info.size > DIFF_LIMIT_BYTES) return { sha256: await sha256Stream(createReadStream(path)), mode };
+  const small = await readFile(path);
+  return { sha256: sha256Hex(small), mode, small };
 }
 
-export async function writeConfigFile(configRoot: string, dest: string, content: Buffer, mode: number): Promise<void> {
+export async function writeConfigFile(configRoot: string, dest: string, content: Buffer | AsyncIterable<Buffer>, mode: number): Promise<void> {
   await writeFileDurable(join(configRoot, dest), content, mode, dest);
 }
 
@@ -67,7 +72,9 @@ export async function backupConfigs(configRoot: string, dests: readonly string[]
       backup.push({ dest, existed: false });
       continue;
     }
-    await writeFileDurable(join(installDir, BACKUP_DIR, dest), file.content, 0o600);
+    const from = join(configRoot, dest);
+    const copy = verifiedStream(createReadStream(from), file.sha256, () => new AirlockError('INPUT_CHANGED', `${from}: changed while airlock was backing it up`));
+    await writeFileDurable(join(installDir, BACKUP_DIR, dest), copy, 0o600);
     backup.push({ dest, existed: true, mode: file.mode, sha256: file.sha256 });
   }
   await writeFileDurable(join(installDir, BACKUP_LIST), `${JSON.stringify(backup, null, 2)}\n`, 0o600);
@@ -104,10 +111,9 @@ export async function restoreConfigs(configRoot: string, installDir: string, bac
       continue;
     }
     if (current !== undefined && current.sha256 === entry.sha256 && current.mode === entry.mode) continue;
-    const content = await readFile(join(installDir, BACKUP_DIR, entry.dest));
-    if (sha256Hex(content) !== entry.sha256) {
-      throw new AirlockError('DIGEST_MISMATCH', `${join(installDir, BACKUP_DIR, entry.dest)}: the backup of ${entry.dest} was changed; not restoring it`);
-    }
+    const saved = join(installDir, BACKUP_DIR, entry.dest);
+    // Checked as it streams: a changed backup fails before the rename, leaving the config as it is.
+    const content = verifiedStream(createReadStream(saved), entry.sha256 ?? '', () => new AirlockError('DIGEST_MISMATCH', `${saved}: the backup of ${entry.dest} was changed; not restoring it`));
     await writeConfigFile(configRoot, entry.dest, content, entry.mode ?? 0o644);
     changed.push(entry.dest);
   }
