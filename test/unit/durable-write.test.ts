@@ -1,0 +1,30 @@
+/** Durable writes from a verifying stream: the file is replaced only by bytes that hashed right. */
+import { Readable } from 'node:stream';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { writeFileDurable } from '../../src/install/durable-fs.js';
+import { sha256Hex, sha256Stream, verifiedStream } from '../../src/trust/digest.js';
+
+const chunks = (...parts: string[]) => Readable.from(parts.map((part) => Buffer.from(part)));
+
+describe('verifiedStream into writeFileDurable', () => {
+  it('writes a stream whose bytes match, with the mode asked for', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'airlock-durable-'));
+    const file = join(dir, 'sub', 'app.conf');
+    await writeFileDurable(file, verifiedStream(chunks('a=1\n', 'b=2\n'), sha256Hex('a=1\nb=2\n'), () => new Error('mismatch')), 0o640);
+    expect(await readFile(file, 'utf8')).toBe('a=1\nb=2\n');
+    expect(await sha256Stream(chunks('a=1\n', 'b=2\n'))).toBe(sha256Hex('a=1\nb=2\n'));
+  });
+
+  it('leaves the old file and no temp file when the bytes do not match', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'airlock-durable-'));
+    const file = join(dir, 'app.conf');
+    await writeFile(file, 'old\n');
+    const write = writeFileDurable(file, verifiedStream(chunks('tampered\n'), sha256Hex('expected\n'), (actual) => new Error(`hashes to ${actual}`)), 0o644);
+    await expect(write).rejects.toThrow(`hashes to ${sha256Hex('tampered\n')}`);
+    expect(await readFile(file, 'utf8')).toBe('old\n');
+    expect(await readdir(dir)).toEqual(['app.conf']);
+  });
+});
