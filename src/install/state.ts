@@ -15,6 +15,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { AirlockError } from '../errors.js';
+import { parseJson } from '../manifest/yaml-file.js';
 import { ensureDir, writeFileDurable } from './durable-fs.js';
 
 export function statePaths(stateDir: string) {
@@ -87,15 +88,7 @@ export async function readState(stateDir: string, site: { site: string; environm
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { format: 'airlock-state/v1', site: site.site, environment: site.environment, releases: [] };
     throw error;
   }
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch {
-    throw new AirlockError('JOURNAL_INVALID', `${file}: not JSON`);
-  }
-  const parsed = stateSchema.safeParse(data);
-  if (!parsed.success) throw new AirlockError('JOURNAL_INVALID', `${file}: not an airlock state file`);
-  const state = parsed.data;
+  const state = parseJson(stateSchema, text, file, 'JOURNAL_INVALID');
   if (state.site !== site.site || state.environment !== site.environment) {
     throw new AirlockError(
       'SITE_INVALID',

@@ -1,6 +1,7 @@
 /**
- * Reads a YAML file a user wrote and validates it with zod. Every problem is reported
- * on its own line as `<file>: <yaml.path>: <what is wrong>`, never as a stack trace.
+ * Reads a YAML file a user wrote (or JSON from a bundle, media or site state) and validates
+ * it with zod. Every problem is reported on its own line as `<file>: <path>: <what is
+ * wrong>`, never as a stack trace.
  */
 import { readFile } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
@@ -34,6 +35,17 @@ export function validate<S extends z.ZodType>(schema: S, data: unknown, file: st
   if (result.success) return result.data;
   const lines = formatIssues(file, result.error);
   throw new AirlockError(code, lines.join('\n'));
+}
+
+/** JSON text checked against a schema: not JSON, or not the shape, is one `code` error naming `file`. */
+export function parseJson<S extends z.ZodType>(schema: S, text: string, file: string, code: ErrorCode): z.infer<S> {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    throw new AirlockError(code, `${file}: not valid JSON`);
+  }
+  return validate(schema, data, file, code);
 }
 
 export async function loadYamlFile<S extends z.ZodType>(file: string, schema: S, code: ErrorCode): Promise<z.infer<S>> {

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { AirlockError } from '../errors.js';
+import { parseJson } from '../manifest/yaml-file.js';
 
 export const MEDIA_INDEX = 'MEDIA.json';
 export const MEDIA_FORMAT = 'airlock-media/v1';
@@ -80,18 +81,7 @@ export async function readMediaIndex(dir: string): Promise<MediaIndex | undefine
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
     throw new AirlockError('INPUT_NOT_FOUND', `${file}: cannot read (${code ?? 'error'})`, { cause: error });
   }
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch {
-    throw new AirlockError('VOLUME_CORRUPT', `${file}: not valid JSON`);
-  }
-  const parsed = mediaIndexSchema.safeParse(data);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new AirlockError('VOLUME_CORRUPT', `${file}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
-  }
-  return parsed.data;
+  return parseJson(mediaIndexSchema, text, file, 'VOLUME_CORRUPT');
 }
 
 /** `volume 3 of 7`: how every message starts that is about one volume (its file name follows in brackets). */

@@ -7,13 +7,13 @@
  */
 import { copyFile, open, readdir, stat, statfs, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { CHECKSUMS_PATH, MANIFEST_PATH } from '../bundle/format.js';
+import { CHECKSUMS_PATH } from '../bundle/format.js';
 import { formatChecksums } from '../bundle/checksums.js';
 import { BundleReader } from '../bundle/reader.js';
 import { AirlockError } from '../errors.js';
 import { ensureDir, writeFileDurable } from '../install/durable-fs.js';
 import { flushWhile, fsyncPath, fsyncPathSync } from '../fs/fsync-path.js';
-import { bundleManifestSchema } from '../manifest/bundle-manifest.js';
+import { readBundleManifest } from '../verify/check-manifest.js';
 import { sha256File, sha256Hex } from '../trust/digest.js';
 import { hashRanges, type CopyAndHashJob } from '../trust/hash-pool.js';
 import type { SigningKey } from '../trust/keys.js';
@@ -127,13 +127,9 @@ async function describeBundle(file: string): Promise<MediaIndex['bundle']> {
   if (VOLUME_NAME.test(basename(file))) throw new AirlockError('USAGE', `${file} is a volume of release media: write media from the bundle file`);
   const reader = await BundleReader.open(file);
   try {
-    const parsed = bundleManifestSchema.safeParse(JSON.parse((await reader.readFile(MANIFEST_PATH)).toString('utf8')));
-    if (!parsed.success) throw new AirlockError('BUNDLE_FORMAT', `${file}: ${MANIFEST_PATH} is not a valid bundle manifest`);
+    const { name, version } = await readBundleManifest(reader);
     const checksums = await reader.readFile(CHECKSUMS_PATH);
-    return { file: basename(file), name: parsed.data.name, version: parsed.data.version, size: reader.size, checksumsSha256: sha256Hex(checksums) };
-  } catch (error) {
-    if (error instanceof SyntaxError) throw new AirlockError('BUNDLE_FORMAT', `${file}: ${MANIFEST_PATH} is not JSON`);
-    throw error;
+    return { file: basename(file), name, version, size: reader.size, checksumsSha256: sha256Hex(checksums) };
   } finally {
     await reader.close();
   }

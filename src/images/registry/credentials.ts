@@ -8,7 +8,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { AirlockError } from '../../errors.js';
-import { formatIssues } from '../../manifest/yaml-file.js';
+import { parseJson } from '../../manifest/yaml-file.js';
 import { credentialsFromHelper } from './credential-helper.js';
 import { normalizeRegistry } from './reference.js';
 
@@ -48,23 +48,16 @@ export interface DockerConfig {
 }
 
 export function parseDockerConfig(text: string, file: string): DockerConfig {
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch {
-    throw new AirlockError('REGISTRY_AUTH', `${file}: not valid JSON`);
-  }
-  const result = dockerConfigSchema.safeParse(data);
-  if (!result.success) throw new AirlockError('REGISTRY_AUTH', formatIssues(file, result.error).join('\n'));
+  const config = parseJson(dockerConfigSchema, text, file, 'REGISTRY_AUTH');
   const found = new Map<string, RegistryCredentials>();
-  for (const [key, entry] of Object.entries(result.data.auths ?? {})) {
+  for (const [key, entry] of Object.entries(config.auths ?? {})) {
     let credentials: RegistryCredentials | undefined;
     if (entry.auth) credentials = parseUserPass(Buffer.from(entry.auth, 'base64').toString('utf8'));
     else if (entry.username !== undefined && entry.password !== undefined) credentials = { username: entry.username, password: entry.password };
     if (credentials) found.set(registryOfAuthKey(key), credentials);
   }
-  const helpers = new Map(Object.entries(result.data.credHelpers ?? {}).map(([key, helper]) => [registryOfAuthKey(key), helper]));
-  return { file, auths: found, helpers, ...(result.data.credsStore ? { store: result.data.credsStore } : {}) };
+  const helpers = new Map(Object.entries(config.credHelpers ?? {}).map(([key, helper]) => [registryOfAuthKey(key), helper]));
+  return { file, auths: found, helpers, ...(config.credsStore ? { store: config.credsStore } : {}) };
 }
 
 function parseUserPass(value: string): RegistryCredentials | undefined {
