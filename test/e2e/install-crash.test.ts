@@ -12,6 +12,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import {
   auditLines,
+  exampleReleases,
   copySite,
   install,
   makeFixture,
@@ -28,8 +29,7 @@ let base: TestSite;
 
 beforeAll(async () => {
   fixture = await makeFixture();
-  v100 = await fixture.build(await fixture.manifest('shop.yaml'));
-  v110 = await fixture.build(await fixture.manifest('shop-1.1.0.yaml'));
+  ({ v100, v110 } = await exampleReleases(fixture));
   base = await makeSite(fixture);
   expect((await install(v100, base)).code).toBe(0);
 });

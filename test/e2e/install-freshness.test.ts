@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { exitCodeFor } from '../../src/exit-codes.js';
 import { runCli } from '../support/cli.js';
-import { auditLines, install, makeFixture, makeSite, shopVariant, snapshot, type Fixture, type TestSite } from '../support/install-fixture.js';
+import { auditLines, exampleReleases, install, makeFixture, makeSite, shopVariant, snapshot, type Fixture, type TestSite } from '../support/install-fixture.js';
 
 let fixture: Fixture;
 let v100: string;
@@ -21,8 +21,7 @@ let expired: string;
 
 beforeAll(async () => {
   fixture = await makeFixture();
-  v100 = await fixture.build(await fixture.manifest('shop.yaml'));
-  v110 = await fixture.build(await fixture.manifest('shop-1.1.0.yaml'));
+  ({ v100, v110 } = await exampleReleases(fixture));
   // Without SOURCE_DATE_EPOCH the manifest's created time counts: signed in 2020, expired a day later.
   expired = await shopVariant(fixture, {
     version: '1.2.0',

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exitCodeFor } from '../../src/exit-codes.js';
 import { CLI, runCli } from '../support/cli.js';
-import { configFiles, copySite, makeFixture, makeSite, shopVariant, type Fixture, type TestSite } from '../support/install-fixture.js';
+import { configFiles, copySite, exampleReleases, makeFixture, makeSite, shopVariant, type Fixture, type TestSite } from '../support/install-fixture.js';
 import { startPostgres, type TestPostgres } from '../support/postgres.js';
 
 let pg: TestPostgres;
@@ -22,8 +22,7 @@ const env = { SHOP_DB_PASSWORD: 'pg-password-never-printed' };
 
 beforeAll(async () => {
   [pg, fixture] = await Promise.all([startPostgres(), makeFixture()]);
-  v100 = await fixture.build(await fixture.manifest('shop.yaml'));
-  v110 = await fixture.build(await fixture.manifest('shop-1.1.0.yaml'));
+  ({ v100, v110 } = await exampleReleases(fixture));
 });
 afterAll(async () => {
   await pg?.stop();

@@ -13,6 +13,7 @@ import { exitCodeFor } from '../../src/exit-codes.js';
 import { CLI, runCli } from '../support/cli.js';
 import {
   auditLines,
+  exampleReleases,
   configFiles,
   install,
   makeFixture,
@@ -32,8 +33,7 @@ let v110: string;
 
 beforeAll(async () => {
   fixture = await makeFixture();
-  v100 = await fixture.build(await fixture.manifest('shop.yaml'));
-  v110 = await fixture.build(await fixture.manifest('shop-1.1.0.yaml'));
+  ({ v100, v110 } = await exampleReleases(fixture));
 });
 
 async function installed100(): Promise<TestSite> {

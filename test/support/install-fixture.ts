@@ -29,6 +29,11 @@ export interface Fixture {
 
 let builds = 0;
 
+/** The example releases shop 1.0.0 and 1.1.0 (manifests/), built with the fixture's key. */
+export async function exampleReleases(fixture: Fixture): Promise<{ v100: string; v110: string }> {
+  return { v100: await fixture.build(await fixture.manifest('shop.yaml')), v110: await fixture.build(await fixture.manifest('shop-1.1.0.yaml')) };
+}
+
 export async function makeFixture(): Promise<Fixture> {
   const dir = await mkdtemp(join(tmpdir(), 'airlock-install-'));
   const env = { AIRLOCK_PASSPHRASE: 'fixture passphrase', SOURCE_DATE_EPOCH: String(Math.floor(Date.now() / 1000) - 3600) };
