@@ -3,11 +3,21 @@
  * This is also the one place where error codes become exit codes.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { AirlockError, isAirlockError } from './errors.js';
+import { AirlockError, isAirlockError } from './base/errors.js';
 import { exitCodeFor } from './exit-codes.js';
 import { consoleOutput, type Output } from './ui/output.js';
-import { VERSION } from './version.js';
+import { VERSION } from './base/version.js';
 import type { MediaVerifyOptions, MediaWriteOptions } from './commands/media.js';
+import type { BuildOptions } from './commands/build.js';
+import type { SignOptions } from './commands/sign.js';
+import type { VerifyOptions } from './commands/verify.js';
+import type { InspectOptions } from './commands/inspect.js';
+import type { InstallOptions } from './commands/install.js';
+import type { SiteOptions } from './commands/status.js';
+import type { RollbackOptions } from './commands/rollback.js';
+import type { KeysGenerateOptions, KeysListOptions, KeysIdOptions } from './commands/keys.js';
+import type { KeysCaCertOptions, KeysCertRequestOptions, KeysIssueOptions } from './commands/keys-ca.js';
+import type { KeysSignUpdateOptions, KeysUpdateOptions } from './commands/keys-update.js';
 
 interface GlobalOptions {
   verbose?: boolean;
@@ -362,107 +372,6 @@ export function buildProgram(): Command {
     }));
 
   return program;
-}
-
-export interface BuildOptions {
-  key: string[];
-  cert?: string[];
-  out: string;
-  passphraseFile?: string;
-  cache: string;
-  platform?: string[];
-  registryLogin?: string[];
-  json?: boolean;
-}
-export interface SignOptions {
-  key: string;
-  cert?: string;
-  passphraseFile?: string;
-  json?: boolean;
-}
-export interface VerifyOptions {
-  trust: string;
-  at?: string;
-  json?: boolean;
-}
-export interface InspectOptions {
-  report?: string;
-  format?: string;
-  trust?: string;
-  json?: boolean;
-}
-export interface InstallOptions {
-  site: string;
-  yes?: boolean;
-  planOnly?: boolean;
-  allowDowngrade?: boolean;
-  reinstall?: boolean;
-  allowExpired?: boolean;
-  registry?: string;
-  insecureRegistry?: boolean;
-  json?: boolean;
-}
-export interface SiteOptions {
-  site: string;
-  json?: boolean;
-}
-export interface RollbackOptions extends SiteOptions {
-  yes?: boolean;
-  undoMigrations?: boolean;
-}
-
-export interface KeysGenerateOptions {
-  name: string;
-  out: string;
-  type?: string;
-  bits?: string;
-  passphraseFile?: string;
-  json?: boolean;
-}
-export interface KeysListOptions {
-  trust: string;
-  json?: boolean;
-}
-export interface KeysIdOptions {
-  passphraseFile?: string;
-  json?: boolean;
-}
-
-export interface KeysCaCertOptions {
-  key: string;
-  name: string;
-  org?: string;
-  days?: string;
-  out: string;
-  passphraseFile?: string;
-  json?: boolean;
-}
-export interface KeysCertRequestOptions {
-  key: string;
-  name: string;
-  role?: string[];
-  org?: string;
-  out: string;
-  passphraseFile?: string;
-  json?: boolean;
-}
-export interface KeysIssueOptions {
-  caKey: string;
-  caCert: string;
-  days?: string;
-  out: string;
-  passphraseFile?: string;
-  json?: boolean;
-}
-
-export interface KeysSignUpdateOptions {
-  key: string;
-  passphraseFile?: string;
-  json?: boolean;
-}
-export interface KeysUpdateOptions {
-  trust: string;
-  json?: boolean;
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -1,4 +1,4 @@
-import type { ErrorCode } from './errors.js';
+import type { ErrorCode } from './base/errors.js';
 
 /**
  * Exit codes by failure class, so scripts can branch without parsing text.

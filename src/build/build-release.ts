@@ -13,7 +13,7 @@ import type { BundleManifest } from '../manifest/bundle-manifest.js';
 import { loadReleaseManifest } from '../manifest/release.js';
 import type { SigningKey } from '../trust/keys.js';
 import type { Output } from '../ui/output.js';
-import { VERSION } from '../version.js';
+import { VERSION } from '../base/version.js';
 import { collectRelease } from './collect-release.js';
 import { resolveCreated } from './created-time.js';
 import { buildBundleManifest } from './describe-bundle.js';

@@ -4,7 +4,7 @@
  * SOURCE_DATE_EPOCH (https://reproducible-builds.org/specs/source-date-epoch/), else the
  * manifest's `created`, else the newest mtime among the input files; whole seconds always.
  */
-import { AirlockError } from '../errors.js';
+import { AirlockError } from '../base/errors.js';
 import { MAX_CREATED_SECONDS, type ReleaseManifest } from '../manifest/release.js';
 
 export function resolveCreated(

@@ -1,10 +1,10 @@
 /** airlock.json for a release, as a pure function of the manifest and what collection and image fetching found. */
 import { FORMAT_VERSION, MANIFEST_PATH } from '../bundle/format.js';
-import { AirlockError } from '../errors.js';
+import { AirlockError } from '../base/errors.js';
 import { bundleManifestSchema, type BundleImage, type BundleManifest } from '../manifest/bundle-manifest.js';
 import type { ReleaseManifest } from '../manifest/release.js';
 import { durationSeconds } from '../manifest/release-durations.js';
-import { validate } from '../manifest/yaml-file.js';
+import { validate } from '../base/validate.js';
 import { isoSeconds } from './created-time.js';
 import type { PlannedRelease } from './plan-release.js';
 

@@ -4,7 +4,7 @@
  */
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AirlockError } from '../errors.js';
+import { AirlockError } from '../base/errors.js';
 import { comparePaths } from '../bundle/format.js';
 
 export type SourceKind = 'file' | 'directory' | 'symlink' | 'other' | 'bad-name';

@@ -1,5 +1,5 @@
 /** SHA256SUMS: the signed list of every payload file's digest, in `sha256sum -c` format. */
-import { AirlockError } from '../errors.js';
+import { AirlockError } from '../base/errors.js';
 import { CHECKSUMS_PATH, comparePaths } from './format.js';
 import { isSafeBundlePath } from './safe-path.js';
 

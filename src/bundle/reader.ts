@@ -1,14 +1,14 @@
 /**
  * Random access to a bundle's files without extracting them: the header scan gives
  * each file's offset, and reads go straight to those bytes. The bytes may be one file or
- * release media (numbered volumes, see src/media/): everything above sees one bundle.
+ * release media (numbered volumes: src/media/open-bundle.ts joins them into one byte source):
+ * everything above sees one bundle.
  */
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
-import { AirlockError } from '../errors.js';
-import { openBundleSource } from '../media/bundle-source.js';
-import type { CopyAndHashJob } from '../trust/copy-and-hash.js';
-import type { ByteSource, FileRange } from './byte-source.js';
+import { AirlockError } from '../base/errors.js';
+import type { CopyAndHashJob } from '../hash/copy-and-hash.js';
+import { openFileSource, type ByteSource, type FileRange } from '../fs/byte-source.js';
 import { scanEntries, type BundleEntry } from './scan.js';
 
 export type { BundleEntry } from './scan.js';
@@ -27,9 +27,9 @@ export class BundleReader {
     this.byPath = new Map(entries.map((entry) => [entry.path, entry]));
   }
 
-  /** A bundle file, or release media: a directory holding MEDIA.json, or its first volume. */
+  /** A bundle file (release media are opened by src/media/open-bundle.ts). */
   static async open(file: string): Promise<BundleReader> {
-    return BundleReader.openSource(file, await openBundleSource(file));
+    return BundleReader.openSource(file, await openFileSource(file));
   }
 
   /** Reads an already opened source (media verify hands over the volumes it checked); closes it on failure. */

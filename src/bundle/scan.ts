@@ -4,8 +4,8 @@
  * paths, entries that run past the end of the file. Only regular files come out.
  */
 import { Header, Pax, type HeaderData } from 'tar';
-import { AirlockError } from '../errors.js';
-import type { ByteSource } from './byte-source.js';
+import { AirlockError } from '../base/errors.js';
+import type { ByteSource } from '../fs/byte-source.js';
 import { TAR_BLOCK } from './format.js';
 import { isSafeBundlePath } from './safe-path.js';
 import { paddedSize } from './tar-header.js';

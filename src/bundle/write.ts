@@ -6,10 +6,10 @@
  * space kept for them at the front. The result is byte-identical for identical inputs.
  */
 import { open, rename, rm } from 'node:fs/promises';
-import { AirlockError } from '../errors.js';
+import { AirlockError } from '../base/errors.js';
 import { flushWhile } from '../fs/fsync-path.js';
-import { hashRanges, type CopyAndHashJob } from '../trust/hash-pool.js';
-import { sha256Hex } from '../trust/digest.js';
+import { hashRanges, type CopyAndHashJob } from '../hash/hash-pool.js';
+import { sha256Hex } from '../hash/digest.js';
 import { checksumLineLength, formatChecksums } from './checksums.js';
 import { CHECKSUMS_PATH, FILE_MODE, MANIFEST_PATH, comparePaths, isSignaturePath, signaturePaths } from './format.js';
 import type { PayloadFile } from './payload.js';

@@ -1,13 +1,23 @@
 /** `airlock build`: the build engineer's one command, scriptable in CI. */
-import type { BuildOptions } from '../cli.js';
 import { buildRelease } from '../build/build-release.js';
-import { AirlockError } from '../errors.js';
+import { AirlockError } from '../base/errors.js';
 import { byteProgress, type ByteProgress } from '../ui/progress.js';
 import type { CredentialMap } from '../images/registry/credentials.js';
 import { readKeyFile, withCertificate } from '../trust/keys.js';
 import { humanBytes } from '../ui/format.js';
 import type { Output } from '../ui/output.js';
-import { openSigningKey } from '../ui/signing-key.js';
+import { openSigningKey } from './signing-key.js';
+
+export interface BuildOptions {
+  key: string[];
+  cert?: string[];
+  out: string;
+  passphraseFile?: string;
+  cache: string;
+  platform?: string[];
+  registryLogin?: string[];
+  json?: boolean;
+}
 
 export async function buildCommand(output: Output, manifestFile: string, options: BuildOptions): Promise<number> {
   if (options.cert && options.cert.length > options.key.length) throw new AirlockError('USAGE', `--cert given ${options.cert.length} times for ${options.key.length} --key`);

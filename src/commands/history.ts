@@ -1,5 +1,5 @@
 /** `airlock history`: the site's audit log, oldest first. */
-import type { SiteOptions } from '../cli.js';
+import type { SiteOptions } from './status.js';
 import { readAudit } from '../install/audit.js';
 import { loadSite } from '../manifest/site.js';
 import { shortDigest, table } from '../ui/format.js';

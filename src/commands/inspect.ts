@@ -2,16 +2,19 @@
  * `airlock inspect`: what a bundle holds, read without a trust store. Nothing shown is
  * vouched for until `airlock verify` says so, and the output says as much.
  */
-import type { InspectOptions } from '../cli.js';
 import { parseChecksums } from '../bundle/checksums.js';
 import { contentKind, type ContentKind } from '../bundle/content-kind.js';
 import { CHECKSUMS_PATH, isSignaturePath } from '../bundle/format.js';
-import { BundleReader } from '../bundle/reader.js';
-import { sha256Hex } from '../trust/digest.js';
+import { openBundle } from '../media/open-bundle.js';
+import { sha256Hex } from '../hash/digest.js';
 import { humanBytes, shortDigest, table } from '../ui/format.js';
 import type { Output } from '../ui/output.js';
-import { readBundleManifest } from '../verify/check-manifest.js';
-import { inspectReportCommand, wantsReport } from '../report/write-report.js';
+import { readBundleManifest } from '../manifest/read-bundle-manifest.js';
+import { inspectReportCommand, wantsReport, type ReportOptions } from './inspect-report.js';
+
+export interface InspectOptions extends ReportOptions {
+  json?: boolean;
+}
 
 const KIND_TITLES: Record<ContentKind, string> = {
   manifest: 'manifest',
@@ -24,7 +27,7 @@ const KIND_TITLES: Record<ContentKind, string> = {
 
 export async function inspectCommand(output: Output, bundle: string, options: InspectOptions): Promise<number> {
   if (wantsReport(options)) return inspectReportCommand(output, bundle, options);
-  const reader = await BundleReader.open(bundle);
+  const reader = await openBundle(bundle);
   try {
     const manifest = await readBundleManifest(reader);
     const checksumsBytes = await reader.readFile(CHECKSUMS_PATH);

@@ -1,7 +1,18 @@
 /** `airlock install`: see src/install/install.ts for the whole sequence and docs/INSTALL.md for the operator's view. */
-import type { InstallOptions } from '../cli.js';
 import { runInstall } from '../install/install.js';
 import type { Output } from '../ui/output.js';
+
+export interface InstallOptions {
+  site: string;
+  yes?: boolean;
+  planOnly?: boolean;
+  allowDowngrade?: boolean;
+  reinstall?: boolean;
+  allowExpired?: boolean;
+  registry?: string;
+  insecureRegistry?: boolean;
+  json?: boolean;
+}
 
 export async function installCommand(output: Output, bundle: string, options: InstallOptions): Promise<number> {
   const report = await runInstall(output, {

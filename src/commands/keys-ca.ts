@@ -4,8 +4,7 @@
  * name, the roles they ask for, their key, signed by that key); the CA issues a certificate.
  */
 import { readFile } from 'node:fs/promises';
-import type { KeysCaCertOptions, KeysCertRequestOptions, KeysIssueOptions } from '../cli.js';
-import { AirlockError } from '../errors.js';
+import { AirlockError } from '../base/errors.js';
 import { describeName, nameAttribute, parseCertificatesPem, type Certificate } from '../trust/certificate.js';
 import { encodeName, issueCertificate } from '../trust/certificate-build.js';
 import { createCertificateRequest, parseCertificateRequest } from '../trust/certificate-request.js';
@@ -16,7 +15,36 @@ import { decodePemBlocks } from '../trust/pem.js';
 import { roleName } from '../trust/store-schema.js';
 import { table } from '../ui/format.js';
 import type { Output } from '../ui/output.js';
-import { openSigningKey } from '../ui/signing-key.js';
+import { openSigningKey } from './signing-key.js';
+
+export interface KeysCaCertOptions {
+  key: string;
+  name: string;
+  org?: string;
+  days?: string;
+  out: string;
+  passphraseFile?: string;
+  json?: boolean;
+}
+
+export interface KeysCertRequestOptions {
+  key: string;
+  name: string;
+  role?: string[];
+  org?: string;
+  out: string;
+  passphraseFile?: string;
+  json?: boolean;
+}
+
+export interface KeysIssueOptions {
+  caKey: string;
+  caCert: string;
+  days?: string;
+  out: string;
+  passphraseFile?: string;
+  json?: boolean;
+}
 
 const DAY_MS = 86_400_000;
 

@@ -1,5 +1,4 @@
 /** `airlock keys sign-update` and `airlock keys update`: rotating a site's trust store without editing files by hand. */
-import type { KeysSignUpdateOptions, KeysUpdateOptions } from '../cli.js';
 import { shortKeyId } from '../trust/key-id.js';
 import type { PolicyResult } from '../trust/policy.js';
 import { loadTrustStore } from '../trust/store.js';
@@ -7,7 +6,18 @@ import { checkTrustUpdate, readTrustUpdate } from '../trust/update.js';
 import { applyTrustUpdate, recoverInterruptedUpdate } from '../trust/update-apply.js';
 import { signTrustUpdate } from '../trust/update-sign.js';
 import type { Output } from '../ui/output.js';
-import { openSigningKey } from '../ui/signing-key.js';
+import { openSigningKey } from './signing-key.js';
+
+export interface KeysSignUpdateOptions {
+  key: string;
+  passphraseFile?: string;
+  json?: boolean;
+}
+
+export interface KeysUpdateOptions {
+  trust: string;
+  json?: boolean;
+}
 
 export async function keysSignUpdateCommand(output: Output, updateDir: string, options: KeysSignUpdateOptions): Promise<number> {
   const key = await openSigningKey(output, options.key, options.passphraseFile);

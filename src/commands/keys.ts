@@ -1,6 +1,5 @@
 /** `airlock keys ...`: make key pairs, show a trust store, print key ids. */
-import type { KeysGenerateOptions, KeysIdOptions, KeysListOptions } from '../cli.js';
-import { AirlockError } from '../errors.js';
+import { AirlockError } from '../base/errors.js';
 import type { KeyType } from '../trust/algorithms.js';
 import { describeName } from '../trust/certificate.js';
 import { generateKeyPair } from '../trust/generate.js';
@@ -11,7 +10,26 @@ import { loadTrustStore } from '../trust/store.js';
 import { table } from '../ui/format.js';
 import type { Output } from '../ui/output.js';
 import { readPassphrase } from '../ui/passphrase.js';
-import { openSigningKey } from '../ui/signing-key.js';
+import { openSigningKey } from './signing-key.js';
+
+export interface KeysGenerateOptions {
+  name: string;
+  out: string;
+  type?: string;
+  bits?: string;
+  passphraseFile?: string;
+  json?: boolean;
+}
+
+export interface KeysListOptions {
+  trust: string;
+  json?: boolean;
+}
+
+export interface KeysIdOptions {
+  passphraseFile?: string;
+  json?: boolean;
+}
 
 const TYPE_NAMES: Record<string, KeyType> = { ed25519: 'ed25519', rsa: 'rsa-pss', 'rsa-pss': 'rsa-pss' };
 const TYPE_LABELS: Record<KeyType, string> = { ed25519: 'Ed25519', 'rsa-pss': 'RSA-PSS' };

@@ -1,16 +1,16 @@
 /** `airlock media write|verify`: release media for the trip across the air gap, and the check on arrival. */
 import { BundleReader } from '../bundle/reader.js';
-import { openSpannedSource } from '../bundle/byte-source.js';
-import { AirlockError } from '../errors.js';
+import { openSpannedSource } from '../fs/byte-source.js';
+import { AirlockError } from '../base/errors.js';
 import { parseByteSize, parseVolumeSize } from '../media/sizes.js';
 import { checkMedia } from '../media/verify-media.js';
 import { writeMedia } from '../media/write-media.js';
 import { loadTrustStore } from '../trust/store.js';
 import { humanBytes } from '../ui/format.js';
 import type { Output } from '../ui/output.js';
-import { openSigningKey } from '../ui/signing-key.js';
+import { openSigningKey } from './signing-key.js';
 import { parseTimeOption } from '../ui/time-option.js';
-import { printVerification, verificationJson } from '../ui/verification-view.js';
+import { printVerification, verificationJson } from './verification-view.js';
 import { assertVerified, type VerificationReport } from '../verify/report.js';
 import { verifyBundle } from '../verify/verifier.js';
 

@@ -1,7 +1,12 @@
 /** `airlock rollback`: see src/install/rollback.ts and docs/INSTALL.md (rollback semantics). */
-import type { RollbackOptions } from '../cli.js';
+import type { SiteOptions } from './status.js';
 import { runRollback } from '../install/rollback.js';
 import type { Output } from '../ui/output.js';
+
+export interface RollbackOptions extends SiteOptions {
+  yes?: boolean;
+  undoMigrations?: boolean;
+}
 
 export async function rollbackCommand(output: Output, options: RollbackOptions): Promise<number> {
   const report = await runRollback(output, {

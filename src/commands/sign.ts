@@ -1,10 +1,16 @@
 /** `airlock sign`: a security officer countersigns a built bundle in place. */
-import type { SignOptions } from '../cli.js';
-import { countersign } from '../bundle/countersign.js';
+import { countersign } from '../build/countersign.js';
 import { bundleSigner } from '../build/signers.js';
 import { readKeyFile, withCertificate } from '../trust/keys.js';
 import type { Output } from '../ui/output.js';
-import { openSigningKey } from '../ui/signing-key.js';
+import { openSigningKey } from './signing-key.js';
+
+export interface SignOptions {
+  key: string;
+  cert?: string;
+  passphraseFile?: string;
+  json?: boolean;
+}
 
 export async function signCommand(output: Output, bundle: string, options: SignOptions): Promise<number> {
   let key = await openSigningKey(output, options.key, options.passphraseFile);

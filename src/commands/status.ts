@@ -1,5 +1,4 @@
 /** `airlock status`: what is installed on a site, and whether a run was interrupted. */
-import type { SiteOptions } from '../cli.js';
 import { readAudit } from '../install/audit.js';
 import { siteHighest } from '../install/highest.js';
 import { readJournal } from '../install/journal.js';
@@ -8,6 +7,11 @@ import { currentRelease, readState, statePaths } from '../install/state.js';
 import { loadSite } from '../manifest/site.js';
 import { shortDigest, table } from '../ui/format.js';
 import type { Output } from '../ui/output.js';
+
+export interface SiteOptions {
+  site: string;
+  json?: boolean;
+}
 
 export async function statusCommand(output: Output, options: SiteOptions): Promise<number> {
   const site = await loadSite(options.site);

@@ -1,13 +1,19 @@
 /** `airlock verify`: the security officer's yes or no, with every reason named. */
-import type { VerifyOptions } from '../cli.js';
-import { BundleReader } from '../bundle/reader.js';
-import { isAirlockError } from '../errors.js';
+import type { BundleReader } from '../bundle/reader.js';
+import { openBundle } from '../media/open-bundle.js';
+import { isAirlockError } from '../base/errors.js';
 import { loadTrustStore } from '../trust/store.js';
 import { parseTimeOption } from '../ui/time-option.js';
 import type { Output } from '../ui/output.js';
 import { assertVerified, type VerificationReport } from '../verify/report.js';
 import { verifyBundle } from '../verify/verifier.js';
-import { printVerification, verificationJson } from '../ui/verification-view.js';
+import { printVerification, verificationJson } from './verification-view.js';
+
+export interface VerifyOptions {
+  trust: string;
+  at?: string;
+  json?: boolean;
+}
 
 export async function verifyCommand(output: Output, bundle: string, options: VerifyOptions): Promise<number> {
   const trust = await loadTrustStore(options.trust);
@@ -23,7 +29,7 @@ export async function verifyCommand(output: Output, bundle: string, options: Ver
 async function verifyFile(bundle: string, trust: Awaited<ReturnType<typeof loadTrustStore>>, now: Date): Promise<VerificationReport> {
   let reader: BundleReader;
   try {
-    reader = await BundleReader.open(bundle);
+    reader = await openBundle(bundle);
   } catch (error) {
     if (!isAirlockError(error) || error.code === 'INPUT_NOT_FOUND') throw error;
     return { bundle, ok: false, problems: [{ code: error.code, message: error.message }], signers: [], checksums: new Map() };

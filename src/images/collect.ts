@@ -5,21 +5,21 @@
  * point into the cache. This is the API the build orchestrator calls.
  */
 import { resolve } from 'node:path';
-import { AirlockError } from '../errors.js';
+import { AirlockError } from '../base/errors.js';
 import { BLOBS_DIR, FILE_MODE, OCI_INDEX_PATH, OCI_LAYOUT_PATH, comparePaths } from '../bundle/format.js';
 import { bytesPayload, type PayloadFile } from '../bundle/payload.js';
 import type { BundleImage } from '../manifest/bundle-manifest.js';
 import type { Output } from '../ui/output.js';
 import { resolveImage, type ResolvedImage } from './image-graph.js';
-import type { ImageSpec } from './image-spec.js';
-import { digestHex } from './oci/digest.js';
-import { OCI_LAYOUT_BYTES, OciLayout, renderIndex, type TaggedImage } from './oci/layout.js';
-import type { Descriptor } from './oci/schema.js';
-import { forEachLimit, TRANSFER_CONCURRENCY } from './parallel.js';
+import type { ImageSpec } from '../manifest/release-images.js';
+import { digestHex } from '../oci/digest.js';
+import { OCI_LAYOUT_BYTES, OciLayout, renderIndex, type TaggedImage } from './layout.js';
+import type { Descriptor } from '../oci/schema.js';
+import { forEachLimit, TRANSFER_CONCURRENCY } from '../base/parallel.js';
 import { byteProgress } from '../ui/progress.js';
 import { RegistryConnections } from './registry/connections.js';
 import { CredentialStore, dockerConfigPath, type CredentialMap } from './registry/credentials.js';
-import { parseReference } from './registry/reference.js';
+import { parseReference } from '../oci/reference.js';
 import { DockerArchiveSource } from './sources/docker-archive.js';
 import { LayoutSource } from './sources/layout-source.js';
 import { RegistrySource } from './sources/registry-source.js';

@@ -3,11 +3,12 @@
  * selection, checks every manifest against its descriptor and stores it in the cache, and lists
  * the blobs (configs, layers) still to be transferred.
  */
-import { AirlockError } from '../errors.js';
-import { verifyBytes, sha256Digest } from './oci/digest.js';
-import type { OciLayout } from './oci/layout.js';
-import { choosePlatforms, indexPlatforms, platformSelected, subsetIndex } from './oci/platform.js';
-import { childrenOf, formatPlatform, imageConfigSchema, parseJson, parseManifest, type Descriptor, type ParsedManifest } from './oci/schema.js';
+import { AirlockError } from '../base/errors.js';
+import { verifyBytes, sha256Digest } from '../oci/digest.js';
+import type { OciLayout } from './layout.js';
+import { choosePlatforms, indexPlatforms, platformSelected, subsetIndex } from '../oci/platform.js';
+import { childrenOf, formatPlatform, imageConfigSchema, parseManifest, type Descriptor, type ParsedManifest } from '../oci/schema.js';
+import { parseJson } from '../base/validate.js';
 import { MANIFEST_LIMIT } from './registry/manifests.js';
 import type { ImageSource } from './sources/source.js';
 
@@ -77,7 +78,7 @@ export async function resolveImage(source: ImageSource, cache: OciLayout, wanted
     const config = parsed.manifest.config;
     const configBytes = await readSmall(source, config, cache);
     blobs.delete(config.digest);
-    const platform = formatPlatform(parseJson(imageConfigSchema, configBytes, `${what}: config ${config.digest}`));
+    const platform = formatPlatform(parseJson(imageConfigSchema, configBytes, `${what}: config ${config.digest}`, 'IMAGE_INVALID'));
     if (!platformSelected(platform, wanted)) {
       throw new AirlockError('IMAGE_NOT_FOUND', `${what}: the image is ${platform} only, not ${wanted!.join(', ')}`);
     }

@@ -8,12 +8,12 @@
 import { rename } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, join } from 'node:path';
-import { AirlockError, type ErrorCode } from '../errors.js';
+import { AirlockError, type ErrorCode } from '../base/errors.js';
 import type { Site, SiteVariables } from '../manifest/site.js';
 import type { Output } from '../ui/output.js';
 import { appendAudit } from './audit.js';
 import { displayPath, renderTemplateConfig, type ConfigSource } from './configs.js';
-import { ensureDir, writeFileDurable } from './durable-fs.js';
+import { ensureDir, writeFileDurable } from '../fs/durable.js';
 import { fsyncPathSync } from '../fs/fsync-path.js';
 import { raiseHighest, siteHighest } from './highest.js';
 import type { Begin, Failure, Journal, Outcome } from './journal.js';
@@ -31,7 +31,7 @@ import {
   restoreConfigs,
   writeConfigFile,
 } from './targets/files.js';
-import type { MigrationTarget } from './targets/database.js';
+import type { MigrationTarget } from './targets/migration-target.js';
 import { hookEnvironment, runHook } from './targets/hooks.js';
 import type { ImagePusher } from './targets/images.js';
 import { renderMasked } from './templates.js';

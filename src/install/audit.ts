@@ -7,7 +7,7 @@
 import { closeSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { AirlockError } from '../errors.js';
+import { AirlockError } from '../base/errors.js';
 import { ensureStateDir, signerRecordSchema, statePaths } from './state.js';
 import { currentUser } from './who.js';
 

@@ -3,10 +3,10 @@
  * problems the operator waived, is it meant for this site and environment, and is it newer
  * than what is installed and than anything ever installed here. Pure.
  */
-import { AirlockError } from '../errors.js';
+import { AirlockError } from '../base/errors.js';
 import type { BundleManifest } from '../manifest/bundle-manifest.js';
 import { compareVersions } from '../manifest/semver.js';
-import type { Problem } from '../verify/report.js';
+import type { Problem } from '../base/problem.js';
 
 export interface InstalledRelease {
   name: string;

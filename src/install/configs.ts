@@ -8,10 +8,10 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isSafeBundlePath } from '../bundle/safe-path.js';
-import { AirlockError } from '../errors.js';
+import { AirlockError } from '../base/errors.js';
 import type { BundleConfigFile } from '../manifest/bundle-manifest.js';
 import type { SiteVariables } from '../manifest/site.js';
-import { sha256Hex } from '../trust/digest.js';
+import { sha256Hex } from '../hash/digest.js';
 import { DIFF_LIMIT_BYTES, type DesiredConfig, type ExistingConfig } from './config-plan.js';
 import type { ConfigRecord } from './state.js';
 import { readConfigFile } from './targets/files.js';

@@ -8,8 +8,8 @@
 import { closeSync, fsyncSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
-import { AirlockError } from '../errors.js';
-import { crashPoint } from './crash.js';
+import { AirlockError } from '../base/errors.js';
+import { crashPoint } from '../base/crash.js';
 import { fsyncPathSync } from '../fs/fsync-path.js';
 import { stepSchema, stepId, type Step } from './steps.js';
 

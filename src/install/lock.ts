@@ -9,7 +9,7 @@ import { open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { AirlockError } from '../errors.js';
+import { AirlockError } from '../base/errors.js';
 import { currentUser } from './who.js';
 
 const lockSchema = z.object({

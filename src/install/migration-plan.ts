@@ -3,7 +3,7 @@
  * what is pending (in version order), and what must stop the install before anything runs:
  * an applied migration whose bytes changed, or a new migration older than one applied.
  */
-import { AirlockError } from '../errors.js';
+import { AirlockError } from '../base/errors.js';
 import { compareMigrationVersions } from '../manifest/release-migrations.js';
 
 export interface MigrationFile {

@@ -4,7 +4,7 @@
  * files by their sha256 only, never by content.
  */
 import { join } from 'node:path';
-import { writeFileDurable } from './durable-fs.js';
+import { writeFileDurable } from '../fs/durable.js';
 import type { Begin, Outcome } from './journal.js';
 import { statePaths } from './state.js';
 import { stepId } from './steps.js';

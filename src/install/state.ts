@@ -14,9 +14,9 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { AirlockError } from '../errors.js';
-import { parseJson } from '../manifest/yaml-file.js';
-import { ensureDir, writeFileDurable } from './durable-fs.js';
+import { AirlockError } from '../base/errors.js';
+import { parseJson } from '../base/validate.js';
+import { ensureDir, writeFileDurable } from '../fs/durable.js';
 
 export function statePaths(stateDir: string) {
   return {

@@ -3,7 +3,7 @@
  * record `start` before and `done` after each step, and record a failure before anyone
  * reacts to it.
  */
-import { AirlockError } from '../errors.js';
+import { AirlockError } from '../base/errors.js';
 import type { Failure, Journal } from './journal.js';
 import { stepId, type Step } from './steps.js';
 

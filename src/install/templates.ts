@@ -4,7 +4,7 @@
  * non-boolean variable shows as <<name>>; only the masked one is ever printed or stored.
  */
 import Mustache from 'mustache';
-import { AirlockError } from '../errors.js';
+import { AirlockError } from '../base/errors.js';
 import type { SiteVariables } from '../manifest/site.js';
 
 type Token = [string, string, number, number, Token[]?, number?];

@@ -3,9 +3,9 @@
  * terminal (masked when the name looks like a secret) and used for this run only; unattended
  * (--yes, or no terminal) a missing variable is an error naming it and the file that needs it.
  */
-import { AirlockError } from '../errors.js';
+import { AirlockError } from '../base/errors.js';
 import type { SiteVariables } from '../manifest/site.js';
-import { askText } from './ask.js';
+import { askText } from '../ui/prompts.js';
 
 export interface TemplateNeeds {
   dest: string;

@@ -5,12 +5,14 @@
  * nothing unverified may reach the site.
  */
 import type { Readable } from 'node:stream';
-import { BundleReader } from '../bundle/reader.js';
-import { AirlockError } from '../errors.js';
+import type { BundleReader } from '../bundle/reader.js';
+import { openBundle } from '../media/open-bundle.js';
+import { AirlockError } from '../base/errors.js';
 import type { BundleManifest } from '../manifest/bundle-manifest.js';
-import { sha256Hex, verifiedStream } from '../trust/digest.js';
+import { sha256Hex, verifiedStream } from '../hash/digest.js';
 import type { TrustStore } from '../trust/store.js';
-import { assertVerified, type Problem, type SignerReport, type VerificationReport } from '../verify/report.js';
+import { assertVerified, type SignerReport, type VerificationReport } from '../verify/report.js';
+import type { Problem } from '../base/problem.js';
 import { verifyBundle, verifySignedListing } from '../verify/verifier.js';
 import { waiveExpiry } from './checks.js';
 
@@ -43,7 +45,7 @@ export type Verification = { ok: true; bundle: VerifiedBundle } | { ok: false; r
 export async function openVerified(file: string, trust: TrustStore, options: { now: Date; allowExpired: boolean }): Promise<Verification> {
   let reader: BundleReader;
   try {
-    reader = await BundleReader.open(file);
+    reader = await openBundle(file);
   } catch (error) {
     if (error instanceof AirlockError) return { ok: false, error };
     throw error;
@@ -68,7 +70,7 @@ export async function openVerified(file: string, trust: TrustStore, options: { n
  * Undefined when it does not verify; the full verification then says why.
  */
 export async function signedIdentity(file: string, trust: TrustStore, now: Date): Promise<string | undefined> {
-  const reader = await BundleReader.open(file).catch((error: unknown) => {
+  const reader = await openBundle(file).catch((error: unknown) => {
     if (error instanceof AirlockError) return undefined;
     throw error;
   });

@@ -3,8 +3,8 @@
  * what the files on disk say). Reported like schema problems: one line per problem,
  * `<file>: <yaml.path>: <what is wrong>`, all of them in one MANIFEST_INVALID error.
  */
-import { AirlockError } from '../errors.js';
-import { formatIssuePath } from './yaml-file.js';
+import { AirlockError } from '../base/errors.js';
+import { formatIssuePath } from '../base/validate.js';
 
 export interface ManifestProblem {
   path: ReadonlyArray<PropertyKey>;

@@ -4,12 +4,13 @@
  * shape. Every path is checked here; whether the files exist is checked by collection.
  */
 import { z } from 'zod';
-import { imageSpecSchema } from '../images/image-spec.js';
+import { imageSpecSchema } from './release-images.js';
 import { durationSeconds } from './release-durations.js';
 import { DEST_RULES, normalizeRelativePath, SOURCE_RULES, type RelativePathRules } from './release-paths.js';
 import { manifestInvalid, type ManifestProblem } from './release-problems.js';
 import { isSemver } from './semver.js';
-import { loadYamlFile, validate } from './yaml-file.js';
+import { validate } from '../base/validate.js';
+import { loadYamlFile } from '../base/yaml-file.js';
 
 /** The latest time a ustar header's 11 octal mtime digits can hold; bundles record `created` there. */
 export const MAX_CREATED_SECONDS = 0o77777777777;

@@ -3,7 +3,7 @@
  * versions and the installer's downgrade check. Numbers are kept as digit strings so
  * versions beyond Number.MAX_SAFE_INTEGER still compare exactly.
  */
-import { AirlockError } from '../errors.js';
+import { AirlockError } from '../base/errors.js';
 
 export interface SemVer {
   major: string;

@@ -6,7 +6,7 @@
  */
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
-import { loadYamlFile } from './yaml-file.js';
+import { loadYamlFile } from '../base/yaml-file.js';
 
 // The release manifest's name rule (docs/MANIFEST.md): site, environment and database names must match it.
 const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "expected a name of letters, digits, '.', '_' and '-', starting with a letter or digit");

@@ -11,7 +11,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AirlockError } from '../errors.js';
+import { AirlockError } from '../base/errors.js';
 import { INSTALLER_FILE } from './media-index.js';
 
 export interface KitFile {

@@ -5,7 +5,7 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { AirlockError } from '../errors.js';
+import { AirlockError } from '../base/errors.js';
 import { readMediaIndex, volumeLabel, type MediaIndex, type MediaVolume } from './media-index.js';
 
 /** A volume file name: `<bundle file>.NNN`. */

@@ -6,8 +6,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { AirlockError } from '../errors.js';
-import { parseJson } from '../manifest/yaml-file.js';
+import { AirlockError } from '../base/errors.js';
+import { parseJson } from '../base/validate.js';
 
 export const MEDIA_INDEX = 'MEDIA.json';
 export const MEDIA_FORMAT = 'airlock-media/v1';

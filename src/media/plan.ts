@@ -2,7 +2,7 @@
  * Laying out release media, as data: the bundle cut into numbered volumes, and the volumes
  * given to the media in order, each medium filled before the next is used.
  */
-import { AirlockError } from '../errors.js';
+import { AirlockError } from '../base/errors.js';
 import { humanBytes } from '../ui/format.js';
 
 export interface PlannedVolume {

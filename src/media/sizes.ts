@@ -3,7 +3,7 @@
  * disc": the volume is the disc's capacity less room for the installer and index, and the
  * disc's capacity becomes the medium size. Plain sizes only cap the volume files.
  */
-import { AirlockError } from '../errors.js';
+import { AirlockError } from '../base/errors.js';
 
 /** FAT32 cannot hold a file of 4 GiB or more: the default keeps every USB stick usable. */
 export const FAT32_MAX_FILE = 4 * 1024 ** 3 - 1;

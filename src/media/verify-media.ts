@@ -7,10 +7,10 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseChecksums } from '../bundle/checksums.js';
-import { AirlockError } from '../errors.js';
-import { hashRanges } from '../trust/hash-pool.js';
+import { AirlockError } from '../base/errors.js';
+import { hashRanges } from '../hash/hash-pool.js';
 import type { TrustStore } from '../trust/store.js';
-import type { Problem } from '../verify/report.js';
+import type { Problem } from '../base/problem.js';
 import { locateVolumes, type LocatedVolume } from './locate.js';
 import { MEDIA_INDEX, MEDIA_SUMS, MEDIA_SUMS_SIGNATURE, readMediaIndex, volumeLabel, type MediaIndex } from './media-index.js';
 

@@ -4,7 +4,8 @@
  * bundle, which is untrusted input: renderers must escape every string.
  */
 import type { BundleImage } from '../manifest/bundle-manifest.js';
-import type { PolicyReport, Problem, SignerReport } from '../verify/report.js';
+import type { PolicyReport, SignerReport } from '../verify/report.js';
+import type { Problem } from '../base/problem.js';
 
 export const REPORT_FORMAT = 'airlock-report/v1';
 

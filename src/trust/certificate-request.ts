@@ -1,5 +1,5 @@
 /** PKCS#10 certification requests (RFC 2986): a subject and key, signed by that key as proof of possession. */
-import { AirlockError } from '../errors.js';
+import { AirlockError } from '../base/errors.js';
 import { readName, type NameAttribute } from './certificate.js';
 import { bytesOf, children, encodeDer, expectType, parseDer, primitive, sequence, Type } from './der.js';
 import { forge } from './forge.js';

@@ -2,7 +2,7 @@
  * X.509 certificates read by hand over forge's ASN.1: forge's certificate parser refuses
  * every key that is not RSA, Ed25519 included. forge still decodes names and extensions.
  */
-import { AirlockError } from '../errors.js';
+import { AirlockError } from '../base/errors.js';
 import { bytesOf, children, CONTEXT_SPECIFIC, encodeDer, expectType, parseDer, Type, type Asn1 } from './der.js';
 import { forge } from './forge.js';
 import { decodePemBlocks } from './pem.js';

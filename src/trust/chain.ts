@@ -9,7 +9,7 @@
  * could backdate it. A bundle whose signer's certificate has since expired needs a
  * countersignature under a current certificate.
  */
-import { AirlockError } from '../errors.js';
+import { AirlockError } from '../base/errors.js';
 import { describeName, nameAttribute, type Certificate, parseCertificatesPem } from './certificate.js';
 import { keyIdOf } from './key-id.js';
 import { parsePublicKeyDer, type PublicKey } from './keys.js';

@@ -1,6 +1,6 @@
 /** New key pairs: an encrypted PKCS#8 private key and an SPKI public key, both PEM. */
 import { randomBytes } from 'node:crypto';
-import { AirlockError } from '../errors.js';
+import { AirlockError } from '../base/errors.js';
 import type { KeyType } from './algorithms.js';
 import { generateEd25519 } from './ed25519.js';
 import { keyIdOf } from './key-id.js';

@@ -1,7 +1,7 @@
 /** Writes a new key pair as <name>.key.pem (0600) and <name>.pub.pem, never over existing files. */
 import { chmod, mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AirlockError } from '../errors.js';
+import { AirlockError } from '../base/errors.js';
 import type { GeneratedKeyPair } from './generate.js';
 import { PUBLIC_KEY_SUFFIX } from './store-schema.js';
 

@@ -3,7 +3,7 @@
  * operation. Which algorithm sits behind is decided here from the key's OID.
  */
 import { readFile } from 'node:fs/promises';
-import { AirlockError } from '../errors.js';
+import { AirlockError } from '../base/errors.js';
 import { keyTypeOfOid, type KeyAlgorithm, type KeyType } from './algorithms.js';
 import { ed25519Algorithm } from './ed25519.js';
 import { keyIdOf } from './key-id.js';

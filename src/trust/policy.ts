@@ -2,7 +2,7 @@
  * Does a set of signatures meet the trust store's policy? Pure: the caller has already
  * checked each signature against the trust store's own copy of the key.
  */
-import { AirlockError, type ErrorCode } from '../errors.js';
+import { AirlockError, type ErrorCode } from '../base/errors.js';
 import { shortKeyId } from './key-id.js';
 import type { TrustStore } from './store.js';
 

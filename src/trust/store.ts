@@ -5,8 +5,8 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AirlockError, isAirlockError } from '../errors.js';
-import { loadYamlFile } from '../manifest/yaml-file.js';
+import { AirlockError, isAirlockError } from '../base/errors.js';
+import { loadYamlFile } from '../base/yaml-file.js';
 import { normalizeSerial, parseCertificatesPem, type Certificate } from './certificate.js';
 import { keyIdOf } from './key-id.js';
 import { parsePublicKeyPem, type PublicKey } from './keys.js';

@@ -4,7 +4,7 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AirlockError } from '../errors.js';
+import { AirlockError } from '../base/errors.js';
 import type { SigningKey } from './keys.js';
 import { parsePublicKeyPem } from './keys.js';
 import { loadTrustStore } from './store.js';

@@ -8,8 +8,8 @@
 import { lstat, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatChecksums, parseChecksums } from '../bundle/checksums.js';
-import { AirlockError } from '../errors.js';
-import { sha256File } from './digest.js';
+import { AirlockError } from '../base/errors.js';
+import { sha256File } from '../hash/digest.js';
 import { isKeyId } from './key-id.js';
 import { evaluatePolicy, policyError, type PolicyResult } from './policy.js';
 import { loadTrustStore, type TrustRoot, type TrustStore } from './store.js';

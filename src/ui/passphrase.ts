@@ -4,7 +4,7 @@
  * put in an error message.
  */
 import { readFile } from 'node:fs/promises';
-import { AirlockError } from '../errors.js';
+import { AirlockError } from '../base/errors.js';
 
 export const PASSPHRASE_ENV = 'AIRLOCK_PASSPHRASE';
 

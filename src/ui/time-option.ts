@@ -1,4 +1,4 @@
-import { AirlockError } from '../errors.js';
+import { AirlockError } from '../base/errors.js';
 
 /** An ISO 8601 time given on the command line, e.g. --at 2027-01-01T00:00:00Z. */
 export function parseTimeOption(value: string, flag: string): Date {

@@ -6,8 +6,8 @@
  */
 import { BLOBS_DIR, CHECKSUMS_PATH, comparePaths, isSignaturePath } from '../bundle/format.js';
 import type { BundleReader } from '../bundle/reader.js';
-import { hashRanges } from '../trust/hash-pool.js';
-import type { Problem } from './report.js';
+import { hashRanges } from '../hash/hash-pool.js';
+import type { Problem } from '../base/problem.js';
 
 export async function checkContents(
   reader: BundleReader,

@@ -6,7 +6,7 @@
 import { CHECKSUMS_PATH, MANIFEST_PATH, SIGNATURES_DIR, isSignaturePath } from '../bundle/format.js';
 import type { BundleEntry } from '../bundle/scan.js';
 import { isKeyId } from '../trust/key-id.js';
-import type { Problem } from './report.js';
+import type { Problem } from '../base/problem.js';
 
 export interface SignatureFiles {
   keyId: string;

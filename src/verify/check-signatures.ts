@@ -5,12 +5,13 @@
  * certificate that chains to an authority in the trust store (checked at `now`).
  */
 import type { BundleReader } from '../bundle/reader.js';
-import { isAirlockError } from '../errors.js';
+import { isAirlockError } from '../base/errors.js';
 import { verifyCertifiedSigner, type CertifiedSigner } from '../trust/chain.js';
 import { evaluatePolicy, type SignatureCheck } from '../trust/policy.js';
 import type { TrustStore } from '../trust/store.js';
 import type { SignatureFiles } from './check-layout.js';
-import type { PolicyReport, Problem, SignerReport } from './report.js';
+import type { PolicyReport, SignerReport } from './report.js';
+import type { Problem } from '../base/problem.js';
 
 export async function checkSignatures(
   reader: BundleReader,

@@ -1,13 +1,7 @@
 /** What a verification found, in a form both people (--json aside) and the installer use. */
-import { AirlockError, type ErrorCode } from '../errors.js';
+import { AirlockError, type ErrorCode } from '../base/errors.js';
+import type { Problem } from '../base/problem.js';
 import type { BundleManifest } from '../manifest/bundle-manifest.js';
-
-export interface Problem {
-  code: ErrorCode;
-  message: string;
-  /** The bundle file at fault, where there is one. */
-  path?: string;
-}
 
 export type SignatureStatus = 'valid' | 'invalid' | 'unknown-key' | 'revoked';
 

@@ -7,13 +7,13 @@
 import { CHECKSUMS_PATH } from '../bundle/format.js';
 import { parseChecksums } from '../bundle/checksums.js';
 import type { BundleReader } from '../bundle/reader.js';
-import { isAirlockError } from '../errors.js';
-import { sha256Hex } from '../trust/digest.js';
+import { isAirlockError } from '../base/errors.js';
+import { sha256Hex } from '../hash/digest.js';
 import type { TrustStore } from '../trust/store.js';
 import { checkContents } from './check-contents.js';
 import { checkExpiry } from './check-freshness.js';
 import { checkLayout } from './check-layout.js';
-import { readBundleManifest } from './check-manifest.js';
+import { readBundleManifest } from '../manifest/read-bundle-manifest.js';
 import { checkSignatures } from './check-signatures.js';
 import type { VerificationReport } from './report.js';
 

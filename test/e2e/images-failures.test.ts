@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectImages, type CollectedImages } from '../../src/images/collect.js';
-import type { ImageSpec } from '../../src/images/image-spec.js';
+import type { ImageSpec } from '../../src/manifest/release-images.js';
 import { pushImages, type BlobEvent } from '../../src/images/push/push.js';
 import { LayoutBuilder, layer, makeTestImages, noise, openBundle, recordingOutput, registryDigest, seed, sha256, writeImageBundle, type TestImages } from '../support/images.js';
 import { startRegistry, startTokenService, type TestRegistry, type TokenService } from '../support/registry.js';

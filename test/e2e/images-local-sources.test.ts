@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectImages } from '../../src/images/collect.js';
-import type { ImageSpec } from '../../src/images/image-spec.js';
+import type { ImageSpec } from '../../src/manifest/release-images.js';
 import { pushImages } from '../../src/images/push/push.js';
 import { craftTar } from '../support/tar-craft.js';
 import { layer, makeTestImages, openBundle, recordingOutput, registryDigest, sha256, skopeo, writeImageBundle, type TestImages } from '../support/images.js';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectImages, type CollectedImages } from '../../src/images/collect.js';
 import { pushImages } from '../../src/images/push/push.js';
-import type { ImageSpec } from '../../src/images/image-spec.js';
+import type { ImageSpec } from '../../src/manifest/release-images.js';
 import {
   makeTestImages,
   openBundle,

@@ -1,6 +1,6 @@
 /** The migration target contract against a real PostgreSQL 15, plus its advisory lock. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isAirlockError } from '../../src/errors.js';
+import { isAirlockError } from '../../src/base/errors.js';
 import { openMigrationTarget } from '../../src/install/targets/database.js';
 import { migrationTargetContract } from '../support/migration-contract.js';
 import { startPostgres, type TestPostgres } from '../support/postgres.js';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { exitCodeFor } from '../../src/exit-codes.js';
-import { AirlockError } from '../../src/errors.js';
+import { AirlockError } from '../../src/base/errors.js';
 import { verifyCertifiedSigner } from '../../src/trust/chain.js';
 import { loadSigningKey } from '../../src/trust/keys.js';
 import { loadTrustStore } from '../../src/trust/store.js';

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { exitCodeFor } from '../../src/exit-codes.js';
-import type { ErrorCode } from '../../src/errors.js';
+import type { ErrorCode } from '../../src/base/errors.js';
 import { runCli, type CliResult } from '../support/cli.js';
 
 const env = { AIRLOCK_PASSPHRASE: 'rotation-test' };

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { exitCodeFor } from '../../src/exit-codes.js';
-import { AirlockError } from '../../src/errors.js';
+import { AirlockError } from '../../src/base/errors.js';
 import { loadSigningKey, type SigningKey } from '../../src/trust/keys.js';
 import { CLI, runCli, type CliResult } from '../support/cli.js';
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BundleReader } from '../../src/bundle/reader.js';
 import { exitCodeFor } from '../../src/exit-codes.js';
-import type { ErrorCode } from '../../src/errors.js';
+import type { ErrorCode } from '../../src/base/errors.js';
 import { runCli } from '../support/cli.js';
 import { bundleEntries, craftTar, flipByte, type CraftEntry } from '../support/tar-craft.js';
 

@@ -1,6 +1,6 @@
 /** Checks that must refuse: the AirlockError they threw, for further assertions. */
 import { expect } from 'vitest';
-import { AirlockError, isAirlockError, type ErrorCode } from '../../src/errors.js';
+import { AirlockError, isAirlockError, type ErrorCode } from '../../src/base/errors.js';
 
 export function thrown(run: () => unknown): AirlockError {
   try {

@@ -4,8 +4,8 @@
  * failed history row, a changed checksum refused, undo scripts.
  */
 import { expect, it } from 'vitest';
-import { isAirlockError } from '../../src/errors.js';
-import type { MigrationTarget } from '../../src/install/targets/database.js';
+import { isAirlockError } from '../../src/base/errors.js';
+import type { MigrationTarget } from '../../src/install/targets/migration-target.js';
 
 export interface ContractDatabase {
   open(): Promise<MigrationTarget>;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { resolveCreated } from '../../src/build/created-time.js';
 import { buildBundleManifest, type BundleFacts } from '../../src/build/describe-bundle.js';
-import { isAirlockError } from '../../src/errors.js';
+import { isAirlockError } from '../../src/base/errors.js';
 import { parseReleaseManifest } from '../../src/manifest/release.js';
 
 const inputs = [{ mtimeMs: 1_700_000_000_999.9 }, { mtimeMs: 1_750_000_123_456.7 }, { mtimeMs: 1_600_000_000_000 }];

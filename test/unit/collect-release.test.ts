@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { collectRelease } from '../../src/build/collect-release.js';
-import { isAirlockError } from '../../src/errors.js';
+import { isAirlockError } from '../../src/base/errors.js';
 import { loadReleaseManifest } from '../../src/manifest/release.js';
 
 let root: string;

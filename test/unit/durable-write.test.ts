@@ -4,8 +4,8 @@ import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { writeFileDurable } from '../../src/install/durable-fs.js';
-import { sha256Hex, sha256Stream, verifiedStream } from '../../src/trust/digest.js';
+import { writeFileDurable } from '../../src/fs/durable.js';
+import { sha256Hex, sha256Stream, verifiedStream } from '../../src/hash/digest.js';
 
 const chunks = (...parts: string[]) => Readable.from(parts.map((part) => Buffer.from(part)));
 

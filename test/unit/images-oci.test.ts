@@ -1,10 +1,10 @@
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
-import { sha256Digest, verifiedStream, verifyBytes } from '../../src/images/oci/digest.js';
-import { renderIndex } from '../../src/images/oci/layout.js';
-import { choosePlatforms, subsetIndex } from '../../src/images/oci/platform.js';
-import { childrenOf, parseManifest, type ImageIndex } from '../../src/images/oci/schema.js';
+import { sha256Digest, verifiedStream, verifyBytes } from '../../src/oci/digest.js';
+import { renderIndex } from '../../src/images/layout.js';
+import { choosePlatforms, subsetIndex } from '../../src/oci/platform.js';
+import { childrenOf, parseManifest, type ImageIndex } from '../../src/oci/schema.js';
 
 const d = (n: number) => `sha256:${n.toString(16).padStart(64, '0')}`;
 

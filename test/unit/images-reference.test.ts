@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { mapReference } from '../../src/images/push/repository-map.js';
-import { apiHost, formatReference, parseReference, parseRegistryHost } from '../../src/images/registry/reference.js';
+import { apiHost, formatReference, parseReference, parseRegistryHost } from '../../src/oci/reference.js';
 
 const DIGEST = `sha256:${'ab'.repeat(32)}`;
 

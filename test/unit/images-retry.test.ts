@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { AirlockError } from '../../src/errors.js';
-import { forEachLimit } from '../../src/images/parallel.js';
+import { AirlockError } from '../../src/base/errors.js';
+import { forEachLimit } from '../../src/base/parallel.js';
 import { asTransient, backoffMs, parseRetryAfter, retrying, TransientFailure } from '../../src/images/registry/retry.js';
 
 const fast = { attempts: 3, baseDelayMs: 1, maxDelayMs: 2 };

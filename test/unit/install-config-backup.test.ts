@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DIFF_LIMIT_BYTES } from '../../src/install/config-plan.js';
 import { backupConfigs, readConfigFile, restoreConfigs, writeConfigFile } from '../../src/install/targets/files.js';
-import { sha256Hex } from '../../src/trust/digest.js';
+import { sha256Hex } from '../../src/hash/digest.js';
 
 async function site() {
   const dir = await mkdtemp(join(tmpdir(), 'airlock-backup-'));

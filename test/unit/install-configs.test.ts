@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { planConfigs, unifiedDiff, type DesiredConfig, type ExistingConfig } from '../../src/install/config-plan.js';
 import { maskValues, renderMasked, renderTemplate, requiredVariables } from '../../src/install/templates.js';
 import { missingVariables } from '../../src/install/variables.js';
-import { isAirlockError } from '../../src/errors.js';
+import { isAirlockError } from '../../src/base/errors.js';
 
 const SECRET = 's3cr3t-Pa55word';
 

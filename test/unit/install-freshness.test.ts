@@ -14,7 +14,7 @@ import type { ReleaseRecord, SiteState } from '../../src/install/state.js';
 import type { BundleManifest } from '../../src/manifest/bundle-manifest.js';
 import { bundleManifest } from '../support/bundle-manifest.js';
 import { fails } from '../support/errors.js';
-import type { Problem } from '../../src/verify/report.js';
+import type { Problem } from '../../src/base/problem.js';
 
 
 const manifest = (version: string, name = 'shop'): BundleManifest => bundleManifest({ name, version });

@@ -3,7 +3,7 @@ import { appendFile, mkdtemp, readFile, utimes, writeFile } from 'node:fs/promis
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isAirlockError } from '../../src/errors.js';
+import { isAirlockError } from '../../src/base/errors.js';
 import { appendAudit, readAudit } from '../../src/install/audit.js';
 import { Journal, parseJournal, readJournal, remainingSteps, summarize } from '../../src/install/journal.js';
 import { acquireSiteLock } from '../../src/install/lock.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { isAirlockError } from '../../src/errors.js';
+import { isAirlockError } from '../../src/base/errors.js';
 import { loadReleaseManifest, parseReleaseManifest } from '../../src/manifest/release.js';
 
 const FILE = 'manifests/shop.yaml';

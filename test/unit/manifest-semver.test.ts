@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compareVersions, isSemver, parseSemver } from '../../src/manifest/semver.js';
-import { isAirlockError } from '../../src/errors.js';
+import { isAirlockError } from '../../src/base/errors.js';
 
 describe('semver parsing', () => {
   it('splits core, pre-release and build metadata', () => {

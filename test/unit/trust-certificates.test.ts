@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { AirlockError, type ErrorCode } from '../../src/errors.js';
+import { AirlockError, type ErrorCode } from '../../src/base/errors.js';
 import { parseCertificatesPem } from '../../src/trust/certificate.js';
 import { encodeName, issueCertificate, type Issuer } from '../../src/trust/certificate-build.js';
 import { createCertificateRequest, parseCertificateRequest } from '../../src/trust/certificate-request.js';

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { AirlockError } from '../../src/errors.js';
+import { AirlockError } from '../../src/base/errors.js';
 import { generateKeyPair, type GeneratedKeyPair } from '../../src/trust/generate.js';
 import { loadTrustStore } from '../../src/trust/store.js';
 

@@ -5,8 +5,8 @@
 import type { Readable } from 'node:stream';
 import type { BundleReader } from '../../bundle/reader.js';
 import { BLOBS_DIR } from '../../bundle/format.js';
-import { AirlockError } from '../../errors.js';
-import { digestHex } from '../oci/digest.js';
+import { AirlockError } from '../../base/errors.js';
+import { digestHex } from '../../oci/digest.js';
 
 export interface BlobSource {
   /** The blob's bytes (checked against the digest by the caller while they stream). */

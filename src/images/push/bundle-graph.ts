@@ -2,12 +2,12 @@
  * The images of a bundle's OCI layout, read back for pushing: index.json entries by ref, and
  * each image's manifests (children before parents, the order a registry accepts them in) and blobs.
  */
-import { AirlockError } from '../../errors.js';
+import { AirlockError } from '../../base/errors.js';
 import type { BundleImage } from '../../manifest/bundle-manifest.js';
-import { verifyBytes } from '../oci/digest.js';
-import { REF_NAME } from '../oci/layout.js';
-import { childrenOf, imageIndexSchema, parseManifest, type Descriptor } from '../oci/schema.js';
-import { formatIssues } from '../../manifest/yaml-file.js';
+import { verifyBytes } from '../../oci/digest.js';
+import { REF_NAME } from '../layout.js';
+import { childrenOf, imageIndexSchema, parseManifest, type Descriptor } from '../../oci/schema.js';
+import { formatIssues } from '../../base/validate.js';
 import { MANIFEST_LIMIT } from '../registry/manifests.js';
 import type { BlobSource } from './blob-source.js';
 

@@ -3,8 +3,8 @@
  * there are skipped, the rest copied with their digest checked as they stream and fsynced;
  * index.json is updated last, atomically, so a crash never leaves a tag pointing at missing blobs.
  */
-import type { OciLayout } from '../oci/layout.js';
-import { forEachLimit, TRANSFER_CONCURRENCY } from '../parallel.js';
+import type { OciLayout } from '../layout.js';
+import { forEachLimit, TRANSFER_CONCURRENCY } from '../../base/parallel.js';
 import type { ByteProgress } from '../../ui/progress.js';
 import type { BlobSource } from './blob-source.js';
 import type { ImageContents } from './bundle-graph.js';

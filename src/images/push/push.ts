@@ -3,12 +3,12 @@
  * an OCI image layout directory. Safe to run again after an interruption: whatever the target
  * already holds is skipped, so only what is missing is sent.
  */
-import { AirlockError } from '../../errors.js';
+import { AirlockError } from '../../base/errors.js';
 import type { BundleImage } from '../../manifest/bundle-manifest.js';
-import { OciLayout } from '../oci/layout.js';
+import { OciLayout } from '../layout.js';
 import { byteProgress } from '../../ui/progress.js';
 import { CredentialStore } from '../registry/credentials.js';
-import { formatReference, parseRegistryHost, type ImageReference } from '../registry/reference.js';
+import { formatReference, parseRegistryHost, type ImageReference } from '../../oci/reference.js';
 import { RegistryTransport } from '../registry/transport.js';
 import type { BlobSource } from './blob-source.js';
 import { imageContents, indexEntry, readLayoutIndex, type ImageContents } from './bundle-graph.js';

@@ -4,12 +4,12 @@
  * digest (children first) and the image is tagged. The exact bundle bytes are sent, so the
  * registry's digests are the bundle's.
  */
-import type { Descriptor } from '../oci/schema.js';
-import { forEachLimit, TRANSFER_CONCURRENCY } from '../parallel.js';
+import type { Descriptor } from '../../oci/schema.js';
+import { forEachLimit, TRANSFER_CONCURRENCY } from '../../base/parallel.js';
 import type { ByteProgress } from '../../ui/progress.js';
 import { blobExists, mountBlob, uploadBlob } from '../registry/blobs.js';
 import { manifestExists, putManifest } from '../registry/manifests.js';
-import { formatReference, type ImageReference } from '../registry/reference.js';
+import { formatReference, type ImageReference } from '../../oci/reference.js';
 import type { RegistryTransport } from '../registry/transport.js';
 import type { BlobSource } from './blob-source.js';
 import type { ImageContents } from './bundle-graph.js';

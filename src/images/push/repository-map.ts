@@ -5,8 +5,8 @@
  *   ghcr.io/acme/api:2 (prefix mirror) -> <registry>/mirror/acme/api:2
  * The tag is kept; a digest-only reference is pushed by digest alone, untagged.
  */
-import { AirlockError } from '../../errors.js';
-import { parseReference, type ImageReference } from '../registry/reference.js';
+import { AirlockError } from '../../base/errors.js';
+import { parseReference, type ImageReference } from '../../oci/reference.js';
 
 export interface RepositoryMapping {
   /** Put every repository under this path (e.g. `mirror` or `team/base`). */

@@ -1,6 +1,6 @@
 /** The push API's shapes, shared by the registry and OCI layout targets. */
 import type { Output } from '../../ui/output.js';
-import type { RegistryCredentials } from '../registry/credentials.js';
+import type { RegistryCredentials } from '../registry/registry-credentials.js';
 import type { RepositoryMapping } from './repository-map.js';
 
 export type ImageTarget =

@@ -4,8 +4,8 @@
  * them (or nothing, for anonymous pulls) at the token service for a token per set of scopes.
  */
 import { z } from 'zod';
-import { AirlockError } from '../../errors.js';
-import type { RegistryCredentials } from './credentials.js';
+import { AirlockError } from '../../base/errors.js';
+import type { RegistryCredentials } from './registry-credentials.js';
 
 export interface Challenge {
   scheme: string;

@@ -6,9 +6,9 @@
  */
 import type { Readable } from 'node:stream';
 import { Readable as ReadableStream } from 'node:stream';
-import { AirlockError } from '../../errors.js';
-import { verifiedStream } from '../oci/digest.js';
-import type { Descriptor } from '../oci/schema.js';
+import { AirlockError } from '../../base/errors.js';
+import { verifiedStream } from '../../oci/digest.js';
+import type { Descriptor } from '../../oci/schema.js';
 import { repositoryScope } from './auth.js';
 import { errorDetail, expectStatus, type RegistryTransport } from './transport.js';
 

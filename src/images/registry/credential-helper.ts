@@ -6,8 +6,8 @@
  */
 import { execa } from 'execa';
 import { z } from 'zod';
-import { AirlockError } from '../../errors.js';
-import type { RegistryCredentials } from './credentials.js';
+import { AirlockError } from '../../base/errors.js';
+import type { RegistryCredentials } from './registry-credentials.js';
 
 const HELPER_TIMEOUT_MS = 30_000;
 const helperName = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;

@@ -7,15 +7,12 @@ import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { AirlockError } from '../../errors.js';
-import { parseJson } from '../../manifest/yaml-file.js';
+import { AirlockError } from '../../base/errors.js';
+import { parseJson } from '../../base/validate.js';
 import { credentialsFromHelper } from './credential-helper.js';
-import { normalizeRegistry } from './reference.js';
+import type { RegistryCredentials } from './registry-credentials.js';
+import { normalizeRegistry } from '../../oci/reference.js';
 
-export interface RegistryCredentials {
-  username: string;
-  password: string;
-}
 
 /** Credentials per registry host (`docker.io`, `ghcr.io`, `127.0.0.1:5000`). */
 export type CredentialMap = Readonly<Record<string, RegistryCredentials>>;

@@ -1,7 +1,7 @@
 /** Manifests and indexes on a registry: fetched and pushed as exact bytes, so digests never change. */
-import { AirlockError } from '../../errors.js';
-import { sha256Digest } from '../oci/digest.js';
-import { MANIFEST_ACCEPT } from '../oci/media-types.js';
+import { AirlockError } from '../../base/errors.js';
+import { sha256Digest } from '../../oci/digest.js';
+import { MANIFEST_ACCEPT } from '../../oci/media-types.js';
 import { repositoryScope } from './auth.js';
 import { errorDetail, expectStatus, readBody, type RegistryTransport } from './transport.js';
 

@@ -4,7 +4,7 @@
  * names the registry: REGISTRY_UNREACHABLE for the network, REGISTRY_ERROR for the server.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AirlockError } from '../../errors.js';
+import { AirlockError } from '../../base/errors.js';
 
 export interface RetryPolicy {
   attempts: number;

@@ -7,11 +7,11 @@
 import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { Readable } from 'node:stream';
-import { AirlockError } from '../../errors.js';
-import { VERSION } from '../../version.js';
+import { AirlockError } from '../../base/errors.js';
+import { VERSION } from '../../base/version.js';
 import { Authenticator } from './auth.js';
-import type { RegistryCredentials } from './credentials.js';
-import { apiHost } from './reference.js';
+import type { RegistryCredentials } from './registry-credentials.js';
+import { apiHost } from '../../oci/reference.js';
 import { DEFAULT_RETRY, TransientFailure, asTransient, parseRetryAfter, retrying, type RetryPolicy } from './retry.js';
 
 export type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';

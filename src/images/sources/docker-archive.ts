@@ -10,12 +10,13 @@ import { posix } from 'node:path';
 import { Readable } from 'node:stream';
 import { list } from 'tar';
 import { z } from 'zod';
-import { AirlockError } from '../../errors.js';
-import type { OciLayout } from '../oci/layout.js';
-import { OCI_CONFIG, OCI_LAYER, OCI_LAYER_GZIP, OCI_LAYER_ZSTD, OCI_MANIFEST } from '../oci/media-types.js';
-import { parseJson, type Descriptor } from '../oci/schema.js';
+import { AirlockError } from '../../base/errors.js';
+import type { OciLayout } from '../layout.js';
+import { OCI_CONFIG, OCI_LAYER, OCI_LAYER_GZIP, OCI_LAYER_ZSTD, OCI_MANIFEST } from '../../oci/media-types.js';
+import type { Descriptor } from '../../oci/schema.js';
+import { parseJson } from '../../base/validate.js';
 import { MANIFEST_LIMIT } from '../registry/manifests.js';
-import { formatReference, parseReference } from '../registry/reference.js';
+import { formatReference, parseReference } from '../../oci/reference.js';
 import type { ImageSource } from './source.js';
 
 const archiveManifestSchema = z
@@ -90,7 +91,7 @@ export class DockerArchiveSource implements ImageSource {
     if (!members.has('manifest.json')) {
       throw new AirlockError('IMAGE_INVALID', `${what}: ${members.size === 0 ? 'not a tar archive' : 'no manifest.json: not a docker save archive'}`);
     }
-    const index = parseJson(archiveManifestSchema, await cache.readBlob({ ...resolve('manifest.json'), what }, MANIFEST_LIMIT), `${what}: manifest.json`);
+    const index = parseJson(archiveManifestSchema, await cache.readBlob({ ...resolve('manifest.json'), what }, MANIFEST_LIMIT), `${what}: manifest.json`, 'IMAGE_INVALID');
     const matching = index.filter((image) => (image.RepoTags ?? []).some((tag) => sameImage(tag, ref)));
     const image = matching[0] ?? (index.length === 1 ? index[0] : undefined);
     if (!image) {
@@ -100,7 +101,7 @@ export class DockerArchiveSource implements ImageSource {
 
     const config = resolve(image.Config);
     const configBytes = await cache.readBlob({ ...config, what: `${what}: config` }, MANIFEST_LIMIT);
-    const diffIds = parseJson(configLayersSchema, configBytes, `${what}: config ${image.Config}`).rootfs.diff_ids;
+    const diffIds = parseJson(configLayersSchema, configBytes, `${what}: config ${image.Config}`, 'IMAGE_INVALID').rootfs.diff_ids;
     if (diffIds.length !== image.Layers.length) {
       throw new AirlockError('IMAGE_INVALID', `${what}: config lists ${diffIds.length} layers, manifest.json ${image.Layers.length}`);
     }

@@ -1,9 +1,9 @@
 /** An image read from a local OCI image layout directory, picked by its ref.name annotation. */
 import type { Readable } from 'node:stream';
-import { AirlockError } from '../../errors.js';
+import { AirlockError } from '../../base/errors.js';
 import { MANIFEST_LIMIT } from '../registry/manifests.js';
-import type { OciLayout, TaggedImage } from '../oci/layout.js';
-import type { Descriptor } from '../oci/schema.js';
+import type { OciLayout, TaggedImage } from '../layout.js';
+import type { Descriptor } from '../../oci/schema.js';
 import type { ImageSource } from './source.js';
 
 export class LayoutSource implements ImageSource {

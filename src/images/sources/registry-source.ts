@@ -2,9 +2,9 @@
 import type { Readable } from 'node:stream';
 import { openBlob } from '../registry/blobs.js';
 import { getManifest } from '../registry/manifests.js';
-import { formatReference, type ImageReference } from '../registry/reference.js';
+import { formatReference, type ImageReference } from '../../oci/reference.js';
 import type { RegistryTransport } from '../registry/transport.js';
-import type { Descriptor } from '../oci/schema.js';
+import type { Descriptor } from '../../oci/schema.js';
 import type { ImageSource } from './source.js';
 
 export class RegistrySource implements ImageSource {

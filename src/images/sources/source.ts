@@ -1,6 +1,6 @@
 /** Where an image's documents and blobs come from while it is collected into the bundle. */
 import type { Readable } from 'node:stream';
-import type { Descriptor } from '../oci/schema.js';
+import type { Descriptor } from '../../oci/schema.js';
 
 export interface ImageSource {
   /** Names the image in messages: the spec's ref, plus where it was read from. */

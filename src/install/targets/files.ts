@@ -9,10 +9,10 @@ import { createReadStream } from 'node:fs';
 import { lstat, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { AirlockError } from '../../errors.js';
-import { sha256Hex, sha256Stream, verifiedStream } from '../../trust/digest.js';
+import { AirlockError } from '../../base/errors.js';
+import { sha256Hex, sha256Stream, verifiedStream } from '../../hash/digest.js';
 import { DIFF_LIMIT_BYTES } from '../config-plan.js';
-import { chmodDurable, removeDurable, tempPathFor, writeFileDurable } from '../durable-fs.js';
+import { chmodDurable, removeDurable, tempPathFor, writeFileDurable } from '../../fs/durable.js';
 
 export interface FileOnDisk {
   sha256: string;

@@ -5,7 +5,7 @@
  */
 import { appendFileSync } from 'node:fs';
 import { execa } from 'execa';
-import { AirlockError } from '../../errors.js';
+import { AirlockError } from '../../base/errors.js';
 
 export interface HookRun {
   /** Step id, e.g. `hook:preInstall:check-environment`: names the hook in the log and in errors. */

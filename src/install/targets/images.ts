@@ -5,12 +5,12 @@
  * checks every blob against its digest as it streams), one image per journaled step.
  */
 import { stat } from 'node:fs/promises';
-import { AirlockError } from '../../errors.js';
-import { OciLayout } from '../../images/oci/layout.js';
+import { AirlockError } from '../../base/errors.js';
+import { OciLayout } from '../../images/layout.js';
 import { bundleBlobSource, pushImages, type ImageTarget } from '../../images/push/push.js';
 import { mapReference } from '../../images/push/repository-map.js';
 import { getManifest, putManifest } from '../../images/registry/manifests.js';
-import { parseRegistryHost } from '../../images/registry/reference.js';
+import { parseRegistryHost } from '../../oci/reference.js';
 import { RegistryTransport } from '../../images/registry/transport.js';
 import type { ImagesTarget, Site } from '../../manifest/site.js';
 import type { Output } from '../../ui/output.js';

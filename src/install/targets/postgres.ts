@@ -6,10 +6,10 @@
  * but its failed history row.
  */
 import pg from 'pg';
-import { AirlockError } from '../../errors.js';
+import { AirlockError } from '../../base/errors.js';
 import type { PostgresTarget } from '../../manifest/site.js';
 import type { AppliedMigration, MigrationFile } from '../migration-plan.js';
-import { HISTORY_TABLE, migrationFailed, type MigrationTarget } from './database.js';
+import { HISTORY_TABLE, migrationFailed, type MigrationTarget } from './migration-target.js';
 
 // Two 32-bit keys of our own ('airl', 'ock1') so no application lock can collide by accident.
 const LOCK_KEYS = [0x6169726c, 0x6f636b31] as const;

@@ -7,11 +7,11 @@
  */
 import { dirname } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
-import { AirlockError } from '../../errors.js';
+import { AirlockError } from '../../base/errors.js';
 import type { SqliteTarget } from '../../manifest/site.js';
-import { ensureDir, exists } from '../durable-fs.js';
+import { ensureDir, exists } from '../../fs/durable.js';
 import type { AppliedMigration, MigrationFile } from '../migration-plan.js';
-import { HISTORY_TABLE, migrationFailed, type MigrationTarget } from './database.js';
+import { HISTORY_TABLE, migrationFailed, type MigrationTarget } from './migration-target.js';
 
 type Database = BetterSqlite3.Database;
 

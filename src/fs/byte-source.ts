@@ -5,7 +5,7 @@
  * is still read and hashed as one run of bytes, and nothing is ever joined on disk.
  */
 import { open, type FileHandle } from 'node:fs/promises';
-import { AirlockError } from '../errors.js';
+import { AirlockError } from '../base/errors.js';
 
 /** A run of bytes in one file on disk. */
 export interface FileRange {

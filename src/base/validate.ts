@@ -1,12 +1,10 @@
 /**
- * Reads a YAML file a user wrote (or JSON from a bundle, media or site state) and validates
- * it with zod. Every problem is reported on its own line as `<file>: <path>: <what is
- * wrong>`, never as a stack trace.
+ * Data a user wrote, or JSON read from a bundle, media, registry or site state, checked with
+ * zod. Every problem is reported on its own line as `<file>: <path>: <what is wrong>`, never
+ * as a stack trace.
  */
-import { readFile } from 'node:fs/promises';
-import { parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { AirlockError, type ErrorCode } from '../errors.js';
+import { AirlockError, type ErrorCode } from './errors.js';
 
 export function formatIssuePath(path: ReadonlyArray<PropertyKey>): string {
   let out = '';
@@ -38,27 +36,12 @@ export function validate<S extends z.ZodType>(schema: S, data: unknown, file: st
 }
 
 /** JSON text checked against a schema: not JSON, or not the shape, is one `code` error naming `file`. */
-export function parseJson<S extends z.ZodType>(schema: S, text: string, file: string, code: ErrorCode): z.infer<S> {
+export function parseJson<S extends z.ZodType>(schema: S, text: string | Buffer, file: string, code: ErrorCode): z.infer<S> {
   let data: unknown;
   try {
-    data = JSON.parse(text);
+    data = JSON.parse(typeof text === 'string' ? text : text.toString('utf8'));
   } catch {
     throw new AirlockError(code, `${file}: not valid JSON`);
   }
   return validate(schema, data, file, code);
-}
-
-export async function loadYamlFile<S extends z.ZodType>(file: string, schema: S, code: ErrorCode): Promise<z.infer<S>> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (cause) {
-    throw new AirlockError('INPUT_NOT_FOUND', `${file}: cannot read (${(cause as NodeJS.ErrnoException).code ?? 'error'})`, { cause });
-  }
-  const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (document.errors.length > 0) {
-    const lines = document.errors.map((e) => `${file}: line ${e.linePos?.[0]?.line ?? '?'}: ${e.message.split('\n')[0]}`);
-    throw new AirlockError(code, lines.join('\n'));
-  }
-  return validate(schema, document.toJS(), file, code);
 }

@@ -3,8 +3,8 @@
  * The first component is a registry only if it looks like a host (has a '.' or ':', or is
  * `localhost`); otherwise the image lives on Docker Hub, where one-component names get `library/`.
  */
-import { AirlockError } from '../../errors.js';
-import { isDigest } from '../oci/digest.js';
+import { AirlockError } from '../base/errors.js';
+import { isDigest } from './digest.js';
 
 export interface ImageReference {
   /** Registry host as users write it (`docker.io`, `ghcr.io`, `127.0.0.1:5000`). */

@@ -1,7 +1,7 @@
 /** Opening a private key for a command: the passphrase is asked only if the key is encrypted, and an unencrypted key is warned about. */
 import { loadSigningKey, type SigningKey } from '../trust/keys.js';
-import type { Output } from './output.js';
-import { readPassphrase } from './passphrase.js';
+import type { Output } from '../ui/output.js';
+import { readPassphrase } from '../ui/passphrase.js';
 
 export async function openSigningKey(output: Output, file: string, passphraseFile: string | undefined): Promise<SigningKey> {
   const key = await loadSigningKey(file, () => readPassphrase({ file: passphraseFile, prompt: `Passphrase for ${file}` }));

@@ -4,8 +4,8 @@
  * document is kept byte for byte, never lost.
  */
 import { z } from 'zod';
-import { AirlockError } from '../../errors.js';
-import { formatIssues } from '../../manifest/yaml-file.js';
+import { AirlockError } from '../base/errors.js';
+import { parseJson } from '../base/validate.js';
 import { DIGEST_PATTERN } from './digest.js';
 import { isIndexType, isManifestType, isSchema1, OCI_INDEX, OCI_MANIFEST } from './media-types.js';
 
@@ -52,30 +52,18 @@ export type ParsedManifest =
   | { kind: 'index'; mediaType: string; index: ImageIndex }
   | { kind: 'manifest'; mediaType: string; manifest: ImageManifest };
 
-export function parseJson<S extends z.ZodType>(schema: S, data: Buffer, what: string): z.infer<S> {
-  let value: unknown;
-  try {
-    value = JSON.parse(data.toString('utf8'));
-  } catch {
-    throw new AirlockError('IMAGE_INVALID', `${what}: not valid JSON`);
-  }
-  const result = schema.safeParse(value);
-  if (!result.success) throw new AirlockError('IMAGE_INVALID', formatIssues(what, result.error).join('\n'));
-  return result.data;
-}
-
 /**
  * The document's own mediaType wins; `declared` (a descriptor's or Content-Type) is the fallback for
  * older OCI documents that omit it; the shape decides when neither is present.
  */
 export function parseManifest(data: Buffer, declared: string | undefined, what: string): ParsedManifest {
-  const shape = parseJson(z.looseObject({ mediaType: z.string().optional(), manifests: z.unknown().optional() }), data, what);
+  const shape = parseJson(z.looseObject({ mediaType: z.string().optional(), manifests: z.unknown().optional() }), data, what, 'IMAGE_INVALID');
   const mediaType = shape.mediaType ?? (declared && declared !== 'application/json' ? declared : shape.manifests !== undefined ? OCI_INDEX : OCI_MANIFEST);
   if (isSchema1(mediaType)) {
     throw new AirlockError('IMAGE_INVALID', `${what}: Docker schema 1 manifests are not supported (re-push the image with a current client)`);
   }
-  if (isIndexType(mediaType)) return { kind: 'index', mediaType, index: parseJson(imageIndexSchema, data, what) };
-  if (isManifestType(mediaType)) return { kind: 'manifest', mediaType, manifest: parseJson(imageManifestSchema, data, what) };
+  if (isIndexType(mediaType)) return { kind: 'index', mediaType, index: parseJson(imageIndexSchema, data, what, 'IMAGE_INVALID') };
+  if (isManifestType(mediaType)) return { kind: 'manifest', mediaType, manifest: parseJson(imageManifestSchema, data, what, 'IMAGE_INVALID') };
   throw new AirlockError('IMAGE_INVALID', `${what}: unsupported manifest media type ${mediaType}`);
 }
 

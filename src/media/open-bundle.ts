@@ -1,13 +1,18 @@
 /**
- * What BundleReader.open reads: a bundle file as it is, or release media (a directory with
+ * Opens what an operator points at: a bundle file as it is, or release media (a directory with
  * MEDIA.json, or one of its volumes) as the volumes in order, read in place and never joined.
  */
-import { AirlockError } from '../errors.js';
-import { openFileSource, openSpannedSource, type ByteSource } from '../bundle/byte-source.js';
+import { AirlockError } from '../base/errors.js';
+import { BundleReader } from '../bundle/reader.js';
+import { openFileSource, openSpannedSource, type ByteSource } from '../fs/byte-source.js';
 import { assertLocated, locateVolumes, mediaDirOf, mediaDirsAround } from './locate.js';
 import { MEDIA_INDEX, readMediaIndex } from './media-index.js';
 
-export async function openBundleSource(path: string): Promise<ByteSource> {
+export async function openBundle(path: string): Promise<BundleReader> {
+  return BundleReader.openSource(path, await openBundleSource(path));
+}
+
+async function openBundleSource(path: string): Promise<ByteSource> {
   const dir = await mediaDirOf(path);
   if (dir === undefined) return openFileSource(path);
   const index = await readMediaIndex(dir);

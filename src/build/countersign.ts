@@ -5,13 +5,13 @@
  * produces is byte-identical to the one already signed, so a countersignature can only
  * ever cover exactly what the first signers saw.
  */
-import { AirlockError } from '../errors.js';
-import { readBundleManifest } from '../verify/check-manifest.js';
+import { AirlockError } from '../base/errors.js';
+import { readBundleManifest } from '../manifest/read-bundle-manifest.js';
 import { checkLayout } from '../verify/check-layout.js';
-import { CHECKSUMS_PATH, MANIFEST_PATH, isSignaturePath } from './format.js';
-import type { PayloadFile } from './payload.js';
-import { BundleReader } from './reader.js';
-import { writeBundle, type BundleSigner, type WrittenBundle } from './write.js';
+import { CHECKSUMS_PATH, MANIFEST_PATH, isSignaturePath } from '../bundle/format.js';
+import type { PayloadFile } from '../bundle/payload.js';
+import { BundleReader } from '../bundle/reader.js';
+import { writeBundle, type BundleSigner, type WrittenBundle } from '../bundle/write.js';
 
 export interface CountersignResult {
   added: string[];

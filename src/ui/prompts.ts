@@ -2,7 +2,7 @@
  * The installer's questions to the operator: on stderr, so they never mix into --json on
  * stdout; Ctrl-C at a question is ABORTED, like answering no. Only asked at a terminal.
  */
-import { AirlockError } from '../errors.js';
+import { AirlockError } from '../base/errors.js';
 
 async function asked<T>(what: string, question: () => Promise<T>): Promise<T> {
   try {

@@ -7,27 +7,33 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { extname } from 'node:path';
-import type { InspectOptions } from '../cli.js';
-import { BundleReader } from '../bundle/reader.js';
-import { AirlockError } from '../errors.js';
+import { openBundle } from '../media/open-bundle.js';
+import { AirlockError } from '../base/errors.js';
 import { loadTrustStore } from '../trust/store.js';
 import type { Output } from '../ui/output.js';
 import { assertVerified, type VerificationReport } from '../verify/report.js';
 import { verifyBundle } from '../verify/verifier.js';
-import { collectReport } from './collect.js';
-import type { ReportModel } from './model.js';
-import { renderHtml } from './render-html.js';
-import { renderJson } from './render-json.js';
-import { renderMarkdown } from './render-markdown.js';
-import { verdictOf } from './verdict.js';
+import { collectReport } from '../report/collect.js';
+import type { ReportModel } from '../report/model.js';
+import { renderHtml } from '../report/render-html.js';
+import { renderJson } from '../report/render-json.js';
+import { renderMarkdown } from '../report/render-markdown.js';
+import { verdictOf } from '../report/verdict.js';
 
 const RENDERERS = { html: renderHtml, md: renderMarkdown, json: renderJson } satisfies Record<string, (model: ReportModel) => string>;
 type ReportFormat = keyof typeof RENDERERS;
 
+/** The options of `airlock inspect` that ask for a report. */
+export interface ReportOptions {
+  report?: string;
+  format?: string;
+  trust?: string;
+}
+
 const EXTENSION_FORMATS: Record<string, ReportFormat> = { '.md': 'md', '.markdown': 'md', '.json': 'json' };
 
 /** Whether inspect was asked for a report rather than its listing. */
-export function wantsReport(options: InspectOptions): boolean {
+export function wantsReport(options: ReportOptions): boolean {
   return options.report !== undefined || options.format !== undefined || options.trust !== undefined;
 }
 
@@ -37,12 +43,12 @@ export function reportFormat(format: string | undefined, file: string): ReportFo
   throw new AirlockError('USAGE', `--format: expected html, md or json, not ${JSON.stringify(format)}`);
 }
 
-export async function inspectReportCommand(output: Output, bundle: string, options: InspectOptions): Promise<number> {
+export async function inspectReportCommand(output: Output, bundle: string, options: ReportOptions): Promise<number> {
   if (options.report === undefined) throw new AirlockError('USAGE', '--format and --trust go with --report <file>');
   const format = reportFormat(options.format, options.report);
   const trust = options.trust === undefined ? undefined : await loadTrustStore(options.trust);
   const now = new Date();
-  const reader = await BundleReader.open(bundle);
+  const reader = await openBundle(bundle);
   let verification: VerificationReport | undefined;
   let model: ReportModel;
   try {

@@ -3,7 +3,7 @@
  * a selection of one platform pins that platform's manifest; a selection of several, short of
  * all, becomes a new index listing only them (so its digest differs from upstream's).
  */
-import { AirlockError } from '../../errors.js';
+import { AirlockError } from '../base/errors.js';
 import { formatPlatform, type Descriptor, type ImageIndex } from './schema.js';
 
 export type PlatformChoice =

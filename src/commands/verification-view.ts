@@ -1,6 +1,6 @@
 /** How a verification report reads, for people and as JSON. */
-import type { Output } from './output.js';
-import { table } from './format.js';
+import type { Output } from '../ui/output.js';
+import { table } from '../ui/format.js';
 import type { VerificationReport } from '../verify/report.js';
 
 const STATUS_MARK = { valid: 'ok', invalid: 'BAD', 'unknown-key': '??', revoked: 'REVOKED' } as const;

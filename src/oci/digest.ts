@@ -5,7 +5,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { pipeline, Transform, type Readable, type TransformCallback } from 'node:stream';
-import { AirlockError } from '../../errors.js';
+import { AirlockError } from '../base/errors.js';
 
 export const DIGEST_PATTERN = /^sha256:[0-9a-f]{64}$/;
 

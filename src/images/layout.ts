@@ -11,12 +11,13 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
-import { AirlockError } from '../../errors.js';
-import { comparePaths } from '../../bundle/format.js';
-import { digestHex, HashingStream, VerifyingStream, sha256Digest, verifyBytes, type Expected } from './digest.js';
-import { OCI_INDEX } from './media-types.js';
-import { parseJson, imageIndexSchema, type Descriptor } from './schema.js';
-import { fsyncPath } from '../../fs/fsync-path.js';
+import { AirlockError } from '../base/errors.js';
+import { comparePaths } from '../bundle/format.js';
+import { digestHex, HashingStream, VerifyingStream, sha256Digest, verifyBytes, type Expected } from '../oci/digest.js';
+import { OCI_INDEX } from '../oci/media-types.js';
+import { imageIndexSchema, type Descriptor } from '../oci/schema.js';
+import { parseJson } from '../base/validate.js';
+import { fsyncPath } from '../fs/fsync-path.js';
 
 export const REF_NAME = 'org.opencontainers.image.ref.name';
 export const OCI_LAYOUT_BYTES = Buffer.from('{"imageLayoutVersion":"1.0.0"}', 'utf8');
@@ -76,7 +77,7 @@ export class OciLayout {
       if ((cause as NodeJS.ErrnoException).code !== 'ENOENT') throw cause;
       if (!options.create) throw new AirlockError('INPUT_NOT_FOUND', `${dir}: not an OCI image layout (no oci-layout file)`);
     }
-    if (text) parseJson(layoutFileSchema, text, marker);
+    if (text) parseJson(layoutFileSchema, text, marker, 'IMAGE_INVALID');
     await mkdir(join(dir, 'blobs', 'sha256'), { recursive: true });
     if (!text) {
       await layout.replaceFile('oci-layout', OCI_LAYOUT_BYTES);
@@ -157,7 +158,7 @@ export class OciLayout {
     } catch {
       throw new AirlockError('INPUT_NOT_FOUND', `${this.dir}: OCI layout has no index.json`);
     }
-    return parseJson(imageIndexSchema, data, file).manifests.map((descriptor) => ({
+    return parseJson(imageIndexSchema, data, file, 'IMAGE_INVALID').manifests.map((descriptor) => ({
       ref: descriptor.annotations?.[REF_NAME] ?? '',
       descriptor: { mediaType: descriptor.mediaType, digest: descriptor.digest, size: descriptor.size },
     }));

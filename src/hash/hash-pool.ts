@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as crypto from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { AirlockError } from '../errors.js';
+import { AirlockError } from '../base/errors.js';
 import { COPY_CHUNK_BYTES, copyAndHashBatch, type CopyAndHashJob, type CopyAndHashResult } from './copy-and-hash.js';
 
 export type { CopyAndHashJob } from './copy-and-hash.js';

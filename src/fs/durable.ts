@@ -7,8 +7,8 @@
  */
 import { chmod, mkdir, open, rename, rm, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { fsyncPathSync } from '../fs/fsync-path.js';
-import { crashPoint } from './crash.js';
+import { fsyncPathSync } from './fsync-path.js';
+import { crashPoint } from '../base/crash.js';
 
 export function tempPathFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.airlock-tmp`);
