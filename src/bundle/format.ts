@@ -19,12 +19,50 @@ export function bundleFileName(name: string, version: string): string {
   return `${name}-${version}${BUNDLE_EXTENSION}`;
 }
 
-export function signaturePaths(keyId: string): { signature: string; publicKey: string } {
-  return { signature: `${SIGNATURES_DIR}${keyId}.sig`, publicKey: `${SIGNATURES_DIR}${keyId}.pem` };
+/** A key id: the lowercase hex SHA-256 of a key's SPKI DER (src/trust/key-id.ts); signature files are named by it. */
+export const KEY_ID_PATTERN = /^[0-9a-f]{64}$/;
+
+export type SignatureFileKind = 'signature' | 'publicKey';
+
+const SIGNATURE_EXTENSIONS: Record<SignatureFileKind, string> = { signature: '.sig', publicKey: '.pem' };
+
+/**
+ * The one rule for signature file names, in a bundle's signatures/, on release media and in
+ * trust-store updates: `<keyid>.sig` (the signature) and `<keyid>.pem` (the signer's key or
+ * certificate). Undefined for any other name.
+ */
+export function parseSignatureFileName(name: string): { keyId: string; kind: SignatureFileKind } | undefined {
+  for (const [kind, extension] of Object.entries(SIGNATURE_EXTENSIONS) as Array<[SignatureFileKind, string]>) {
+    const keyId = name.slice(0, -extension.length);
+    if (name.endsWith(extension) && KEY_ID_PATTERN.test(keyId)) return { keyId, kind };
+  }
+  return undefined;
+}
+
+export function signatureFileNames(keyId: string): Record<SignatureFileKind, string> {
+  return { signature: `${keyId}${SIGNATURE_EXTENSIONS.signature}`, publicKey: `${keyId}${SIGNATURE_EXTENSIONS.publicKey}` };
+}
+
+export function signaturePaths(keyId: string): Record<SignatureFileKind, string> {
+  const names = signatureFileNames(keyId);
+  return { signature: `${SIGNATURES_DIR}${names.signature}`, publicKey: `${SIGNATURES_DIR}${names.publicKey}` };
+}
+
+/** A bundle path `signatures/<keyid>.sig|.pem`, parsed; undefined for anything else. */
+export function parseSignaturePath(path: string): { keyId: string; kind: SignatureFileKind } | undefined {
+  return isSignaturePath(path) ? parseSignatureFileName(path.slice(SIGNATURES_DIR.length)) : undefined;
 }
 
 export function isSignaturePath(path: string): boolean {
   return path.startsWith(SIGNATURES_DIR);
+}
+
+/** The key ids of the `signatures/<keyid>.sig` among `paths`, in their order: who claims to have signed. */
+export function signatureKeyIds(paths: Iterable<string>): string[] {
+  return [...paths].flatMap((path) => {
+    const name = parseSignaturePath(path);
+    return name?.kind === 'signature' ? [name.keyId] : [];
+  });
 }
 
 /** Byte-wise order of UTF-8 paths: the one order used for entries and SHA256SUMS lines. */

@@ -4,7 +4,7 @@
  */
 import { parseChecksums } from '../bundle/checksums.js';
 import { contentKind, type ContentKind } from '../bundle/content-kind.js';
-import { CHECKSUMS_PATH, isSignaturePath } from '../bundle/format.js';
+import { CHECKSUMS_PATH, isSignaturePath, signatureKeyIds } from '../bundle/format.js';
 import { openBundle } from '../media/open-bundle.js';
 import { sha256Hex } from '../hash/digest.js';
 import { humanBytes, shortDigest, table } from '../ui/format.js';
@@ -32,9 +32,7 @@ export async function inspectCommand(output: Output, bundle: string, options: In
     const manifest = await readBundleManifest(reader);
     const checksumsBytes = await reader.readFile(CHECKSUMS_PATH);
     const checksums = parseChecksums(checksumsBytes);
-    const signers = reader.entries
-      .map((entry) => /^signatures\/([0-9a-f]{64})\.sig$/.exec(entry.path)?.[1])
-      .filter((keyId): keyId is string => keyId !== undefined);
+    const signers = signatureKeyIds(reader.entries.map((entry) => entry.path));
     const files = reader.entries
       .filter((entry) => entry.path !== CHECKSUMS_PATH && !isSignaturePath(entry.path))
       .map((entry) => ({ path: entry.path, kind: contentKind(entry.path), size: entry.size, sha256: checksums.get(entry.path) ?? null }));

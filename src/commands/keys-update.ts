@@ -1,5 +1,4 @@
 /** `airlock keys sign-update` and `airlock keys update`: rotating a site's trust store without editing files by hand. */
-import { shortKeyId } from '../trust/key-id.js';
 import type { PolicyResult } from '../trust/policy.js';
 import { loadTrustStore } from '../trust/store.js';
 import { checkTrustUpdate, readTrustUpdate } from '../trust/update.js';
@@ -29,7 +28,7 @@ export async function keysSignUpdateCommand(output: Output, updateDir: string, o
 }
 
 function signers(result: PolicyResult): string {
-  return result.counted.map((signer) => `${signer.name} (${shortKeyId(signer.keyId)})`).join(', ');
+  return result.counted.map((signer) => `${signer.name} (${signer.keyId})`).join(', ');
 }
 
 export async function keysUpdateCommand(output: Output, updateDir: string, options: KeysUpdateOptions): Promise<number> {

@@ -67,11 +67,12 @@ export async function keysListCommand(output: Output, options: KeysListOptions):
   const trust = await loadTrustStore(options.trust);
   const keys = [...trust.keys.values()].map((key) => ({
     keyId: key.keyId,
+    identity: key.publicKey.identity,
     name: key.name,
     roles: key.roles,
     type: key.publicKey.type,
     file: key.file,
-    revoked: trust.revoked.has(key.keyId),
+    revoked: trust.isRevoked(key.publicKey),
   }));
   const authorities = trust.authorities.map((authority) => ({
     name: authority.name,
@@ -116,15 +117,16 @@ export async function keysIdCommand(output: Output, file: string, options: KeysI
   const text = await readKeyFile(file);
   const labels = decodePemBlocks(text).map((block) => block.label);
   let kind: 'private-key' | 'certificate' | 'public-key';
-  let key: { keyId: string; type: KeyType };
+  let key: { keyId: string; identity: string; type: KeyType };
   if (labels.some((label) => label.endsWith('PRIVATE KEY'))) {
     kind = 'private-key';
-    key = await openSigningKey(output, file, options.passphraseFile);
+    key = parsePublicKeyPem((await openSigningKey(output, file, options.passphraseFile)).publicKeyPem, file);
   } else {
     kind = labels[0] === 'CERTIFICATE' ? 'certificate' : 'public-key';
     key = parsePublicKeyPem(text, file);
   }
-  output.result({ file, kind, type: key.type, keyId: key.keyId });
+  // The identity (one per key, whatever its encoding) is what thresholds count and revocation matches.
+  output.result({ file, kind, type: key.type, keyId: key.keyId, identity: key.identity });
   output.say(key.keyId);
   return 0;
 }

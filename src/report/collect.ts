@@ -5,7 +5,7 @@
  */
 import { basename } from 'node:path';
 import { parseChecksums } from '../bundle/checksums.js';
-import { CHECKSUMS_PATH, comparePaths, isSignaturePath } from '../bundle/format.js';
+import { CHECKSUMS_PATH, comparePaths, isSignaturePath, signatureKeyIds } from '../bundle/format.js';
 import type { BundleReader } from '../bundle/reader.js';
 import type { HookPhase } from '../manifest/bundle-manifest.js';
 import { sha256Hex } from '../hash/digest.js';
@@ -68,7 +68,7 @@ export async function collectReport(reader: BundleReader, options: CollectOption
       builtBy: `${manifest.builtBy.tool} ${manifest.builtBy.version}`,
     },
     targets: manifest.targets,
-    signatureFiles: reader.entries.flatMap((entry) => /^signatures\/([0-9a-f]{64})\.sig$/.exec(entry.path)?.[1] ?? []),
+    signatureFiles: signatureKeyIds(reader.entries.map((entry) => entry.path)),
     verification: verificationOf(options),
     checksumsDigest: sha256Hex(checksumsBytes),
     images: manifest.images,

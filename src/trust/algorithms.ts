@@ -14,11 +14,28 @@ export function keyTypeOfOid(oid: string): KeyType | undefined {
   return undefined;
 }
 
+/** A public key's parameters, checked. */
+export interface KeyMaterial {
+  verify(data: Buffer, signature: Buffer): boolean;
+  /**
+   * The key's SPKI re-encoded from its parameters under its own algorithm identifier: the one
+   * DER form of this key as written, the one OpenSSL writes too. A key file is read only if
+   * it holds exactly these bytes, so its key id is the one `openssl pkey -outform DER` gives.
+   */
+  spki: Buffer;
+  /**
+   * The same key in its plain SPKI form, re-encoded from its parameters: Ed25519's point, or
+   * the RSA modulus and exponent under rsaEncryption. Its SHA-256 is the key's identity,
+   * the same for every way of writing the key down (an RSA key under id-RSASSA-PSS too).
+   */
+  plainSpki: Buffer;
+}
+
 /** What each key algorithm provides; the rest of the trust code is algorithm-neutral. */
 export interface KeyAlgorithm {
   type: KeyType;
-  /** Throws an Error saying what is wrong with the key (size, parameters). */
-  verifier(spki: Spki): (data: Buffer, signature: Buffer) => boolean;
+  /** Throws an Error saying what is wrong with the key (size, parameters, encoding). */
+  publicKey(spki: Spki): KeyMaterial;
   /** Throws an Error saying what is wrong with the key. */
   signer(info: PrivateKeyInfo): { spki: Buffer; sign(data: Buffer): Buffer };
 }

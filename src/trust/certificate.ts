@@ -3,7 +3,7 @@
  * every key that is not RSA, Ed25519 included. forge still decodes names and extensions.
  */
 import { AirlockError } from '../base/errors.js';
-import { bytesOf, children, CONTEXT_SPECIFIC, encodeDer, expectType, parseDer, Type, type Asn1 } from './der.js';
+import { bytesOf, children, CONTEXT_SPECIFIC, encodeDer, expectType, parseStrictDer, Type, type Asn1 } from './der.js';
 import { forge } from './forge.js';
 import { decodePemBlocks } from './pem.js';
 
@@ -107,8 +107,9 @@ function readExtensions(node: Asn1 | undefined): Pick<Certificate, 'isCa' | 'pat
   return result;
 }
 
+/** Throws an Error unless `der` is a certificate in DER (see parseStrictDer). */
 export function parseCertificate(der: Buffer): Certificate {
-  const [tbsNode, signatureAlgorithm, signatureBits] = children(expectType(parseDer(der), Type.SEQUENCE, 'Certificate'), 'Certificate');
+  const [tbsNode, signatureAlgorithm, signatureBits] = children(expectType(parseStrictDer(der, 'Certificate'), Type.SEQUENCE, 'Certificate'), 'Certificate');
   const fields = children(expectType(tbsNode, Type.SEQUENCE, 'TBSCertificate'), 'TBSCertificate');
   const first = fields[0];
   const offset = first !== undefined && first.tagClass === CONTEXT_SPECIFIC && first.type === 0 ? 1 : 0;

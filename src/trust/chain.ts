@@ -11,10 +11,10 @@
  */
 import { AirlockError } from '../base/errors.js';
 import { describeName, nameAttribute, type Certificate, parseCertificatesPem } from './certificate.js';
-import { keyIdOf } from './key-id.js';
 import { parsePublicKeyDer, type PublicKey } from './keys.js';
+import type { IsRevoked, KeyNames } from './revocation.js';
 import { verifySignature } from './signature-algorithms.js';
-import type { TrustedAuthority, TrustStore } from './store.js';
+import type { TrustedAuthority } from './store.js';
 
 export interface CertifiedSigner {
   keyId: string;
@@ -57,7 +57,7 @@ interface Path {
 }
 
 /** Follows issuer names upwards through the supplied intermediates until a trusted authority signed. */
-function buildPath(leaf: Certificate, supplied: Certificate[], authorities: TrustedAuthority[], source: string): Path {
+function buildPath(leaf: Certificate, supplied: Certificate[], authorities: readonly TrustedAuthority[], source: string): Path {
   const certificates = [leaf];
   let current = leaf;
   while (certificates.length < MAX_DEPTH) {
@@ -114,7 +114,12 @@ function checkIssuerUsage(issuer: Certificate, below: number, source: string, wh
   }
 }
 
-export function verifyCertifiedSigner(store: Pick<TrustStore, 'authorities' | 'revoked'>, pem: string, source: string, now: Date): CertifiedSigner {
+/** An issuer's key, whose signature buildPath has verified, so it parses. */
+function keyNames(spki: Buffer): KeyNames {
+  return parsePublicKeyDer(spki, 'issuer key');
+}
+
+export function verifyCertifiedSigner(store: { authorities: readonly TrustedAuthority[]; isRevoked: IsRevoked }, pem: string, source: string, now: Date): CertifiedSigner {
   const [leaf, ...supplied] = parseCertificatesPem(pem, source) as [Certificate, ...Certificate[]];
   let publicKey: PublicKey;
   try {
@@ -128,9 +133,8 @@ export function verifyCertifiedSigner(store: Pick<TrustStore, 'authorities' | 'r
   if (anchor.revokedSerials.has(issuedByAnchor.serial)) {
     fail('CERTIFICATE_REVOKED', `${source}: certificate ${label(issuedByAnchor)} is revoked by ${anchor.name} (revokedSerials)`);
   }
-  for (const issuer of [...certificates.slice(1), anchor.certificate]) {
-    const keyId = keyIdOf(issuer.spki);
-    if (store.revoked.has(keyId)) fail('CERTIFICATE_REVOKED', `${source}: issuing certificate ${label(issuer)} has a revoked key (${keyId})`);
+  for (const issuer of [...certificates.slice(1).map((certificate) => ({ certificate, key: keyNames(certificate.spki) })), { certificate: anchor.certificate, key: anchor }]) {
+    if (store.isRevoked(issuer.key)) fail('CERTIFICATE_REVOKED', `${source}: issuing certificate ${label(issuer.certificate)} has a revoked key (${issuer.key.keyId})`);
   }
 
   certificates.forEach((certificate, index) => checkValidity(certificate, now, source, index === 0 ? 'certificate' : 'intermediate certificate'));

@@ -16,6 +16,37 @@ export function parseDer(der: Buffer): Asn1 {
   return fromDer(forge.util.createBuffer(der.toString('binary')), { strict: true, parseAllBytes: true, decodeBitStrings: false });
 }
 
+/**
+ * The tree of `der` after checking it is DER, the one encoding of its value, not merely BER
+ * that parses: definite lengths in their shortest form, primitive strings, INTEGERs without
+ * redundant leading octets, BOOLEANs 00 or FF. Two encodings of one key would give it two key
+ * ids, so airlock reads keys and certificates in DER only. Throws an Error naming `what`.
+ */
+export function parseStrictDer(der: Buffer, what: string): Asn1 {
+  const node = parseDer(der);
+  if (!encodeDer(node).equals(der)) throw new Error(`${what}: not DER-encoded (a length is not in its shortest, definite form)`);
+  checkCanonical(node, what);
+  return node;
+}
+
+const CONSTRUCTED_TYPES = new Set<number>([asn1.Type.SEQUENCE, asn1.Type.SET]);
+
+function checkCanonical(node: Asn1, what: string): void {
+  if (Array.isArray(node.value)) {
+    if (node.tagClass === asn1.Class.UNIVERSAL && !CONSTRUCTED_TYPES.has(node.type)) throw new Error(`${what}: not DER-encoded (a constructed string)`);
+    for (const child of node.value as Asn1[]) checkCanonical(child, what);
+    return;
+  }
+  if (node.tagClass !== asn1.Class.UNIVERSAL) return;
+  const bytes = Buffer.from(node.value as string, 'binary');
+  if (node.type === asn1.Type.INTEGER && (bytes.length === 0 || (bytes.length > 1 && ((bytes[0] === 0x00 && bytes[1]! < 0x80) || (bytes[0] === 0xff && bytes[1]! >= 0x80))))) {
+    throw new Error(`${what}: not DER-encoded (an INTEGER with redundant leading octets)`);
+  }
+  if (node.type === asn1.Type.BOOLEAN && !(bytes.length === 1 && (bytes[0] === 0x00 || bytes[0] === 0xff))) {
+    throw new Error(`${what}: not DER-encoded (a BOOLEAN other than 00 or FF)`);
+  }
+}
+
 export function encodeDer(node: Asn1): Buffer {
   return Buffer.from(asn1.toDer(node).getBytes(), 'binary');
 }

@@ -30,17 +30,22 @@ function keyPairFromSeed(seed: Buffer): { publicKey: Buffer; privateKey: Buffer 
 
 export const ed25519Algorithm: KeyAlgorithm = {
   type: 'ed25519',
-  verifier(spki: Spki) {
+  publicKey(spki: Spki) {
     if (spki.algorithmParams !== undefined) throw new Error('Ed25519 key with algorithm parameters (RFC 8410 forbids them)');
     if (spki.key.length !== PUBLIC_KEY_BYTES) throw new Error(`Ed25519 public key of ${spki.key.length} bytes (expected ${PUBLIC_KEY_BYTES})`);
     const publicKey = spki.key;
-    return (data, signature) => {
-      if (signature.length !== ed25519.constants.SIGN_BYTE_LENGTH) return false;
-      try {
-        return withoutBufferDeprecation(() => ed25519.verify({ message: data, signature, publicKey }));
-      } catch {
-        return false;
-      }
+    const spkiDer = ed25519Spki(publicKey);
+    return {
+      spki: spkiDer,
+      plainSpki: spkiDer,
+      verify: (data, signature) => {
+        if (signature.length !== ed25519.constants.SIGN_BYTE_LENGTH) return false;
+        try {
+          return withoutBufferDeprecation(() => ed25519.verify({ message: data, signature, publicKey }));
+        } catch {
+          return false;
+        }
+      },
     };
   },
   signer(info: PrivateKeyInfo) {

@@ -15,7 +15,14 @@ import { parseSpki } from './spki.js';
 
 export interface PublicKey {
   type: KeyType;
+  /** SHA-256 of the SPKI DER as written (what `openssl pkey -pubin -outform DER | sha256sum` prints). */
   keyId: string;
+  /**
+   * SHA-256 of the key's plain SPKI, rebuilt from its parameters (see KeyMaterial): one key,
+   * one identity, however it is written down. Thresholds count identities, and revoking any
+   * of a key's ids revokes the identity. Equal to keyId for Ed25519 and rsaEncryption keys.
+   */
+  identity: string;
   /** SPKI PEM of the key (also when it was read from a certificate). */
   pem: string;
   verify(data: Buffer, signature: Buffer): boolean;
@@ -50,7 +57,11 @@ export function parsePublicKeyDer(spkiDer: Buffer, source: string): PublicKey {
   try {
     const spki = parseSpki(spkiDer);
     const algorithm = algorithmFor(spki.algorithmOid);
-    return { type: algorithm.type, keyId: keyIdOf(spkiDer), pem: encodePem('PUBLIC KEY', spkiDer), verify: algorithm.verifier(spki) };
+    const { verify, spki: canonical, plainSpki } = algorithm.publicKey(spki);
+    if (!canonical.equals(spkiDer)) {
+      throw new Error('not in canonical DER: its parameters re-encode to other bytes, which would give the key a second key id (`openssl pkey -pubin -in FILE` writes it canonically)');
+    }
+    return { type: algorithm.type, keyId: keyIdOf(spkiDer), identity: keyIdOf(plainSpki), pem: encodePem('PUBLIC KEY', spkiDer), verify };
   } catch (error) {
     throw new AirlockError('KEY_INVALID', `${source}: ${reason(error)}`, { cause: error });
   }

@@ -19,6 +19,17 @@ export function encodePem(label: string, der: Buffer): string {
   return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
 }
 
+const BASE64_BODY = /^[A-Za-z0-9+/=\s]*$/;
+
+/**
+ * Whether `text` holds PEM blocks and whitespace only: no text around them, no RFC 1421
+ * headers, no characters a base64 decoder would skip. Such a text says nothing beyond its DER.
+ */
+export function isPemOnly(text: string): boolean {
+  const blocks = [...text.matchAll(BLOCK)];
+  return blocks.length > 0 && blocks.every((match) => BASE64_BODY.test(match[2] ?? '')) && text.replace(BLOCK, '').trim() === '';
+}
+
 /** Every PEM block in the text, in order. */
 export function decodePemBlocks(text: string): PemBlock[] {
   const blocks: PemBlock[] = [];

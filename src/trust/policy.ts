@@ -1,17 +1,23 @@
 /**
- * Does a set of signatures meet the trust store's policy? Pure: the caller has already
- * checked each signature against the trust store's own copy of the key.
+ * Does a set of signatures meet a policy? Pure: the signed-list verifier (signed-list.ts) has
+ * already decided, for each signature, whose key it is and whether it verifies. A threshold
+ * counts distinct keys, not distinct key ids: a key signing under two ids (two encodings of
+ * it, or its bare key beside its certificate) is one vote.
  */
-import { AirlockError, type ErrorCode } from '../base/errors.js';
-import { shortKeyId } from './key-id.js';
-import type { TrustStore } from './store.js';
+import type { ErrorCode } from '../base/errors.js';
+import type { TrustPolicy } from './store.js';
+
+export type SignatureStatus = 'valid' | 'invalid' | 'unknown-key' | 'revoked';
 
 export interface SignatureCheck {
+  /** The id the signature file is named by. */
   keyId: string;
-  /** Verified with the trust store's key (false also when there was no trusted key to check with). */
-  valid: boolean;
-  /** For a key the store does not list: who a trusted authority's certificate says it is (chain.ts). */
-  certified?: { name: string; roles: string[] };
+  /** The key's identity (PublicKey.identity), when the key is known. */
+  identity?: string;
+  status: SignatureStatus;
+  /** Who the trust store, or a trusted authority's certificate, says the key belongs to. */
+  name?: string;
+  roles: string[];
 }
 
 export interface CountedSigner {
@@ -26,9 +32,11 @@ export interface PolicyResult {
   met: boolean;
   threshold: number;
   requiredRoles: string[];
-  /** Distinct trusted (listed or certified), unrevoked keys with a valid signature, each key once, in input order. */
+  /** Distinct trusted, unrevoked keys with a valid signature, each key once, in input order. */
   counted: CountedSigner[];
-  /** Key ids the store does not know (never counted). */
+  /** Valid signatures by a key already counted under another id: not counted again. */
+  sameKey: Array<{ keyId: string; countedAs: string }>;
+  /** Key ids the trust store does not know (never counted). */
   unknown: string[];
   /** Revoked key ids that signed (never counted, valid or not). */
   revoked: string[];
@@ -42,28 +50,32 @@ export interface PolicyResult {
   code?: PolicyFailureCode;
 }
 
-export function evaluatePolicy(store: Pick<TrustStore, 'keys' | 'revoked' | 'policy'>, signatures: readonly SignatureCheck[]): PolicyResult {
-  const validKeys = new Set(signatures.filter((s) => s.valid).map((s) => s.keyId));
-  const certified = new Map(signatures.flatMap((s) => (s.certified === undefined ? [] : [[s.keyId, s.certified] as const])));
+export function evaluatePolicy(policy: TrustPolicy, signatures: readonly SignatureCheck[]): PolicyResult {
   const seen = new Set<string>();
-  const counted: CountedSigner[] = [];
-  const unknown: string[] = [];
-  const revoked: string[] = [];
-  const invalid: string[] = [];
-  for (const { keyId } of signatures) {
-    if (seen.has(keyId)) continue;
-    seen.add(keyId);
-    const trusted = store.keys.get(keyId) ?? certified.get(keyId);
-    if (store.revoked.has(keyId)) revoked.push(keyId);
-    else if (trusted === undefined) unknown.push(keyId);
-    else if (!validKeys.has(keyId)) invalid.push(keyId);
-    else counted.push({ keyId, name: trusted.name, roles: trusted.roles });
+  const counted: Array<CountedSigner & { identity: string }> = [];
+  const result: PolicyResult = { met: false, threshold: policy.threshold, requiredRoles: policy.requiredRoles, counted, sameKey: [], unknown: [], revoked: [], invalid: [], missingRoles: [] };
+  for (const check of signatures) {
+    if (seen.has(check.keyId)) continue;
+    seen.add(check.keyId);
+    if (check.status === 'revoked') result.revoked.push(check.keyId);
+    else if (check.status === 'unknown-key') result.unknown.push(check.keyId);
+    else if (check.status === 'invalid') result.invalid.push(check.keyId);
+    else {
+      const identity = check.identity ?? check.keyId;
+      const same = counted.find((signer) => signer.identity === identity);
+      // One key, one vote; it holds every role any trusted source grants it.
+      if (same !== undefined) {
+        result.sameKey.push({ keyId: check.keyId, countedAs: same.keyId });
+        same.roles = [...new Set([...same.roles, ...check.roles])];
+      } else {
+        counted.push({ keyId: check.keyId, identity, name: check.name ?? check.keyId, roles: check.roles });
+      }
+    }
   }
-  const { threshold, requiredRoles } = store.policy;
-  const missingRoles = requiredRoles.filter((role) => !counted.some((signer) => signer.roles.includes(role)));
-  const met = counted.length >= threshold && missingRoles.length === 0;
-  const result: PolicyResult = { met, threshold, requiredRoles, counted, unknown, revoked, invalid, missingRoles };
-  if (met) return result;
+  result.counted = counted.map(({ keyId, name, roles }) => ({ keyId, name, roles }));
+  result.missingRoles = policy.requiredRoles.filter((role) => !counted.some((signer) => signer.roles.includes(role)));
+  result.met = counted.length >= policy.threshold && result.missingRoles.length === 0;
+  if (result.met) return result;
   return { ...result, code: failureCode(result, signatures.length), reason: describe(result, signatures.length) };
 }
 
@@ -76,23 +88,15 @@ function failureCode(result: PolicyResult, signatureCount: number): PolicyFailur
   return 'SIGNATURE_UNTRUSTED';
 }
 
-function ids(keyIds: string[]): string {
-  return keyIds.map(shortKeyId).join(', ');
-}
-
+/** Key ids in full, as `keys list`, revoked.txt and the runbook write them. */
 function describe(result: PolicyResult, signatureCount: number): string {
   if (signatureCount === 0) return 'no signatures';
   const names = result.counted.map((signer) => signer.name).join(', ');
   const parts = [`${result.counted.length} of ${result.threshold} required trusted signature(s)${names === '' ? '' : ` (${names})`}`];
   if (result.missingRoles.length > 0) parts.push(`no signature with role ${result.missingRoles.join(', ')}`);
-  if (result.invalid.length > 0) parts.push(`invalid signature by trusted key ${ids(result.invalid)}`);
-  if (result.revoked.length > 0) parts.push(`revoked key ${ids(result.revoked)}`);
-  if (result.unknown.length > 0) parts.push(`unknown key ${ids(result.unknown)}`);
+  for (const { keyId, countedAs } of result.sameKey) parts.push(`key ${keyId} is the same key as ${countedAs} and counts once`);
+  if (result.invalid.length > 0) parts.push(`invalid signature by trusted key ${result.invalid.join(', ')}`);
+  if (result.revoked.length > 0) parts.push(`revoked key ${result.revoked.join(', ')}`);
+  if (result.unknown.length > 0) parts.push(`unknown key ${result.unknown.join(', ')}`);
   return parts.join('; ');
-}
-
-/** The AirlockError for a policy that is not met (undefined when it is). */
-export function policyError(result: PolicyResult): AirlockError | undefined {
-  if (result.met || result.code === undefined) return undefined;
-  return new AirlockError(result.code, `trust policy not met: ${result.reason ?? ''}`);
 }

@@ -5,7 +5,7 @@
  * parameter restrictions, if any, must allow exactly this scheme.
  */
 import { OID_RSA_ENCRYPTION, OID_RSASSA_PSS, type KeyAlgorithm } from './algorithms.js';
-import { bytesOf, children, encodeDer, explicit, oid, parseDer, primitive, sequence, Type, type Asn1 } from './der.js';
+import { bytesOf, children, encodeDer, explicit, oid, parseDer, parseStrictDer, primitive, sequence, Type, type Asn1 } from './der.js';
 import { forge } from './forge.js';
 import type { PrivateKeyInfo } from './pkcs8.js';
 import { buildSpki, readAlgorithm, type Spki } from './spki.js';
@@ -13,6 +13,7 @@ import { buildSpki, readAlgorithm, type Spki } from './spki.js';
 export const RSA_MIN_BITS = 3072;
 export const RSA_DEFAULT_BITS = 3072;
 export const PSS_SALT_LENGTH = 32;
+const DEFAULT_SALT_LENGTH = 20;
 
 const OID_SHA1 = '1.3.14.3.2.26';
 const OID_SHA256 = '2.16.840.1.101.3.4.2.1';
@@ -31,6 +32,7 @@ function sha256(data: Buffer) {
 }
 
 function checkBits(n: forge.jsbn.BigInteger): void {
+  if (n.signum() <= 0) throw new Error('RSA key with a modulus that is not positive');
   const bits = n.bitLength();
   if (bits < RSA_MIN_BITS) throw new Error(`RSA key of ${bits} bits; airlock requires ${RSA_MIN_BITS} or more`);
 }
@@ -61,32 +63,44 @@ export function isOurPssScheme(params: PssParams): boolean {
   return params.hash === OID_SHA256 && params.mgfHash === OID_SHA256 && params.saltLength === PSS_SALT_LENGTH;
 }
 
-/** The AlgorithmIdentifier of our signatures inside certificates and requests (RFC 4055 §3.1). */
-export function pssSignatureAlgorithm(): Asn1 {
+/**
+ * RSASSA-PSS-params in the one form OpenSSL writes for every restriction we accept (RFC 4055
+ * §3.1): SHA-256 and MGF1-SHA-256, each with NULL parameters; the salt length unless it is
+ * the DEFAULT 20; no trailerField.
+ */
+function pssParams(saltLength: number): Asn1 {
   const sha256 = () => sequence([oid(OID_SHA256), primitive(Type.NULL, Buffer.alloc(0))]);
-  const tagged = (tag: number, inner: Asn1) => explicit(tag, inner);
   return sequence([
-    oid(OID_RSASSA_PSS),
-    sequence([
-      tagged(0, sha256()),
-      tagged(1, sequence([oid(OID_MGF1), sha256()])),
-      tagged(2, primitive(Type.INTEGER, Buffer.from([PSS_SALT_LENGTH]))),
-    ]),
+    explicit(0, sha256()),
+    explicit(1, sequence([oid(OID_MGF1), sha256()])),
+    ...(saltLength === DEFAULT_SALT_LENGTH ? [] : [explicit(2, primitive(Type.INTEGER, Buffer.from([saltLength])))]),
   ]);
 }
 
-/** An RSASSA-PSS key may restrict itself to one hash, MGF and minimum salt; ours must fit. */
-function checkPssRestrictions(params: Asn1 | undefined): void {
-  if (params === undefined || params.type === Type.NULL) return;
+/** The AlgorithmIdentifier of our signatures inside certificates and requests. */
+export function pssSignatureAlgorithm(): Asn1 {
+  return sequence([oid(OID_RSASSA_PSS), pssParams(PSS_SALT_LENGTH)]);
+}
+
+/**
+ * A key's AlgorithmIdentifier rebuilt from what it says: rsaEncryption with NULL, or
+ * id-RSASSA-PSS bare or with its restrictions, which must allow our scheme (SHA-256,
+ * MGF1-SHA-256, a salt of 32 or less). Anything else throws.
+ */
+function canonicalAlgorithm(algorithmOid: string, params: Asn1 | undefined): Asn1 {
+  if (algorithmOid === OID_RSA_ENCRYPTION) return sequence([oid(OID_RSA_ENCRYPTION), primitive(Type.NULL, Buffer.alloc(0))]);
+  if (algorithmOid !== OID_RSASSA_PSS) throw new Error(`not an RSA key (algorithm ${algorithmOid})`);
+  if (params === undefined || params.type === Type.NULL) return sequence([oid(OID_RSASSA_PSS)]);
   const { hash, mgfHash, saltLength } = readPssParams(params);
   if (hash !== OID_SHA256 || mgfHash !== OID_SHA256 || saltLength > PSS_SALT_LENGTH) {
     throw new Error(`RSA-PSS key restricted to hash ${hash}, MGF1 hash ${mgfHash}, salt ${saltLength}; airlock signs with SHA-256, MGF1-SHA-256, salt ${PSS_SALT_LENGTH}`);
   }
+  return sequence([oid(OID_RSASSA_PSS), pssParams(saltLength)]);
 }
 
-function checkAlgorithm(oid: string, params: Asn1 | undefined): void {
-  if (oid === OID_RSASSA_PSS) checkPssRestrictions(params);
-  else if (oid !== OID_RSA_ENCRYPTION) throw new Error(`not an RSA key (algorithm ${oid})`);
+/** The SPKI of `key` under its (canonical) algorithm identifier. */
+function spkiOf(algorithm: Asn1, key: RsaPublicKey): Buffer {
+  return buildSpki(algorithm, encodeDer(forge.pki.publicKeyToRSAPublicKey(key)));
 }
 
 export function rsaPublicSpki(key: RsaPublicKey): Buffer {
@@ -99,28 +113,29 @@ export function rsaPrivateKeyInfo(key: RsaPrivateKey): Buffer {
 
 export const rsaPssAlgorithm: KeyAlgorithm = {
   type: 'rsa-pss',
-  verifier(spki: Spki) {
-    checkAlgorithm(spki.algorithmOid, spki.algorithmParams);
-    const key = forge.pki.publicKeyFromAsn1(parseDer(spki.key)) as RsaPublicKey;
+  publicKey(spki: Spki) {
+    const algorithm = canonicalAlgorithm(spki.algorithmOid, spki.algorithmParams);
+    const key = forge.pki.publicKeyFromAsn1(parseStrictDer(spki.key, 'RSAPublicKey')) as RsaPublicKey;
     checkBits(key.n);
-    return (data, signature) => {
-      try {
-        return key.verify(sha256(data).digest().getBytes(), signature.toString('binary'), scheme());
-      } catch {
-        // forge throws on a signature of the wrong length or out of range: simply not valid.
-        return false;
-      }
+    return {
+      spki: spkiOf(algorithm, key),
+      plainSpki: rsaPublicSpki(key),
+      verify: (data, signature) => {
+        try {
+          return key.verify(sha256(data).digest().getBytes(), signature.toString('binary'), scheme());
+        } catch {
+          // forge throws on a signature of the wrong length or out of range: simply not valid.
+          return false;
+        }
+      },
     };
   },
   signer(info: PrivateKeyInfo) {
-    checkAlgorithm(info.algorithmOid, info.algorithmParams);
+    const algorithm = canonicalAlgorithm(info.algorithmOid, info.algorithmParams);
     const key = forge.pki.privateKeyFromAsn1(parseDer(info.privateKey)) as RsaPrivateKey;
     checkBits(key.n);
-    const publicKey = forge.pki.setRsaPublicKey(key.n, key.e);
     // An RSA-PSS key's public half keeps its algorithm identifier, as `openssl pkey -pubout` does, so key ids agree.
-    const spki = info.algorithmOid === OID_RSASSA_PSS
-      ? buildSpki(info.algorithm, encodeDer(forge.pki.publicKeyToRSAPublicKey(publicKey)))
-      : rsaPublicSpki(publicKey);
+    const spki = spkiOf(algorithm, forge.pki.setRsaPublicKey(key.n, key.e));
     return { spki, sign: (data: Buffer) => Buffer.from(key.sign(sha256(data), scheme()), 'binary') };
   },
 };

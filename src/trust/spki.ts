@@ -1,5 +1,5 @@
 /** SubjectPublicKeyInfo (RFC 5280 §4.1): the DER a key id is computed over. */
-import { bytesOf, children, encodeDer, expectType, oidOf, parseDer, primitive, sequence, Type, type Asn1 } from './der.js';
+import { bytesOf, children, encodeDer, expectType, oidOf, parseStrictDer, primitive, sequence, Type, type Asn1 } from './der.js';
 
 export interface Spki {
   der: Buffer;
@@ -12,8 +12,9 @@ export interface Spki {
   key: Buffer;
 }
 
+/** Throws an Error unless `der` is a SubjectPublicKeyInfo in DER (see parseStrictDer). */
 export function parseSpki(der: Buffer): Spki {
-  const root = expectType(parseDer(der), Type.SEQUENCE, 'SubjectPublicKeyInfo');
+  const root = expectType(parseStrictDer(der, 'SubjectPublicKeyInfo'), Type.SEQUENCE, 'SubjectPublicKeyInfo');
   const [algorithm, bits, ...rest] = children(root, 'SubjectPublicKeyInfo');
   if (algorithm === undefined || bits === undefined || rest.length > 0) throw new Error('SubjectPublicKeyInfo: expected algorithm and key');
   const [algorithmOid, algorithmParams] = readAlgorithm(algorithm);

@@ -1,5 +1,6 @@
 /** trust.yaml: the policy file of a trust store directory (layout in keys/README.md). */
 import { z } from 'zod';
+import { KEY_ID_PATTERN } from '../bundle/format.js';
 
 export const TRUST_FILE = 'trust.yaml';
 export const REVOKED_FILE = 'revoked.txt';
@@ -7,7 +8,7 @@ export const REVOKED_FILE = 'revoked.txt';
 export const PUBLIC_KEY_SUFFIX = '.pub.pem';
 
 export const roleName = z.string().regex(/^[a-z][a-z0-9-]*$/, 'expected a role name such as build or security');
-const keyId = z.string().regex(/^[0-9a-f]{64}$/, 'expected a key id: 64 lowercase hex digits');
+const keyId = z.string().regex(KEY_ID_PATTERN, 'expected a key id: 64 lowercase hex digits');
 
 /** A file inside the trust store directory: relative, no `..`. */
 export const storeFile = z

@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { AirlockError, isAirlockError } from '../base/errors.js';
 import { loadYamlFile } from '../base/yaml-file.js';
 import { normalizeSerial, parseCertificatesPem, type Certificate } from './certificate.js';
-import { keyIdOf } from './key-id.js';
-import { parsePublicKeyPem, type PublicKey } from './keys.js';
+import { parsePublicKeyDer, parsePublicKeyPem, type PublicKey } from './keys.js';
 import { parseRevokedList } from './revoked-list.js';
+import { revocationCheck, type IsRevoked, type KeyNames } from './revocation.js';
 import { PUBLIC_KEY_SUFFIX, REVOKED_FILE, TRUST_FILE, trustFileSchema, type TrustFile } from './store-schema.js';
 
 export interface TrustedKey {
@@ -29,8 +29,9 @@ export interface TrustedAuthority {
   roles: string[];
   file: string;
   certificate: Certificate;
-  /** Key id of the CA's own key. */
+  /** Key id and identity of the CA's own key. */
   keyId: string;
+  identity: string;
   /** Normalised serials (see normalizeSerial) of certificates it issued that are revoked. */
   revokedSerials: Set<string>;
 }
@@ -57,7 +58,10 @@ export interface TrustStore {
   authorities: TrustedAuthority[];
   /** Absent: this store cannot be updated with `airlock keys update`, only replaced by hand. */
   root: TrustRoot | undefined;
+  /** Key ids as revoked.txt lists them. */
   revoked: Set<string>;
+  /** Whether a key is revoked under any of its ids (see revocation.ts), judged with every key this store knows. */
+  isRevoked: IsRevoked;
   policy: TrustPolicy;
 }
 
@@ -75,6 +79,7 @@ export async function loadTrustStore(dir: string): Promise<TrustStore> {
   const revoked = await loadRevoked(join(dir, REVOKED_FILE));
   problems.push(...revoked.problems);
   if (problems.length > 0) throw new AirlockError('TRUST_STORE_INVALID', problems.join('\n'));
+  const known: KeyNames[] = [...[...keys.values(), ...(root?.keys.values() ?? [])].map((key) => key.publicKey), ...authorities];
   return {
     dir,
     version: hasPolicy ? policy.version : 0,
@@ -83,6 +88,7 @@ export async function loadTrustStore(dir: string): Promise<TrustStore> {
     authorities,
     root: root === undefined || policy.root === undefined ? undefined : { threshold: policy.root.threshold, keys: root.keys },
     revoked: revoked.revoked,
+    isRevoked: revocationCheck(revoked.revoked, known),
     policy: { threshold: policy.threshold, requiredRoles: policy.requiredRoles },
   };
 }
@@ -151,9 +157,9 @@ async function loadKeys<E extends { file: string; name: string; keyId?: string |
     if (entry.keyId !== undefined && entry.keyId !== publicKey.keyId) {
       problems.push(`${field(index)}${entry.file} has key id ${publicKey.keyId}, not the pinned ${entry.keyId}`);
     }
-    const same = keys.get(publicKey.keyId);
+    const same = sameKey([...keys.values()].map((key) => ({ ...key.publicKey, file: key.file })), publicKey);
     if (same !== undefined) {
-      problems.push(`${field(index)}${entry.file} holds the same key as ${same.file} (${publicKey.keyId})`);
+      problems.push(`${field(index)}${entry.file} holds the same key as ${same}`);
       continue;
     }
     keys.set(publicKey.keyId, { keyId: publicKey.keyId, name: entry.name, roles: entry.roles ?? [], publicKey, file: entry.file });
@@ -177,16 +183,39 @@ async function loadAuthorities(dir: string, policy: TrustFile, field: (index: nu
       problems.push(`${field(index)}${entry.file} is not a CA certificate (basicConstraints CA:TRUE and keyUsage keyCertSign)`);
       continue;
     }
+    let key: PublicKey;
+    try {
+      key = parsePublicKeyDer(certificate.spki, entry.file);
+    } catch (error) {
+      problems.push(`${field(index)}${why(error)}`);
+      continue;
+    }
+    const same = sameKey(authorities, key);
+    if (same !== undefined) {
+      problems.push(`${field(index)}${entry.file} holds the same key as ${same}`);
+      continue;
+    }
     authorities.push({
       name: entry.name,
       roles: entry.roles,
       file: entry.file,
       certificate,
-      keyId: keyIdOf(certificate.spki),
+      keyId: key.keyId,
+      identity: key.identity,
       revokedSerials: new Set(entry.revokedSerials.map(normalizeSerial)),
     });
   }
   return authorities;
+}
+
+/**
+ * One key is one entry: the same key written twice (another encoding, or its certificate)
+ * would count twice towards a threshold. Says which entry already holds it.
+ */
+function sameKey(entries: ReadonlyArray<KeyNames & { file: string }>, key: KeyNames): string | undefined {
+  const same = entries.find((entry) => entry.identity === key.identity);
+  if (same === undefined) return undefined;
+  return same.keyId === key.keyId ? `${same.file} (${key.keyId})` : `${same.file} (key id ${same.keyId} there, ${key.keyId} here: one key in two encodings)`;
 }
 
 /** A policy no set of trusted keys could ever meet is a mistake in the file, not a verification failure. */

@@ -5,13 +5,15 @@
  * over SHA256SUMS, as in a bundle. It is accepted when a threshold of the current root keys
  * AND a threshold of the new root keys signed it, and its version is higher.
  */
-import { lstat, readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatChecksums, parseChecksums } from '../bundle/checksums.js';
 import { AirlockError } from '../base/errors.js';
 import { sha256File } from '../hash/digest.js';
-import { isKeyId } from './key-id.js';
-import { evaluatePolicy, policyError, type PolicyResult } from './policy.js';
+import type { PolicyResult } from './policy.js';
+import { revocationCheck } from './revocation.js';
+import { readSignatureFiles } from './signature-files.js';
+import { verifySignedList, type ListSignature } from './signed-list.js';
 import { loadTrustStore, type TrustRoot, type TrustStore } from './store.js';
 
 export const UPDATE_CHECKSUMS = 'SHA256SUMS';
@@ -21,7 +23,7 @@ export interface TrustUpdate {
   dir: string;
   checksums: Buffer;
   store: TrustStore & { root: TrustRoot };
-  signatures: Array<{ keyId: string; signature: Buffer }>;
+  signatures: ListSignature[];
 }
 
 /** Every regular file of the store in `dir` (relative '/' paths), leaving out SHA256SUMS and signatures/. */
@@ -64,19 +66,8 @@ async function checkFiles(dir: string, checksums: Buffer): Promise<void> {
   }
 }
 
-export async function readSignatures(dir: string): Promise<Array<{ keyId: string; signature: Buffer }>> {
-  const folder = join(dir, UPDATE_SIGNATURES);
-  const names = await readdir(folder).catch(() => [] as string[]);
-  const signatures: Array<{ keyId: string; signature: Buffer }> = [];
-  for (const name of names.sort()) {
-    const [keyId, extension] = name.split('.', 2) as [string, string | undefined];
-    if (!isKeyId(keyId) || (extension !== 'sig' && extension !== 'pem') || name !== `${keyId}.${extension}`) {
-      throw new AirlockError('FILE_EXTRA', `${join(folder, name)}: expected <key id>.sig or <key id>.pem`);
-    }
-    if (!(await lstat(join(folder, name))).isFile()) throw new AirlockError('UNSAFE_ENTRY', `${join(folder, name)}: not a regular file`);
-    if (extension === 'sig') signatures.push({ keyId, signature: await readFile(join(folder, name)) });
-  }
-  return signatures;
+export async function readSignatures(dir: string): Promise<ListSignature[]> {
+  return readSignatureFiles(join(dir, UPDATE_SIGNATURES));
 }
 
 export async function readTrustUpdate(dir: string): Promise<TrustUpdate> {
@@ -94,17 +85,17 @@ export interface UpdateApproval {
   next: PolicyResult;
 }
 
-/** Which signatures over the update's SHA256SUMS count for one set of root keys. */
-function approval(root: TrustRoot, revoked: Set<string>, update: TrustUpdate): PolicyResult {
-  const checks = update.signatures.map(({ keyId, signature }) => ({
-    keyId,
-    valid: root.keys.get(keyId)?.publicKey.verify(update.checksums, signature) ?? false,
-  }));
-  return evaluatePolicy({ keys: root.keys, revoked, policy: { threshold: root.threshold, requiredRoles: [] } }, checks);
+/** Which signatures over the update's SHA256SUMS count for one set of root keys (listed keys only: no certificates); throws unless they meet its threshold. */
+function approval(which: string, root: TrustRoot, isRevoked: TrustStore['isRevoked'], update: TrustUpdate, now: Date): PolicyResult {
+  const trust = { keys: root.keys, authorities: [], isRevoked, policy: { threshold: root.threshold, requiredRoles: [] } };
+  const verdict = verifySignedList({ name: join(update.dir, UPDATE_CHECKSUMS), bytes: update.checksums }, update.signatures, trust, now);
+  const [problem] = verdict.problems;
+  if (problem !== undefined) throw new AirlockError(problem.code, `${update.dir}: ${which}: ${problem.message}`);
+  return verdict.policy;
 }
 
 /** Throws unless `update` may replace `current`: higher version, both root thresholds met. */
-export function checkTrustUpdate(current: TrustStore, update: TrustUpdate): UpdateApproval {
+export function checkTrustUpdate(current: TrustStore, update: TrustUpdate, now = new Date()): UpdateApproval {
   if (current.root === undefined) {
     throw new AirlockError('TRUST_STORE_INVALID', `${current.policyFile ?? current.dir}: has no root section, so no update can be verified; replace the trust store by hand`);
   }
@@ -112,11 +103,10 @@ export function checkTrustUpdate(current: TrustStore, update: TrustUpdate): Upda
     throw new AirlockError('DOWNGRADE', `${update.dir}: trust store version ${update.store.version} is not newer than the installed version ${current.version}`);
   }
   // A key revoked on either side signs nothing: a site's own revocations survive any update.
-  const revoked = new Set([...current.revoked, ...update.store.revoked]);
-  const result = { current: approval(current.root, revoked, update), next: approval(update.store.root, revoked, update) };
-  for (const [which, policy] of [['current root keys', result.current], ['new root keys', result.next]] as const) {
-    const error = policyError(policy);
-    if (error !== undefined) throw new AirlockError(error.code, `${update.dir}: ${which}: ${policy.reason ?? 'not enough signatures'}`);
-  }
-  return result;
+  const known = [current, update.store].flatMap((store) => [...store.keys.values(), ...(store.root?.keys.values() ?? [])].map((key) => key.publicKey));
+  const isRevoked = revocationCheck(new Set([...current.revoked, ...update.store.revoked]), [...known, ...current.authorities, ...update.store.authorities]);
+  return {
+    current: approval('current root keys', current.root, isRevoked, update, now),
+    next: approval('new root keys', update.store.root, isRevoked, update, now),
+  };
 }

@@ -3,9 +3,8 @@
  * then airlock.json. Putting them first is what lets one pass authenticate the list of
  * digests before any payload is read.
  */
-import { CHECKSUMS_PATH, MANIFEST_PATH, SIGNATURES_DIR, isSignaturePath } from '../bundle/format.js';
+import { CHECKSUMS_PATH, MANIFEST_PATH, SIGNATURES_DIR, isSignaturePath, parseSignaturePath, signaturePaths } from '../bundle/format.js';
 import type { BundleEntry } from '../bundle/scan.js';
-import { isKeyId } from '../trust/key-id.js';
 import type { Problem } from '../base/problem.js';
 
 export interface SignatureFiles {
@@ -24,15 +23,14 @@ export function checkLayout(entries: readonly BundleEntry[], bundle: string): { 
   const byKey = new Map<string, Partial<SignatureFiles>>();
   for (; index < entries.length && isSignaturePath(entries[index]!.path); index++) {
     const entry = entries[index]!;
-    const match = /^signatures\/([^/]+)\.(sig|pem)$/.exec(entry.path);
-    if (!match || !isKeyId(match[1]!)) {
+    const name = parseSignaturePath(entry.path);
+    if (name === undefined) {
       problems.push({ code: 'BUNDLE_FORMAT', message: `${entry.path}: not signatures/<key id>.sig or .pem`, path: entry.path });
       continue;
     }
-    const files = byKey.get(match[1]!) ?? { keyId: match[1]! };
-    if (match[2] === 'sig') files.signature = entry;
-    else files.publicKey = entry;
-    byKey.set(match[1]!, files);
+    const files = byKey.get(name.keyId) ?? { keyId: name.keyId };
+    files[name.kind] = entry;
+    byKey.set(name.keyId, files);
   }
   if (entries[index]?.path !== MANIFEST_PATH) {
     problems.push({ code: 'BUNDLE_FORMAT', message: `${bundle}: ${MANIFEST_PATH} must follow the signatures, found ${entries[index]?.path ?? 'nothing'}`, path: MANIFEST_PATH });
@@ -45,7 +43,7 @@ export function checkLayout(entries: readonly BundleEntry[], bundle: string): { 
   const signatures: SignatureFiles[] = [];
   for (const files of byKey.values()) {
     if (files.signature) signatures.push(files as SignatureFiles);
-    else problems.push({ code: 'BUNDLE_FORMAT', message: `signatures/${files.keyId}.pem has no .sig beside it`, path: files.publicKey?.path });
+    else problems.push({ code: 'BUNDLE_FORMAT', message: `${signaturePaths(files.keyId!).publicKey} has no .sig beside it`, path: files.publicKey?.path });
   }
   if (signatures.length === 0 && problems.length === 0) {
     problems.push({ code: 'SIGNATURE_MISSING', message: `${bundle}: carries no signature` });

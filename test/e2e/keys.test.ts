@@ -103,7 +103,7 @@ describe.each([
     expect(pub).toMatchObject({ code: 0, stdout: `${keyId}\n` });
     const priv = await runCli(['keys', 'id', privatePem(), '--passphrase-file', passFile, '--json']);
     expect(priv.code, priv.stderr).toBe(0);
-    expect(JSON.parse(priv.stdout)).toEqual({ file: privatePem(), kind: 'private-key', type, keyId });
+    expect(JSON.parse(priv.stdout)).toEqual({ file: privatePem(), kind: 'private-key', type, keyId, identity: keyId });
     expectNoSecret(priv, PASS);
   });
 
@@ -139,6 +139,11 @@ describe('keys made by openssl genpkey', () => {
     await opensslVerifies(key, `${base}.pub.pem`, data);
     const id = await runCli(['keys', 'id', `${base}.pub.pem`]);
     expect(id.stdout).toBe(`${key.keyId}\n`);
+    const fromPrivate = await runCli(['keys', 'id', `${base}.key.pem`, '--json'], { env: { AIRLOCK_PASSPHRASE: OPENSSL_PASS } });
+    const json = JSON.parse(fromPrivate.stdout) as { keyId: string; identity: string };
+    expect(json.keyId).toBe(key.keyId);
+    // One identity per key: its id in plain form. An RSA-PSS key's id differs from it.
+    expect(json.identity === json.keyId).toBe(algorithm !== 'RSA-PSS');
   });
 
   it('an unencrypted key loads, and keys id warns about it', async () => {
@@ -152,14 +157,22 @@ describe('keys made by openssl genpkey', () => {
     expect(id.stderr).toContain(`warning: ${file} is not encrypted`);
   });
 
-  it('a certificate gives the key id of its public key', async () => {
-    const base = join(dir, 'cert');
-    await openssl(['genpkey', '-algorithm', 'ed25519', '-out', `${base}.key.pem`]);
+  it.each([
+    ['ed25519', [] as string[]],
+    ['RSA-PSS', ['-pkeyopt', 'rsa_keygen_bits:3072', '-pkeyopt', 'rsa_pss_keygen_md:sha256', '-pkeyopt', 'rsa_pss_keygen_mgf1_md:sha256', '-pkeyopt', 'rsa_pss_keygen_saltlen:32']],
+  ])('a certificate for an %s key made by openssl gives the key id of its public key', async (algorithm, options) => {
+    const base = join(dir, `cert-${algorithm}`);
+    await openssl(['genpkey', '-algorithm', algorithm, ...options, '-out', `${base}.key.pem`]);
     const req = await openssl(['req', '-x509', '-new', '-key', `${base}.key.pem`, '-subj', '/CN=officer', '-days', '30', '-out', `${base}.crt.pem`]);
     expect(req.exitCode, req.stderr).toBe(0);
     await openssl(['pkey', '-in', `${base}.key.pem`, '-pubout', '-out', `${base}.pub.pem`]);
+    const keyId = await opensslKeyId(`${base}.pub.pem`);
     const id = await runCli(['keys', 'id', `${base}.crt.pem`, '--json']);
-    expect(JSON.parse(id.stdout)).toEqual({ file: `${base}.crt.pem`, kind: 'certificate', type: 'ed25519', keyId: await opensslKeyId(`${base}.pub.pem`) });
+    expect(JSON.parse(id.stdout)).toMatchObject({ file: `${base}.crt.pem`, kind: 'certificate', keyId });
+    // The certificate's key, as openssl extracts it, has the same id.
+    const extracted = await openssl(['x509', '-in', `${base}.crt.pem`, '-pubkey', '-noout']);
+    await writeFile(`${base}.extracted.pem`, extracted.stdout);
+    expect(await opensslKeyId(`${base}.extracted.pem`)).toBe(keyId);
   });
 
   it.each([
