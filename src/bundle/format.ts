@@ -15,6 +15,11 @@ export const TAR_BLOCK = 512;
 export const FILE_MODE = 0o644;
 export const EXECUTABLE_MODE = 0o755;
 
+/** The mode every tar header of a bundle records: 0755 under hooks/ (scripts the installer runs), 0644 elsewhere. */
+export function fileModeFor(path: string): number {
+  return path.startsWith(HOOKS_DIR) ? EXECUTABLE_MODE : FILE_MODE;
+}
+
 export function bundleFileName(name: string, version: string): string {
   return `${name}-${version}${BUNDLE_EXTENSION}`;
 }

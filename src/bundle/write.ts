@@ -11,7 +11,7 @@ import { flushWhile } from '../fs/fsync-path.js';
 import { hashRanges, type CopyAndHashJob } from '../hash/hash-pool.js';
 import { sha256Hex } from '../hash/digest.js';
 import { checksumLineLength, formatChecksums } from './checksums.js';
-import { CHECKSUMS_PATH, FILE_MODE, MANIFEST_PATH, comparePaths, isSignaturePath, signaturePaths } from './format.js';
+import { CHECKSUMS_PATH, FILE_MODE, MANIFEST_PATH, comparePaths, fileModeFor, isSignaturePath, signaturePaths } from './format.js';
 import type { PayloadFile } from './payload.js';
 import { isSafeBundlePath } from './safe-path.js';
 import { END_OF_ARCHIVE, encodeFileHeader, paddedSize } from './tar-header.js';
@@ -148,6 +148,8 @@ function checkedPayload(payload: readonly PayloadFile[]): PayloadFile[] {
       throw new AirlockError('BUNDLE_FORMAT', `bundle path ${file.path} is reserved`);
     }
     if (index > 0 && sorted[index - 1]!.path === file.path) throw new AirlockError('FILE_DUPLICATE', `bundle path ${file.path} is given twice`);
+    // The reader holds every header to this rule, so the writer never writes another mode.
+    if (file.mode !== fileModeFor(file.path)) throw new AirlockError('BUNDLE_FORMAT', `bundle path ${file.path}: mode ${file.mode.toString(8)}, but the format gives it ${fileModeFor(file.path).toString(8)}`);
   });
   return sorted;
 }

@@ -1,7 +1,8 @@
 /**
  * Verifies a bundle as a few small, named checks, in the order that makes each one
  * meaningful: layout, then signatures over SHA256SUMS (nothing is trusted before this),
- * then every file's digest, then airlock.json's content and expiry. Fails closed: a
+ * then every file's digest, then airlock.json's content (every tar header's mtime is its
+ * `created`, every file it names under its kind's prefix) and expiry. Fails closed: a
  * step whose input could not be trusted stops the checks after it.
  */
 import { CHECKSUMS_PATH } from '../bundle/format.js';
@@ -12,8 +13,10 @@ import { sha256Hex } from '../hash/digest.js';
 import type { TrustStore } from '../trust/store.js';
 import { checkContents } from './check-contents.js';
 import { checkExpiry } from './check-freshness.js';
+import { checkHeaderTimes } from './check-headers.js';
 import { checkLayout } from './check-layout.js';
 import { readBundleManifest } from '../manifest/read-bundle-manifest.js';
+import { checkManifestPaths } from './check-paths.js';
 import { checkSignatures } from './check-signatures.js';
 import type { VerificationReport } from './report.js';
 
@@ -66,6 +69,8 @@ export async function verifyBundle(reader: BundleReader, trust: TrustStore, opti
     report.problems.push({ code: error.code, message: error.message, path: 'airlock.json' });
     return report;
   }
+  report.problems.push(...checkHeaderTimes(reader.entries, report.manifest.created, reader.file));
+  report.problems.push(...checkManifestPaths(report.manifest, report.checksums));
   report.problems.push(...checkExpiry(report.manifest, options.now));
   report.ok = report.problems.length === 0;
   return report;

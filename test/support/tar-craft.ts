@@ -1,37 +1,36 @@
 /**
  * Makes tar files by hand for tamper tests: the bundle writer refuses links, devices and
- * unsafe paths, so hostile archives are assembled here from raw node-tar headers.
+ * unsafe paths, so hostile archives are assembled here from raw node-tar headers. Regular
+ * files get the very header the writer gives them (src/bundle/tar-header.ts), so what a
+ * test changes is only what it means to change.
  */
 import { open } from 'node:fs/promises';
 import { Header } from 'tar';
+import { fileModeFor } from '../../src/bundle/format.js';
 import { BundleReader } from '../../src/bundle/reader.js';
+import { encodeFileHeader } from '../../src/bundle/tar-header.js';
 
 export interface CraftEntry {
   path: string;
   data?: Buffer;
   type?: 'File' | 'SymbolicLink' | 'Link' | 'CharacterDevice' | 'Directory';
   linkpath?: string;
+  /** Default: the epoch. */
+  mtime?: Date;
 }
 
 export function craftTar(entries: readonly CraftEntry[]): Buffer {
   const parts: Buffer[] = [];
   for (const entry of entries) {
     const data = entry.data ?? Buffer.alloc(0);
-    const block = Buffer.alloc(512);
-    new Header({
-      path: entry.path,
-      type: entry.type ?? 'File',
-      linkpath: entry.linkpath,
-      size: entry.type === undefined || entry.type === 'File' ? data.length : 0,
-      mode: 0o644,
-      uid: 0,
-      gid: 0,
-      mtime: new Date(0),
-    }).encode(block, 0);
-    parts.push(block);
+    const mtime = entry.mtime ?? new Date(0);
     if (entry.type === undefined || entry.type === 'File') {
-      parts.push(data, Buffer.alloc((512 - (data.length % 512)) % 512));
+      parts.push(encodeFileHeader(entry.path, data.length, fileModeFor(entry.path), mtime), data, Buffer.alloc((512 - (data.length % 512)) % 512));
+      continue;
     }
+    const block = Buffer.alloc(512);
+    new Header({ path: entry.path, type: entry.type, linkpath: entry.linkpath, size: 0, mode: 0o644, uid: 0, gid: 0, mtime }).encode(block, 0);
+    parts.push(block);
   }
   parts.push(Buffer.alloc(1024));
   return Buffer.concat(parts);
@@ -42,7 +41,7 @@ export async function bundleEntries(file: string): Promise<CraftEntry[]> {
   const reader = await BundleReader.open(file);
   try {
     const entries: CraftEntry[] = [];
-    for (const entry of reader.entries) entries.push({ path: entry.path, data: await reader.readFile(entry.path) });
+    for (const entry of reader.entries) entries.push({ path: entry.path, data: await reader.readFile(entry.path), mtime: entry.mtime });
     return entries;
   } finally {
     await reader.close();
