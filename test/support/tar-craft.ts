@@ -63,3 +63,23 @@ export async function flipByte(file: string, path: string, at = 0): Promise<void
     await handle.close();
   }
 }
+
+/** Recomputes a header block's checksum the way the writer (node-tar) writes it: 6 octal digits, space, NUL. */
+export function fixHeaderChecksum(data: Buffer, block: number): void {
+  data.fill(0x20, block + 148, block + 156);
+  let sum = 0;
+  for (let i = block; i < block + 512; i++) sum += data[i]!;
+  data.write(`${sum.toString(8).padStart(6, '0')} \0`, block + 148, 'latin1');
+}
+
+/** A number field in base-256 (GNU tar's form for numbers octal cannot hold), `size` bytes wide. */
+export function base256Field(value: bigint, size: number): Buffer {
+  const field = Buffer.alloc(size);
+  let rest = value < 0n ? (1n << BigInt(size * 8)) + value : value;
+  for (let i = size - 1; i >= 0; i--) {
+    field[i] = Number(rest & 0xffn);
+    rest >>= 8n;
+  }
+  field[0] = value < 0n ? 0xff : field[0]! | 0x80;
+  return field;
+}

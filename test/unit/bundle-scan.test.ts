@@ -19,6 +19,7 @@ import { BundleReader, type BundleEntry } from '../../src/bundle/reader.js';
 import { encodeFileHeader } from '../../src/bundle/tar-header.js';
 import { writeBundle } from '../../src/bundle/write.js';
 import { seeded } from '../support/key-encodings.js';
+import { base256Field, fixHeaderChecksum } from '../support/tar-craft.js';
 
 const MTIME = new Date('2026-01-01T00:00:00Z');
 const LONG = `migrations/shop/${'deeply-nested/'.repeat(20)}V1__deep.sql`;
@@ -81,33 +82,13 @@ function ustarOf(path: string): number {
   return entry(path).dataOffset - TAR_BLOCK;
 }
 
-/** Recomputes a header block's checksum the way node-tar writes it (6 octal digits, space, NUL). */
-function fixChecksum(data: Buffer, block: number): void {
-  data.fill(0x20, block + 148, block + 156);
-  let sum = 0;
-  for (let i = block; i < block + TAR_BLOCK; i++) sum += data[i]!;
-  data.write(`${sum.toString(8).padStart(6, '0')} \0`, block + 148, 'latin1');
-}
-
 /** A copy of the good bundle with `bytes` written at `offset` in the ustar header of `path`. */
 function withField(path: string, offset: number, bytes: Buffer | string): Buffer {
   const data = Buffer.from(good);
   const block = ustarOf(path);
   (typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes).copy(data, block + offset);
-  fixChecksum(data, block);
+  fixHeaderChecksum(data, block);
   return data;
-}
-
-/** A 12- or 8-byte base-256 number field (GNU's form for numbers octal cannot hold). */
-function base256(value: bigint, size: number): Buffer {
-  const field = Buffer.alloc(size);
-  let rest = value < 0n ? (1n << BigInt(size * 8)) + value : value;
-  for (let i = size - 1; i >= 0; i--) {
-    field[i] = Number(rest & 0xffn);
-    rest >>= 8n;
-  }
-  field[0] = value < 0n ? 0xff : field[0]! | 0x80;
-  return field;
 }
 
 describe('the archive ends with two zero blocks and nothing else', () => {
@@ -159,8 +140,8 @@ describe('every header is the one the writer produces', () => {
     ['linkname', 157, 'SHA256SUMS', 'linkname field'],
     ['type (old-style regular file)', 156, '\0', 'type field'],
     ['the padding inside the header block', 505, 'x', 'padding field'],
-    ['mtime in base-256 form, same value', 136, base256(BigInt(MTIME.getTime() / 1000), 12), 'mtime field'],
-    ['size in base-256 form, same value', 124, base256(11n, 12), 'size field'],
+    ['mtime in base-256 form, same value', 136, base256Field(BigInt(MTIME.getTime() / 1000), 12), 'mtime field'],
+    ['size in base-256 form, same value', 124, base256Field(11n, 12), 'size field'],
   ])('refuses a changed %s, naming the entry, its offset and the field', async (_, offset, bytes, field) => {
     await refused(withField(config, offset as number, bytes as string), 'BUNDLE_FORMAT', new RegExp(`"${config}" \\(entry at byte ${at()}\\): header is not the one airlock writes \\(${field} differs at byte \\d+`));
   });
@@ -168,7 +149,7 @@ describe('every header is the one the writer produces', () => {
   it('refuses the same path split into prefix and name where the writer does not split it', async () => {
     const data = withField(config, 0, Buffer.concat([Buffer.from('prod/app.yaml'), Buffer.alloc(100 - 13)]));
     Buffer.from('configs\0', 'latin1').copy(data, at() + 345);
-    fixChecksum(data, at());
+    fixHeaderChecksum(data, at());
     await refused(data, 'BUNDLE_FORMAT', `"${config}" (entry at byte ${at()}): header is not the one airlock writes (name field differs`);
   });
 
@@ -186,10 +167,10 @@ describe('every header is the one the writer produces', () => {
   });
 
   it.each([
-    ['a negative base-256 size', 124, base256(-5n, 12), 'size field is not a byte count'],
-    ['a base-256 size beyond 2^53', 124, base256(1n << 70n, 12), 'unreadable header'],
-    ['a base-256 uid beyond 2^53', 108, base256(1n << 60n, 8), 'unreadable header'],
-    ['a base-256 mtime beyond 2^53', 136, base256(1n << 80n, 12), 'unreadable header'],
+    ['a negative base-256 size', 124, base256Field(-5n, 12), 'size field is not a byte count'],
+    ['a base-256 size beyond 2^53', 124, base256Field(1n << 70n, 12), 'unreadable header'],
+    ['a base-256 uid beyond 2^53', 108, base256Field(1n << 60n, 8), 'unreadable header'],
+    ['a base-256 mtime beyond 2^53', 136, base256Field(1n << 80n, 12), 'unreadable header'],
     ['an octal size of garbage', 124, 'zzzzzzzzzzz\0', 'size field is not a byte count'],
   ])('%s is BUNDLE_FORMAT naming the entry and its offset, not INTERNAL', async (_, offset, bytes, message) => {
     const error = await refusal(withField(config, offset as number, bytes as string));
@@ -232,7 +213,7 @@ describe('every header is the one the writer produces', () => {
       while (free.has(offset)) offset = random(TAR_BLOCK);
       const data = Buffer.from(good);
       data[block + offset] = (data[block + offset]! + 1 + random(255)) & 0xff;
-      if (offset < 148 || offset >= 156) fixChecksum(data, block);
+      if (offset < 148 || offset >= 156) fixHeaderChecksum(data, block);
       const error = await refusal(data);
       expect(error.code, `byte ${offset} of the header at ${block}: ${error.message}`).not.toBe('INTERNAL');
     }
