@@ -62,7 +62,8 @@ step "6. Connected side: write shop 1.1.0 to release media (a 'USB stick'; 8 KiB
 airlock media write "$demo/media/shop-1.1.0.airlock" --to "$demo/usb1" --volume-size 8K --key "$demo/keys/demo-build.key.pem"
 
 step "7. Isolated side: check the media with stock tools, then install 1.1.0 from it with the installer it carries"
-(cd "$demo/usb1" && openssl pkeyutl -verify -pubin -inkey "$demo/trust/demo-build.pub.pem" -rawin -in SHA256SUMS.media -sigfile SHA256SUMS.media.sig && sha256sum --quiet -c SHA256SUMS.media && echo "usb1: every file matches SHA256SUMS.media")
+key_id=$(openssl pkey -pubin -in "$demo/trust/demo-build.pub.pem" -outform DER | sha256sum | cut -c1-64)
+(cd "$demo/usb1" && openssl pkeyutl -verify -pubin -inkey "$demo/trust/demo-build.pub.pem" -rawin -in SHA256SUMS.media -sigfile "signatures/$key_id.sig" && sha256sum --quiet -c SHA256SUMS.media && echo "usb1: every file matches SHA256SUMS.media")
 node "$demo/usb1/airlock-installer.mjs" install "$demo/usb1" --site "$demo/site/site.yaml" --yes
 echo
 echo "The same command again:"

@@ -210,7 +210,8 @@ export function buildProgram(): Command {
     .requiredOption('--to <dir...>', 'one directory per medium (USB stick, disc staging dir), filled in order')
     .option('--volume-size <size>', 'largest volume: bytes, <n>K/M/G, or a disc: cd, dvd, dvd-dl, bd25, bd50 (default 4G-1, the FAT32 limit)')
     .option('--media-size <size>', "capacity of each medium (default: the disc's, else the free space of each directory's filesystem)")
-    .option('-k, --key <private.pem>', "sign each medium's SHA256SUMS.media (lets the installer be checked with openssl before first use)")
+    .option('-k, --key <private.pem...>', "sign each medium's SHA256SUMS.media with each key (lets the installer be checked with openssl before first use; as many keys as the trust policy needs)")
+    .option('--cert <cert.pem...>', 'certificate (chain) for each --key, in the same order, shipped instead of the bare public key')
     .option('--passphrase-file <file>', 'read the key passphrase from this file (else AIRLOCK_PASSPHRASE, else a prompt)')
     .option('--unsigned', 'write media without --key (volumes stay authenticated by the signed bundle; the installer does not)')
     .option('--installer <file>', 'the single-file CLI to put on the media (default: this one)')
@@ -219,6 +220,7 @@ export function buildProgram(): Command {
       'after',
       examples([
         'airlock media write shop-1.4.0.airlock --to /media/usb1 --key build.key.pem',
+        'airlock media write shop-1.4.0.airlock --to /media/usb1 --key build.key.pem officer.key.pem   # a 2-of-N policy',
         'airlock media write shop-1.4.0.airlock --to disc1 --to disc2 --to disc3 --volume-size dvd -k build.key.pem',
         'airlock media write shop-1.4.0.airlock --to /media/a /media/b --volume-size 2G --media-size 7G -k build.key.pem',
       ]),

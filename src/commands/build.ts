@@ -3,10 +3,9 @@ import { buildRelease } from '../build/build-release.js';
 import { AirlockError } from '../base/errors.js';
 import { byteProgress, type ByteProgress } from '../ui/progress.js';
 import type { CredentialMap } from '../images/registry/credentials.js';
-import { readKeyFile, withCertificate } from '../trust/keys.js';
 import { humanBytes } from '../ui/format.js';
 import type { Output } from '../ui/output.js';
-import { openSigningKey } from './signing-key.js';
+import { openSigningKeys } from './signing-key.js';
 
 export interface BuildOptions {
   key: string[];
@@ -20,7 +19,6 @@ export interface BuildOptions {
 }
 
 export async function buildCommand(output: Output, manifestFile: string, options: BuildOptions): Promise<number> {
-  if (options.cert && options.cert.length > options.key.length) throw new AirlockError('USAGE', `--cert given ${options.cert.length} times for ${options.key.length} --key`);
   let progress: ByteProgress | undefined;
   let shown = 0;
   const result = await buildRelease({
@@ -31,15 +29,7 @@ export async function buildCommand(output: Output, manifestFile: string, options
     credentials: registryLogins(options.registryLogin ?? [], process.env),
     env: process.env,
     output,
-    loadKeys: async () => {
-      const keys = [];
-      for (const [index, file] of options.key.entries()) {
-        const key = await openSigningKey(output, file, options.passphraseFile);
-        const cert = options.cert?.[index];
-        keys.push(cert === undefined ? key : withCertificate(key, await readKeyFile(cert), cert));
-      }
-      return keys;
-    },
+    loadKeys: () => openSigningKeys(output, options.key, options.cert, options.passphraseFile),
     onProgress: (done, total) => {
       progress ??= byteProgress(output, 'writing bundle', total);
       progress.add(done - shown);

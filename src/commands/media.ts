@@ -8,7 +8,7 @@ import { writeMedia } from '../media/write-media.js';
 import { loadTrustStore } from '../trust/store.js';
 import { humanBytes } from '../ui/format.js';
 import type { Output } from '../ui/output.js';
-import { openSigningKey } from './signing-key.js';
+import { openSigningKeys } from './signing-key.js';
 import { parseTimeOption } from '../ui/time-option.js';
 import { printVerification, verificationJson } from './verification-view.js';
 import { assertVerified, type VerificationReport } from '../verify/report.js';
@@ -18,7 +18,8 @@ export interface MediaWriteOptions {
   to: string[];
   volumeSize?: string;
   mediaSize?: string;
-  key?: string;
+  key?: string[];
+  cert?: string[];
   passphraseFile?: string;
   unsigned?: boolean;
   installer?: string;
@@ -37,18 +38,20 @@ function volumeRange(numbers: readonly number[]): string {
 }
 
 export async function mediaWriteCommand(output: Output, bundle: string, options: MediaWriteOptions): Promise<number> {
-  if (options.key === undefined && options.unsigned !== true) {
-    throw new AirlockError('USAGE', 'media write needs --key (signs each medium\'s SHA256SUMS.media so the installer can be checked with openssl before use), or --unsigned');
+  const keyFiles = options.key ?? [];
+  if (keyFiles.length === 0 && options.unsigned !== true) {
+    throw new AirlockError('USAGE', 'media write needs --key (signs each medium\'s SHA256SUMS.media so the installer can be checked with openssl before use; give as many as the trust policy needs), or --unsigned');
   }
+  if (keyFiles.length > 0 && options.unsigned === true) throw new AirlockError('USAGE', '--unsigned and --key exclude each other');
   const sizing = parseVolumeSize(options.volumeSize);
   const mediaSize = options.mediaSize === undefined ? undefined : parseByteSize(options.mediaSize, '--media-size');
-  const key = options.key === undefined ? undefined : await openSigningKey(output, options.key, options.passphraseFile);
+  const keys = await openSigningKeys(output, keyFiles, options.cert, options.passphraseFile);
   const result = await writeMedia({
     bundle,
     dirs: options.to,
     sizing,
     ...(mediaSize === undefined ? {} : { mediaSize }),
-    ...(key ? { key } : {}),
+    keys,
     ...(options.installer === undefined ? {} : { installer: options.installer }),
     warn: (line) => output.warn(line),
   });
@@ -70,7 +73,8 @@ export async function mediaWriteCommand(output: Output, bundle: string, options:
   }
   output.say(`release digest    ${index.bundle.checksumsSha256}  (sha256 of its SHA256SUMS)`);
   if (index.installer) output.say(`installer sha256  ${index.installer.sha256}  airlock-installer.mjs`);
-  output.say(index.signedBy ? `signed by         ${index.signedBy} (SHA256SUMS.media.sig on each medium)` : 'NOT signed (--unsigned): send the installer sha256 above to the site through another channel');
+  for (const keyId of index.signedBy) output.say(`signed by         ${keyId} (signatures/${keyId}.sig on each medium)`);
+  if (index.signedBy.length === 0) output.say('NOT signed (--unsigned): send the installer sha256 above to the site through another channel');
   output.say(`cut and hashed in ${result.copySeconds.toFixed(2)} s (${humanBytes(rate)}/s)`);
   return 0;
 }
@@ -78,11 +82,12 @@ export async function mediaWriteCommand(output: Output, bundle: string, options:
 export async function mediaVerifyCommand(output: Output, dirs: string[], options: MediaVerifyOptions): Promise<number> {
   const trust = await loadTrustStore(options.trust);
   const now = options.at ? parseTimeOption(options.at, '--at') : new Date();
-  const check = await checkMedia(dirs, trust);
+  const check = await checkMedia(dirs, trust, now);
   const { index } = check;
   output.say(`media     ${index.bundle.name} ${index.bundle.version}: ${index.volumes.length} volume(s) on ${index.media} medi${index.media === 1 ? 'um' : 'a'}, ${humanBytes(index.bundle.size)}`);
   for (const medium of check.media) {
-    const signature = medium.signature === 'valid' ? `signed by ${medium.signer}` : medium.signature === 'unsigned' ? 'NOT signed' : 'signature FAILED';
+    const by = medium.signers.map((signer) => `${signer.name ?? signer.keyId} (${signer.status})`).join(', ');
+    const signature = medium.signers.length === 0 ? 'NOT signed' : `signed by ${by}, trust policy ${medium.policyMet ? 'met' : 'NOT met'}`;
     output.say(`  ${medium.dir}: SHA256SUMS.media ${signature}, ${medium.filesChecked} file(s) listed`);
   }
   for (const volume of check.volumes) output.say(`  volume ${volume.index} of ${index.volumes.length}: ${volume.status}${volume.path ? `  (${volume.path})` : ''}`);

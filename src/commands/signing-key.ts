@@ -1,5 +1,6 @@
 /** Opening a private key for a command: the passphrase is asked only if the key is encrypted, and an unencrypted key is warned about. */
-import { loadSigningKey, type SigningKey } from '../trust/keys.js';
+import { AirlockError } from '../base/errors.js';
+import { loadSigningKey, readKeyFile, withCertificate, type SigningKey } from '../trust/keys.js';
 import type { Output } from '../ui/output.js';
 import { readPassphrase } from '../ui/passphrase.js';
 
@@ -7,4 +8,16 @@ export async function openSigningKey(output: Output, file: string, passphraseFil
   const key = await loadSigningKey(file, () => readPassphrase({ file: passphraseFile, prompt: `Passphrase for ${file}` }));
   if (!key.encrypted) output.warn(`warning: ${file} is not encrypted; protect it with \`openssl pkcs8 -topk8 -v2 aes-256-cbc\``);
   return key;
+}
+
+/** Every `--key`, each presenting the `--cert` given in the same place, if any (build, media write). */
+export async function openSigningKeys(output: Output, files: readonly string[], certs: readonly string[] | undefined, passphraseFile: string | undefined): Promise<SigningKey[]> {
+  if (certs && certs.length > files.length) throw new AirlockError('USAGE', `--cert given ${certs.length} times for ${files.length} --key`);
+  const keys: SigningKey[] = [];
+  for (const [index, file] of files.entries()) {
+    const key = await openSigningKey(output, file, passphraseFile);
+    const cert = certs?.[index];
+    keys.push(cert === undefined ? key : withCertificate(key, await readKeyFile(cert), cert));
+  }
+  return keys;
 }

@@ -1,18 +1,20 @@
 /** INSTALL.txt: what the operator reads first, in plain words, with commands that work as written. */
+import { signaturePaths } from '../bundle/format.js';
 import type { KeyType } from '../trust/algorithms.js';
 import { humanBytes } from '../ui/format.js';
-import { INSTALLER_FILE, MEDIA_SUMS, MEDIA_SUMS_SIGNATURE, type MediaIndex } from './media-index.js';
+import { INSTALLER_FILE, MEDIA_SUMS, type MediaIndex } from './media-index.js';
 
 export interface InstallTextInput {
   index: MediaIndex;
   medium: number;
-  signer?: { keyId: string; type: KeyType };
+  signers: ReadonlyArray<{ keyId: string; type: KeyType }>;
 }
 
-function signatureCheck(type: KeyType): string {
+function signatureCheck({ keyId, type }: { keyId: string; type: KeyType }): string {
+  const signature = signaturePaths(keyId).signature;
   return type === 'ed25519'
-    ? `openssl pkeyutl -verify -pubin -inkey TRUSTED-KEY.pub.pem -rawin -in ${MEDIA_SUMS} -sigfile ${MEDIA_SUMS_SIGNATURE}`
-    : `openssl dgst -sha256 -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:32 -verify TRUSTED-KEY.pub.pem -signature ${MEDIA_SUMS_SIGNATURE} ${MEDIA_SUMS}`;
+    ? `openssl pkeyutl -verify -pubin -inkey TRUSTED-KEY.pub.pem -rawin -in ${MEDIA_SUMS} -sigfile ${signature}`
+    : `openssl dgst -sha256 -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:32 -verify TRUSTED-KEY.pub.pem -signature ${signature} ${MEDIA_SUMS}`;
 }
 
 function volumeList(index: MediaIndex, medium: number): string {
@@ -22,7 +24,7 @@ function volumeList(index: MediaIndex, medium: number): string {
   return `${range} of ${index.volumes.length}`;
 }
 
-export function installText({ index, medium, signer }: InstallTextInput): string {
+export function installText({ index, medium, signers }: InstallTextInput): string {
   const { bundle } = index;
   const installerHere = medium === 1 && index.installer !== null;
   const driver = index.installer?.sqliteDriver;
@@ -39,15 +41,16 @@ export function installText({ index, medium, signer }: InstallTextInput): string
     '',
     '1. Check every medium before running anything from it. In the medium\'s directory:',
     '',
-    ...(signer
+    ...(signers.length > 0
       ? [
-          `     ${signatureCheck(signer.type)}`,
+          ...signers.flatMap((signer) => [`     # key id ${signer.keyId}`, `     ${signatureCheck(signer)}`]),
           `     sha256sum -c ${MEDIA_SUMS}`,
           '',
-          `   TRUSTED-KEY.pub.pem is the release key from YOUR trust directory (not from these media),`,
-          `   key id ${signer.keyId}. To see a key file's id:`,
+          `   TRUSTED-KEY.pub.pem is, for each signature, the key of that id from YOUR trust directory`,
+          `   (not from these media); check as many as your trust policy requires. To see a key file's id:`,
           '     openssl pkey -pubin -in TRUSTED-KEY.pub.pem -outform DER | sha256sum',
-          '   The first command must print "Signature Verified Successfully", the second "OK" on every line.',
+          '   Each openssl command must print "Signature Verified Successfully" (Ed25519) or "Verified OK" (RSA),',
+          '   sha256sum "OK" on every line.',
         ]
       : [
           `     sha256sum -c ${MEDIA_SUMS}`,

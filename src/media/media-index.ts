@@ -1,7 +1,8 @@
 /**
  * MEDIA.json: which volume holds which byte range of the bundle, and each volume's sha256.
- * Every medium carries the same copy; its own SHA256SUMS.media lists (and, when signed,
- * authenticates) it. Read only through this schema.
+ * Every medium carries the same copy; its own SHA256SUMS.media lists it, and the signatures
+ * beside that (signatures/<keyid>.sig, as in a bundle) authenticate it. Read only through
+ * this schema.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -10,9 +11,9 @@ import { AirlockError } from '../base/errors.js';
 import { parseJson } from '../base/validate.js';
 
 export const MEDIA_INDEX = 'MEDIA.json';
-export const MEDIA_FORMAT = 'airlock-media/v1';
+/** v2: any number of signatures per medium, in signatures/ (v1 had one SHA256SUMS.media.sig). */
+export const MEDIA_FORMAT = 'airlock-media/v2';
 export const MEDIA_SUMS = 'SHA256SUMS.media';
-export const MEDIA_SUMS_SIGNATURE = 'SHA256SUMS.media.sig';
 export const INSTALL_TEXT = 'INSTALL.txt';
 export const INSTALLER_FILE = 'airlock-installer.mjs';
 
@@ -53,8 +54,8 @@ export const mediaIndexSchema = z
         sqliteDriver: z.strictObject({ platform: z.string(), arch: z.string(), nodeAbi: z.string(), nodeVersion: z.string() }).nullable(),
       })
       .nullable(),
-    /** Key id that signed each medium's SHA256SUMS.media, or null for unsigned media. */
-    signedBy: hex.nullable(),
+    /** Key ids that signed each medium's SHA256SUMS.media, sorted; empty for unsigned media. */
+    signedBy: z.array(hex),
   })
   .superRefine((index, context) => {
     let start = 0;

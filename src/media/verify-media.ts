@@ -1,26 +1,31 @@
 /**
- * `media verify`, the volume part: every medium's checksum list (and its signature against
- * the trust store), every volume present, of the right size and sha256, in the right
- * place. Each problem names the volume or file exactly; the bundle inside is verified
+ * `media verify`, the volume part: every medium's checksum list, its signatures held to the
+ * trust store's policy by the one signed-list verifier (threshold, roles, certificates,
+ * revocation: as a bundle's), every volume present, of the right size and sha256, in the
+ * right place. Each problem names the volume or file exactly; the bundle inside is verified
  * afterwards by the ordinary verifier, reading straight from these volumes.
  */
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseChecksums } from '../bundle/checksums.js';
-import { AirlockError } from '../base/errors.js';
+import { SIGNATURES_DIR, signaturePaths } from '../bundle/format.js';
+import { AirlockError, isAirlockError } from '../base/errors.js';
 import { hashRanges } from '../hash/hash-pool.js';
+import { readSignatureFiles } from '../trust/signature-files.js';
+import { verifySignedList, type ListSigner } from '../trust/signed-list.js';
 import type { TrustStore } from '../trust/store.js';
 import type { Problem } from '../base/problem.js';
 import { locateVolumes, type LocatedVolume } from './locate.js';
-import { MEDIA_INDEX, MEDIA_SUMS, MEDIA_SUMS_SIGNATURE, readMediaIndex, volumeLabel, type MediaIndex } from './media-index.js';
+import { MEDIA_INDEX, MEDIA_SUMS, readMediaIndex, volumeLabel, type MediaIndex } from './media-index.js';
 
 export type VolumeStatus = 'ok' | 'missing' | 'size mismatch' | 'sha256 mismatch';
 
 export interface MediumCheck {
   dir: string;
-  /** signed and verified | unsigned | failed */
-  signature: 'valid' | 'unsigned' | 'failed';
-  signer?: string;
+  /** Every signature over SHA256SUMS.media, as the trust store sees it. */
+  signers: ListSigner[];
+  /** Whether they meet the trust store's policy. */
+  policyMet: boolean;
   filesChecked: number;
 }
 
@@ -33,7 +38,7 @@ export interface MediaCheck {
   parts?: Array<{ file: string; size: number }>;
 }
 
-export async function checkMedia(dirs: readonly string[], trust: TrustStore): Promise<MediaCheck> {
+export async function checkMedia(dirs: readonly string[], trust: TrustStore, now: Date): Promise<MediaCheck> {
   const problems: Problem[] = [];
   const indexes: Array<{ dir: string; index: MediaIndex; text: string }> = [];
   for (const dir of dirs) {
@@ -48,7 +53,7 @@ export async function checkMedia(dirs: readonly string[], trust: TrustStore): Pr
   const { index } = first;
 
   const media: MediumCheck[] = [];
-  for (const { dir } of indexes) media.push(await checkMedium(dir, index, trust, problems));
+  for (const { dir } of indexes) media.push(await checkMedium(dir, index, trust, now, problems));
 
   const located = await locateVolumes(index, dirs);
   const volumes = await checkVolumes(index, located, problems);
@@ -56,35 +61,21 @@ export async function checkMedia(dirs: readonly string[], trust: TrustStore): Pr
   return { index, media, volumes, problems, ...(intact ? { parts: located.map((entry) => ({ file: entry.path!, size: entry.size! })) } : {}) };
 }
 
-/** SHA256SUMS.media of one medium: its signature, then every listed file except the volumes (checked against the index). */
-async function checkMedium(dir: string, index: MediaIndex, trust: TrustStore, problems: Problem[]): Promise<MediumCheck> {
+/** SHA256SUMS.media of one medium: its signatures, then every listed file except the volumes (checked against the index). */
+async function checkMedium(dir: string, index: MediaIndex, trust: TrustStore, now: Date, problems: Problem[]): Promise<MediumCheck> {
   const sumsFile = join(dir, MEDIA_SUMS);
   const sums = await readFile(sumsFile).catch(() => undefined);
   if (sums === undefined) {
     problems.push({ code: 'FILE_MISSING', message: `${sumsFile}: missing`, path: MEDIA_SUMS });
-    return { dir, signature: 'failed', filesChecked: 0 };
+    return { dir, signers: [], policyMet: false, filesChecked: 0 };
   }
-  let signature: MediumCheck['signature'] = 'unsigned';
-  let signer: string | undefined;
-  if (index.signedBy !== null) {
-    signature = 'failed';
-    const key = trust.keys.get(index.signedBy);
-    const sig = await readFile(join(dir, MEDIA_SUMS_SIGNATURE)).catch(() => undefined);
-    if (sig === undefined) problems.push({ code: 'SIGNATURE_MISSING', message: `${join(dir, MEDIA_SUMS_SIGNATURE)}: missing (MEDIA.json says key ${index.signedBy} signed it)` });
-    else if (trust.revoked.has(index.signedBy)) problems.push({ code: 'KEY_REVOKED', message: `${join(dir, MEDIA_SUMS_SIGNATURE)}: signed by revoked key ${index.signedBy}` });
-    else if (!key) problems.push({ code: 'SIGNATURE_UNTRUSTED', message: `${join(dir, MEDIA_SUMS_SIGNATURE)}: key ${index.signedBy} is not in the trust store ${trust.dir}` });
-    else if (!key.publicKey.verify(sums, sig)) problems.push({ code: 'SIGNATURE_INVALID', message: `${join(dir, MEDIA_SUMS_SIGNATURE)}: does not verify over ${MEDIA_SUMS} with trusted key ${key.name} (altered?)` });
-    else {
-      signature = 'valid';
-      signer = key.name;
-    }
-  }
+  const signed = await checkSignatures(dir, sums, index, trust, now, problems);
   let listed: Map<string, string>;
   try {
     listed = parseChecksums(sums);
   } catch (error) {
     problems.push({ code: 'VOLUME_CORRUPT', message: `${sumsFile}: ${(error as Error).message}` });
-    return { dir, signature, filesChecked: 0 };
+    return { dir, ...signed, filesChecked: 0 };
   }
   const volumeFiles = new Map(index.volumes.map((volume) => [volume.file, volume]));
   const others: Array<[string, string]> = [];
@@ -103,7 +94,33 @@ async function checkMedium(dir: string, index: MediaIndex, trust: TrustStore, pr
   present.forEach(([path, hex], position) => {
     if (digests[position] !== hex) problems.push({ code: 'DIGEST_MISMATCH', message: `${join(dir, path)}: sha256 mismatch (${MEDIA_SUMS} lists ${hex})`, path });
   });
-  return { dir, signature, ...(signer ? { signer } : {}), filesChecked: listed.size };
+  return { dir, ...signed, filesChecked: listed.size };
+}
+
+/** The medium's signatures/ against the trust policy; every key MEDIA.json says signed must have. */
+async function checkSignatures(dir: string, sums: Buffer, index: MediaIndex, trust: TrustStore, now: Date, problems: Problem[]): Promise<Pick<MediumCheck, 'signers' | 'policyMet'>> {
+  let signatures;
+  try {
+    signatures = await readSignatureFiles(join(dir, SIGNATURES_DIR));
+  } catch (error) {
+    if (!isAirlockError(error)) throw error;
+    problems.push({ code: error.code, message: error.message });
+    return { signers: [], policyMet: false };
+  }
+  for (const keyId of index.signedBy) {
+    if (!signatures.some((signature) => signature.keyId === keyId)) {
+      problems.push({ code: 'SIGNATURE_MISSING', message: `${join(dir, signaturePaths(keyId).signature)}: missing (${MEDIA_INDEX} says key ${keyId} signed ${MEDIA_SUMS})` });
+    }
+  }
+  if (signatures.length === 0) {
+    if (index.signedBy.length === 0) {
+      problems.push({ code: 'SIGNATURE_MISSING', message: `${join(dir, MEDIA_SUMS)}: not signed (written with --unsigned): nothing vouches for the installer; compare its sha256 with the one the release team sent separately` });
+    }
+    return { signers: [], policyMet: false };
+  }
+  const verdict = verifySignedList({ name: join(dir, MEDIA_SUMS), bytes: sums }, signatures, trust, now);
+  problems.push(...verdict.problems);
+  return { signers: verdict.signers, policyMet: verdict.policy.met };
 }
 
 async function checkVolumes(index: MediaIndex, located: readonly LocatedVolume[], problems: Problem[]): Promise<MediaCheck['volumes']> {

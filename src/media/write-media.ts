@@ -1,13 +1,14 @@
 /**
  * `media write`: the bundle cut into volumes on one or more media, with the index, the
- * checksums (signed when a key is given), INSTALL.txt and the installer. Volumes are cut
+ * checksums (signed by every key given: signatures/<keyid>.sig and .pem, as in a bundle,
+ * so a threshold policy can be met), INSTALL.txt and the installer. Volumes are cut
  * by the hash pool's copy-and-hash loop: each volume's byte range is read once, hashed and
  * written at its offset, on every core, with a fixed buffer per thread (memory stays flat),
  * and flushed to the disk as it goes.
  */
 import { copyFile, open, readdir, stat, statfs, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { CHECKSUMS_PATH } from '../bundle/format.js';
+import { CHECKSUMS_PATH, comparePaths, signaturePaths } from '../bundle/format.js';
 import { formatChecksums } from '../bundle/checksums.js';
 import { BundleReader } from '../bundle/reader.js';
 import { AirlockError } from '../base/errors.js';
@@ -21,7 +22,7 @@ import { VERSION } from '../base/version.js';
 import { installText } from './install-text.js';
 import { installerKit } from './installer-kit.js';
 import { VOLUME_NAME } from './locate.js';
-import { INSTALL_TEXT, MEDIA_FORMAT, MEDIA_INDEX, MEDIA_SUMS, MEDIA_SUMS_SIGNATURE, mediaIndexSchema, type MediaIndex } from './media-index.js';
+import { INSTALL_TEXT, MEDIA_FORMAT, MEDIA_INDEX, MEDIA_SUMS, mediaIndexSchema, type MediaIndex } from './media-index.js';
 import { assignMedia, planVolumes, type MediumRoom } from './plan.js';
 import type { VolumeSizing } from './sizes.js';
 
@@ -34,7 +35,8 @@ export interface WriteMediaRequest {
   sizing: VolumeSizing;
   /** Capacity of each medium; else the medium kind's, else the free space of its filesystem. */
   mediaSize?: number;
-  key?: SigningKey;
+  /** Every key signs each medium's SHA256SUMS.media; none: unsigned media. */
+  keys: readonly SigningKey[];
   installer?: string;
   warn: (line: string) => void;
 }
@@ -54,6 +56,10 @@ export interface WriteMediaResult {
 }
 
 export async function writeMedia(request: WriteMediaRequest): Promise<WriteMediaResult> {
+  const signers = [...request.keys].sort((a, b) => comparePaths(a.keyId, b.keyId));
+  signers.forEach((key, index) => {
+    if (index > 0 && signers[index - 1]!.keyId === key.keyId) throw new AirlockError('USAGE', `key ${key.keyId} is given twice: each key signs once`);
+  });
   const bundle = await describeBundle(request.bundle);
   const kit = await installerKit(request.installer, (why) =>
     request.warn(`warning: no SQLite driver on the media (${why}): sites with a SQLite database will need better-sqlite3 next to the installer`),
@@ -95,14 +101,14 @@ export async function writeMedia(request: WriteMediaRequest): Promise<WriteMedia
     media: mediaUsed,
     volumes: volumes.map((volume, position) => ({ ...volume, medium: mediumOf[position], sha256: volumeShas[position] })),
     installer: { file: kit.files[0]!.to, sha256: kitDigests.get(kit.files[0]!.to), airlockVersion: VERSION, sqliteDriver: kit.sqliteDriver ?? null },
-    signedBy: request.key?.keyId ?? null,
+    signedBy: signers.map((key) => key.keyId),
   });
   const indexText = `${JSON.stringify(index, null, 2)}\n`;
 
   const media: WrittenMedium[] = [];
   for (let medium = 1; medium <= mediaUsed; medium++) {
     const dir = request.dirs[medium - 1]!;
-    const text = installText({ index, medium, ...(request.key ? { signer: { keyId: request.key.keyId, type: request.key.type } } : {}) });
+    const text = installText({ index, medium, signers });
     await writeFileDurable(join(dir, MEDIA_INDEX), indexText, 0o644);
     await writeFileDurable(join(dir, INSTALL_TEXT), text, 0o644);
     const sums = new Map<string, string>([
@@ -113,7 +119,11 @@ export async function writeMedia(request: WriteMediaRequest): Promise<WriteMedia
     if (medium === 1) for (const [path, hex] of kitDigests) sums.set(path, hex);
     const sumsBytes = formatChecksums(sums);
     await writeFileDurable(join(dir, MEDIA_SUMS), sumsBytes, 0o644);
-    if (request.key) await writeFileDurable(join(dir, MEDIA_SUMS_SIGNATURE), request.key.sign(sumsBytes), 0o644);
+    for (const key of signers) {
+      const paths = signaturePaths(key.keyId);
+      await writeFileDurable(join(dir, paths.publicKey), key.publicKeyPem, 0o644);
+      await writeFileDurable(join(dir, paths.signature), key.sign(sumsBytes), 0o644);
+    }
     fsyncPathSync(dir);
     media.push({ medium, dir, volumes: index.volumes.filter((volume) => volume.medium === medium).map((volume) => volume.index), installer: medium === 1 });
   }

@@ -119,7 +119,10 @@ describe('cutting volumes', () => {
     expect(volumes).toHaveLength(Math.ceil((await stat(small)).size / 700));
     const sums = await execa('sha256sum', ['-c', 'SHA256SUMS.media'], { cwd: media, reject: false });
     expect(sums.exitCode, sums.stderr).toBe(0);
-    const signature = await execa('openssl', ['pkeyutl', '-verify', '-pubin', '-inkey', join(trust, 'build.pub.pem'), '-rawin', '-in', 'SHA256SUMS.media', '-sigfile', 'SHA256SUMS.media.sig'], { cwd: media, reject: false });
+    // The signature file is found by the trusted key's own id, computed with openssl.
+    const der = await execa('openssl', ['pkey', '-pubin', '-in', join(trust, 'build.pub.pem'), '-outform', 'DER'], { encoding: 'buffer' });
+    const keyId = createHash('sha256').update(der.stdout).digest('hex');
+    const signature = await execa('openssl', ['pkeyutl', '-verify', '-pubin', '-inkey', join(trust, 'build.pub.pem'), '-rawin', '-in', 'SHA256SUMS.media', '-sigfile', `signatures/${keyId}.sig`], { cwd: media, reject: false });
     expect(signature.stdout).toContain('Signature Verified Successfully');
     const joined = await execa('bash', ['-c', `cat ${volumes.join(' ')} | cmp - ${JSON.stringify(small)}`], { cwd: media, reject: false });
     expect(joined.exitCode, joined.stdout).toBe(0);
