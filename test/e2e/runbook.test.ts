@@ -4,14 +4,14 @@
  * the step of the runbook meant to catch it.
  */
 import { execa } from 'execa';
-import { copyFile, mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises';
+import { appendFile, copyFile, mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BundleReader } from '../../src/bundle/reader.js';
 import { runCli } from '../support/cli.js';
-import { flipByte } from '../support/tar-craft.js';
+import { bundleEntries, craftTar, flipByte } from '../support/tar-craft.js';
 
 const SCRIPT = fileURLToPath(new URL('../../scripts/verify-runbook.sh', import.meta.url));
 const PASS = 'correct horse battery staple';
@@ -48,11 +48,15 @@ beforeAll(async () => {
   bundles.expired = await build('expired', join(dir, 'keys', 'ed25519.key.pem'), '946684800');
 });
 
+/** A verdict line: the runbook's own FAIL, or openssl's. */
+const FAILED_LINE = /^(FAIL: |Signature Verification Failure|Verification failure)/;
+
 let counter = 0;
-async function runbook(bundle: string, trustedPem: string) {
+/** `typed`: as an officer types it into an interactive shell (no set -e; a block's last status decides). */
+async function runbook(bundle: string, trustedPem: string, typed = false) {
   const work = join(dir, `work-${counter++}`);
   await mkdir(work);
-  const result = await execa('bash', [SCRIPT, bundle, trustedPem, work], { reject: false });
+  const result = await execa('bash', [SCRIPT, ...(typed ? ['--as-typed'] : []), bundle, trustedPem, work], { reject: false });
   return { code: result.exitCode, stdout: String(result.stdout), stderr: String(result.stderr) };
 }
 
@@ -128,11 +132,21 @@ describe('docs/VERIFY.md with stock tools', () => {
     expect(result.stdout).toContain('migrations/shop/V2__create_orders.sql: FAILED');
   });
 
-  it('catches a file appended with tar -rf that SHA256SUMS does not list', async () => {
-    const file = await variant((f) => appendEntry(f, 'extra.sh', (path) => writeFile(path, 'echo surprise\n')));
+  it('catches a file SHA256SUMS does not list', async () => {
+    const file = await variant(async (f) => {
+      const entries = await bundleEntries(f);
+      await writeFile(f, craftTar([...entries, { path: 'extra.sh', data: Buffer.from('echo surprise\n'), mtime: entries[0]!.mtime }]));
+    });
     const result = await runbook(file, keys.ed25519);
     expectFailedAt(result, STEP.unlisted);
     expect(result.stdout).toMatch(/^extra\.sh$/m);
+  });
+
+  it('catches a file appended with tar -rf before extracting anything: GNU tar pads the archive past its end', async () => {
+    const file = await variant((f) => appendEntry(f, 'extra.sh', (path) => writeFile(path, 'echo surprise\n')));
+    const result = await runbook(file, keys.ed25519);
+    expectFailedAt(result, STEP.archive);
+    expect(result.stdout).toContain('FAIL: data after the end of the archive');
   });
 
   it('catches an appended symbolic link before extracting anything', async () => {
@@ -142,9 +156,56 @@ describe('docs/VERIFY.md with stock tools', () => {
     expect(result.stdout).toMatch(/^l.* passwd -> \/etc\/passwd$/m);
   });
 
+  it('catches data appended after the end of the archive before extracting anything', async () => {
+    const file = await variant((f) => appendFile(f, 'junk after the end-of-archive blocks'));
+    const result = await runbook(file, keys.ed25519);
+    expectFailedAt(result, STEP.archive);
+    expect(result.stdout).toContain('FAIL: data after the end of the archive');
+  });
+
   it('catches an expired bundle at the airlock.json step', async () => {
     const result = await runbook(bundles.expired, keys.ed25519);
     expectFailedAt(result, STEP.expiry);
     expect(result.stdout).toContain('FAIL: expired at 2001-12-31T00:00:00Z');
+  });
+});
+
+describe('docs/VERIFY.md as an officer types it, without set -e', () => {
+  it('passes the good bundles', async () => {
+    for (const type of ['ed25519', 'rsa'] as const) {
+      const result = await runbook(bundles[type], keys[type], true);
+      expect(result.code, result.stdout + result.stderr).toBe(0);
+      expect(result.stdout).not.toContain('FAIL');
+    }
+  });
+
+  it('a tampered file prints only FAIL at the digest step, never "files match", and the status is non-zero', async () => {
+    const file = await variant((f) => flipByte(f, 'migrations/shop/V2__create_orders.sql'));
+    const result = await runbook(file, keys.ed25519, true);
+    expect(result.code, result.stdout + result.stderr).not.toBe(0);
+    expect(result.stderr).toContain(`verify-runbook: FAILED at step: ${STEP.digests}`);
+    expect(result.stdout).toContain('migrations/shop/V2__create_orders.sql: FAILED');
+    expect(result.stdout).toContain('FAIL: the files above do not match SHA256SUMS');
+    expect(result.stdout).not.toMatch(/files match SHA256SUMS/);
+  });
+
+  it('no step prints OK after a FAIL, and every failure ends with a non-zero status, for every kind of tampering', async () => {
+    const cases: Array<[string, () => Promise<string>, string]> = [
+      ['another key signed', async () => bundles.rsa, keys.ed25519],
+      ['a flipped signature byte', () => variant(async (f) => flipByte(f, await signaturePath(f))), keys.ed25519],
+      ['a flipped SHA256SUMS byte', () => variant((f) => flipByte(f, 'SHA256SUMS')), keys.ed25519],
+      ['an unlisted file appended', () => variant((f) => appendEntry(f, 'extra.sh', (path) => writeFile(path, 'echo surprise\n'))), keys.ed25519],
+      ['a symbolic link appended', () => variant((f) => appendEntry(f, 'passwd', (path) => symlink('/etc/passwd', path))), keys.ed25519],
+      ['junk appended', () => variant((f) => appendFile(f, 'junk')), keys.ed25519],
+      ['an expired bundle', async () => bundles.expired, keys.ed25519],
+    ];
+    for (const [label, make, pem] of cases) {
+      const result = await runbook(await make(), pem, true);
+      expect(result.code, `${label}: ${result.stdout}${result.stderr}`).not.toBe(0);
+      const lines = result.stdout.split('\n');
+      const failed = lines.findIndex((line) => FAILED_LINE.test(line));
+      expect(failed, `${label}: no FAIL printed\n${result.stdout}`).toBeGreaterThanOrEqual(0);
+      expect(lines.slice(failed + 1).filter((line) => line.startsWith('OK: ')), label).toEqual([]);
+    }
   });
 });
