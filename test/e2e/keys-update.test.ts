@@ -6,29 +6,13 @@ import { cp, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { exitCodeFor } from '../../src/exit-codes.js';
-import type { ErrorCode } from '../../src/base/errors.js';
-import { runCli, type CliResult } from '../support/cli.js';
+import { cliIn } from '../support/cli.js';
 
 const env = { AIRLOCK_PASSPHRASE: 'rotation-test' };
 let dir: string;
 const ids: Record<string, string> = {};
 
-async function cli(args: string[]): Promise<CliResult> {
-  return runCli(args, { env, cwd: dir });
-}
-
-async function ok(args: string[]): Promise<CliResult> {
-  const result = await cli(args);
-  expect(result.code, result.stderr).toBe(0);
-  return result;
-}
-
-function fails(result: CliResult, code: ErrorCode, text: string): void {
-  expect(result.code, result.stderr).toBe(exitCodeFor(code));
-  expect(result.stderr).toContain(`airlock: ${code}: `);
-  expect(result.stderr).toContain(text);
-}
+const { cli, ok, fails } = cliIn(() => ({ cwd: dir, env }));
 
 function trustYaml(version: number, roots: string[], releaseKeys: string[]): string {
   return [

@@ -9,9 +9,7 @@ import { copyFile, mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { ErrorCode } from '../../src/base/errors.js';
-import { exitCodeFor } from '../../src/exit-codes.js';
-import { runCli, type CliResult } from '../support/cli.js';
+import { cliIn } from '../support/cli.js';
 
 const REPO = new URL('../..', import.meta.url).pathname;
 const env = { AIRLOCK_PASSPHRASE: 'media policy passphrase', SOURCE_DATE_EPOCH: String(Math.floor(Date.now() / 1000) - 3600) };
@@ -22,21 +20,7 @@ let trust: string;
 /** Signed by build and officer. */
 let bundle: string;
 
-async function cli(args: string[]): Promise<CliResult> {
-  return runCli(args, { env, cwd: dir });
-}
-
-async function ok(args: string[]): Promise<CliResult> {
-  const result = await cli(args);
-  expect(result.code, result.stderr).toBe(0);
-  return result;
-}
-
-function fails(result: CliResult, code: ErrorCode, text: string): void {
-  expect(result.stderr).toContain(`airlock: ${code}: `);
-  expect(result.stderr).toContain(text);
-  expect(result.code, result.stderr).toBe(exitCodeFor(code));
-}
+const { cli, ok, fails } = cliIn(() => ({ cwd: dir, env }));
 
 async function store(name: string, yaml: string, files: string[], revoked?: string): Promise<string> {
   const path = join(dir, name);
