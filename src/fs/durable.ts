@@ -45,6 +45,8 @@ async function mkdirs(dir: string, mode: number): Promise<string | undefined> {
   try {
     return await mkdir(dir, { recursive: true, mode });
   } catch (error) {
+    // EEXIST from a recursive mkdir: the path is there, and is not a directory.
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw Object.assign(new Error(`${dir} is not a directory`), { code: 'ENOTDIR' });
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     const missing: string[] = [];
     for (let at = dir; !(await exists(at)) && dirname(at) !== at; at = dirname(at)) missing.unshift(at);
