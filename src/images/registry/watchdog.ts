@@ -90,6 +90,8 @@ export function watchExchange(request: ClientRequest, registry: string, what: st
       notice(`waiting for registry ${registry} ${WAITING[phase]} (${what}): ${seconds(quiet)} so far, giving up after ${seconds(limit)}`);
     }
   }, tick);
+  // The exchange's own socket keeps the process alive while it lasts; the watchdog need not.
+  timer.unref();
   const stop = () => clearInterval(timer);
   // A request without a body can be handed to a socket that is still connecting.
   let sent = false;
