@@ -7,7 +7,7 @@
  */
 import { open, rename, rm } from 'node:fs/promises';
 import { AirlockError } from '../base/errors.js';
-import { fileFault } from '../fs/file-fault.js';
+import { fileFault, onFile } from '../fs/file-fault.js';
 import { flushWhile } from '../fs/fsync-path.js';
 import { writeAll } from '../fs/write-all.js';
 import { hashRanges, type CopyAndHashJob } from '../hash/hash-pool.js';
@@ -129,7 +129,7 @@ export async function writeBundle(input: WriteBundleInput): Promise<WrittenBundl
     }
     await handle.sync();
     await handle.close();
-    await rename(partial, input.file);
+    await onFile(input.file, () => rename(partial, input.file));
     return { file: input.file, size: totalSize, checksums, checksumsDigest: sha256Hex(checksums) };
   } catch (error) {
     await handle.close().catch(() => undefined);

@@ -5,7 +5,8 @@
  * replaced, and the same install completes once space is freed.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exitCodeFor } from '../../src/exit-codes.js';
@@ -106,6 +107,17 @@ describe('build --out on a full disk', () => {
     expect(built.code, built.stderr).toBe(exitCodeFor('DISK_FULL'));
     expect(built.stderr).toContain(`DISK_FULL: no space left on the device writing ${join(out.dir, 'shop-1.1.0.airlock.partial')}: the filesystem holding ${out.dir} is full`);
     expect(await ls(out.dir)).toEqual([]);
+  });
+});
+
+describe('build --out where the bundle name is taken', () => {
+  it('by a directory: IS_A_DIRECTORY naming it, and no partial file left', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'airlock-out-'));
+    await mkdir(join(out, 'shop-1.0.0.airlock'));
+    const built = await runCli(['build', join(fixture.dir, 'src', 'shop.yaml'), '--key', join(fixture.dir, 'keys', 'build.key.pem'), '--out', out], { env: fixture.env });
+    expect(built.code, built.stderr).toBe(exitCodeFor('IS_A_DIRECTORY'));
+    expect(built.stderr).toContain(`IS_A_DIRECTORY: ${join(out, 'shop-1.0.0.airlock')}: is a directory, not a file`);
+    expect(await ls(out)).toEqual(['shop-1.0.0.airlock']);
   });
 });
 
