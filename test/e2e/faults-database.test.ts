@@ -52,23 +52,32 @@ async function hasTable(database: string, table: string): Promise<boolean> {
   return (await pg.psql(database, `SELECT count(*) FROM pg_tables WHERE tablename = '${table}'`)) === '1';
 }
 
-/** Waits until the installer's session runs the migration's pg_sleep. */
-async function untilSleeping(): Promise<void> {
+/** Polls `sql` (a count) on the server until `done` says so, for 30 s at most. */
+async function until(sql: string, done: (count: string) => boolean, what: string): Promise<void> {
   for (const start = Date.now(); Date.now() - start < 30_000; ) {
-    const n = await pg.psql('postgres', "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'airlock' AND query LIKE 'SELECT pg_sleep%'").catch(() => '0');
-    if (n !== '0') return;
+    if (done(await pg.psql('postgres', sql).catch(() => '0'))) return;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  throw new Error('the migration never started sleeping');
+  throw new Error(`gave up waiting until ${what}`);
 }
 
-/** Waits until no session of a gone installer is left (a resumed backend notices its closed socket and ends). */
-async function untilNoAirlockSessions(): Promise<void> {
-  for (const start = Date.now(); Date.now() - start < 30_000; ) {
-    if ((await pg.psql('postgres', "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'airlock'")) === '0') return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error('sessions of the failed install are still there');
+/** Until the installer's session runs the migration's pg_sleep. */
+const untilSleeping = () =>
+  until("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'airlock' AND query LIKE 'SELECT pg_sleep%'", (n) => n !== '0', 'the migration sleeps');
+
+/** Until no session of a gone installer is left (a resumed backend notices its closed socket and ends). */
+const untilNoAirlockSessions = () =>
+  until("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'airlock'", (n) => n === '0', 'the failed install has no session left');
+
+/** A site at 1.0.0 whose install of `slow` is in its sleeping migration when `fault` strikes. */
+async function faultDuringMigration(fault: () => Promise<void>) {
+  const { site, database } = await pgSite();
+  expect((await install(v100, site)).code).toBe(0);
+  const configs = await configFiles(site);
+  const running = install(slow, site);
+  await untilSleeping();
+  await fault();
+  return { site, database, configs, running };
 }
 
 function where(database: string): string {
@@ -77,12 +86,7 @@ function where(database: string): string {
 
 describe('PostgreSQL goes away', () => {
   it('mid-migration: DATABASE_UNREACHABLE naming database and migration, nothing of it applied, configs untouched; the re-run completes', async () => {
-    const { site, database } = await pgSite();
-    expect((await install(v100, site)).code).toBe(0);
-    const configs = await configFiles(site);
-    const running = install(slow, site);
-    await untilSleeping();
-    await pg.crash();
+    const { site, database, configs, running } = await faultDuringMigration(() => pg.crash());
     const result = await running;
     expect(result.code, result.stderr).toBe(exitCodeFor('DATABASE_UNREACHABLE'));
     expect(result.stderr).toContain(`DATABASE_UNREACHABLE: ${where(database)} went away during migration migrations/shop/V5__slow_marker.sql (`);
@@ -129,12 +133,7 @@ describe('PostgreSQL goes away', () => {
 
 describe('PostgreSQL stops answering', () => {
   it('mid-migration (SIGSTOP): DATABASE_UNREACHABLE within the probe and answer limits, nothing applied; after SIGCONT the re-run completes', async () => {
-    const { site, database } = await pgSite();
-    expect((await install(v100, site)).code).toBe(0);
-    const configs = await configFiles(site);
-    const running = install(slow, site);
-    await untilSleeping();
-    await pg.pause();
+    const { site, database, configs, running } = await faultDuringMigration(() => pg.pause());
     const stopped = Date.now();
     const result = await running.finally(() => pg.resume());
     // One probe interval, one answer limit, and the bounded goodbye to each connection.
