@@ -5,6 +5,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { AirlockError, isAirlockError } from './base/errors.js';
 import { exitCodeFor } from './exit-codes.js';
+import { pathFault } from './fs/file-fault.js';
 import { consoleOutput, type Output } from './ui/output.js';
 import { VERSION } from './base/version.js';
 import type { MediaVerifyOptions, MediaWriteOptions } from './commands/media.js';
@@ -386,11 +387,13 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-function report(error: unknown, verbose: boolean): number {
-  if (error instanceof CommanderError) {
+function report(caught: unknown, verbose: boolean): number {
+  if (caught instanceof CommanderError) {
     // commander has already printed help, version or the usage error.
-    return error.exitCode === 0 ? 0 : exitCodeFor('USAGE');
+    return caught.exitCode === 0 ? 0 : exitCodeFor('USAGE');
   }
+  // A filesystem fault (full disk, no permission, ...) that no step named itself still names its file.
+  const error = pathFault(caught) ?? caught;
   if (isAirlockError(error)) {
     process.stderr.write(`airlock: ${error.code}: ${error.message}\n`);
     if (verbose && error.detail) process.stderr.write(`${error.detail}\n`);

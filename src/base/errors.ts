@@ -43,6 +43,7 @@ export type ErrorCode =
   | 'DOWNGRADE'
   // images and registries
   | 'REGISTRY_UNREACHABLE'
+  | 'REGISTRY_TIMEOUT'
   | 'REGISTRY_AUTH'
   | 'REGISTRY_ERROR'
   | 'IMAGE_NOT_FOUND'
@@ -58,10 +59,17 @@ export type ErrorCode =
   | 'NOTHING_TO_ROLL_BACK'
   | 'INSTALL_INTERRUPTED'
   | 'DATABASE_UNREACHABLE'
+  | 'DATABASE_AUTH'
   // media
   | 'VOLUME_MISSING'
   | 'VOLUME_CORRUPT'
   | 'ABORTED'
+  // the local filesystem (src/fs/file-fault.ts)
+  | 'DISK_FULL'
+  | 'PERMISSION_DENIED'
+  | 'READ_ONLY_FILESYSTEM'
+  | 'NOT_A_DIRECTORY'
+  | 'IS_A_DIRECTORY'
   | 'INTERNAL';
 
 export class AirlockError extends Error {

@@ -7,7 +7,9 @@
  */
 import { open, rename, rm } from 'node:fs/promises';
 import { AirlockError } from '../base/errors.js';
+import { fileFault, onFile } from '../fs/file-fault.js';
 import { flushWhile } from '../fs/fsync-path.js';
+import { writeAll } from '../fs/write-all.js';
 import { hashRanges, type CopyAndHashJob } from '../hash/hash-pool.js';
 import { sha256Hex } from '../hash/digest.js';
 import { checksumLineLength, formatChecksums } from './checksums.js';
@@ -78,12 +80,13 @@ export async function writeBundle(input: WriteBundleInput): Promise<WrittenBundl
   const totalSize = offset + END_OF_ARCHIVE.length;
   const at = new Map(placed.map((entry) => [entry.path, entry]));
 
+  // Written under a temporary name and renamed when whole: a failed build (a full disk) leaves nothing under the bundle's name.
   const partial = `${input.file}.partial`;
-  const handle = await open(partial, 'w');
+  const handle = await open(partial, 'w').catch((error: unknown) => Promise.reject(fileFault(error, partial)));
   try {
     // Sized up front: padding and the end-of-archive blocks are the zeros this leaves.
     await handle.truncate(totalSize);
-    for (const entry of placed) await handle.write(entry.header, 0, entry.header.length, entry.dataOffset - entry.header.length);
+    for (const entry of placed) await writeAll(handle, entry.header, entry.dataOffset - entry.header.length);
 
     const digests = new Map<string, string>();
     await writeAt(handle, at.get(MANIFEST_PATH)!, input.manifest);
@@ -126,18 +129,18 @@ export async function writeBundle(input: WriteBundleInput): Promise<WrittenBundl
     }
     await handle.sync();
     await handle.close();
-    await rename(partial, input.file);
+    await onFile(input.file, () => rename(partial, input.file));
     return { file: input.file, size: totalSize, checksums, checksumsDigest: sha256Hex(checksums) };
   } catch (error) {
     await handle.close().catch(() => undefined);
     await rm(partial, { force: true });
-    throw error;
+    throw fileFault(error, partial);
   }
 }
 
 async function writeAt(handle: import('node:fs/promises').FileHandle, entry: PlacedEntry, data: Buffer): Promise<void> {
   if (data.length !== entry.size) throw new AirlockError('INPUT_CHANGED', `${entry.path}: expected ${entry.size} bytes, got ${data.length}`);
-  await handle.write(data, 0, data.length, entry.dataOffset);
+  await writeAll(handle, data, entry.dataOffset);
 }
 
 function checkedPayload(payload: readonly PayloadFile[]): PayloadFile[] {

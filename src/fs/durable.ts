@@ -7,7 +7,9 @@
  */
 import { chmod, mkdir, open, rename, rm, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { fileFault, onFile } from './file-fault.js';
 import { fsyncPathSync } from './fsync-path.js';
+import { writeAll } from './write-all.js';
 import { crashPoint } from '../base/crash.js';
 
 export function tempPathFor(path: string): string {
@@ -16,7 +18,7 @@ export function tempPathFor(path: string): string {
 
 /** mkdir -p that also makes each created directory entry durable. */
 export async function ensureDir(dir: string, mode = 0o755): Promise<void> {
-  const created = await mkdir(dir, { recursive: true, mode });
+  const created = await onFile(dir, () => mkdirs(dir, mode));
   if (created === undefined) return;
   // fsync every parent from the first created directory up, so the new entries persist.
   let current = dir;
@@ -30,44 +32,68 @@ export async function ensureDir(dir: string, mode = 0o755): Promise<void> {
 
 /**
  * `data` may be a stream (large files go through without being held); one that fails (a
- * verifying stream at its end) leaves `path` as it was. `crashLabel` names the test-only
- * crash point between the fsynced temp file and the rename (config files).
+ * verifying stream at its end) leaves `path` as it was, and so does a full disk: every byte
+ * is written or the write fails (DISK_FULL naming `path`), and only a whole, fsynced file is
+ * renamed into place. `crashLabel` names the test-only crash point between the fsynced temp
+ * file and the rename (config files).
  */
+/**
+ * mkdir -p. Node's recursive mkdir reports ENOENT when a parent could not be made for want of
+ * space (ENOSPC): the parents are then made one by one, so the real fault is the one reported.
+ */
+async function mkdirs(dir: string, mode: number): Promise<string | undefined> {
+  try {
+    return await mkdir(dir, { recursive: true, mode });
+  } catch (error) {
+    // EEXIST from a recursive mkdir: the path is there, and is not a directory.
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw Object.assign(new Error(`${dir} is not a directory`), { code: 'ENOTDIR' });
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    const missing: string[] = [];
+    for (let at = dir; !(await exists(at)) && dirname(at) !== at; at = dirname(at)) missing.unshift(at);
+    for (const path of missing) await onFile(path, () => mkdir(path, { mode }));
+    return missing[0];
+  }
+}
+
 export async function writeFileDurable(path: string, data: Buffer | string | AsyncIterable<Buffer>, mode: number, crashLabel?: string): Promise<void> {
   await ensureDir(dirname(path));
   const temp = tempPathFor(path);
-  const handle = await open(temp, 'w', mode);
+  // Faults of the sink name `path`; an error of the source stream (its own file, its own check) passes as it is.
+  const sink = <T>(work: Promise<T>): Promise<T> => work.catch((error: unknown) => Promise.reject(fileFault(error, path)));
+  const handle = await sink(open(temp, 'w', mode));
   try {
-    if (typeof data === 'string' || Buffer.isBuffer(data)) await handle.writeFile(data);
-    else for await (const chunk of data) await handle.write(chunk);
+    if (typeof data === 'string' || Buffer.isBuffer(data)) await sink(writeAll(handle, Buffer.from(data)));
+    else for await (const chunk of data) await sink(writeAll(handle, chunk));
     // open()'s mode is filtered by the umask; the site's mode is what the bundle asked for.
-    await handle.chmod(mode);
-    await handle.sync();
+    await sink(handle.chmod(mode));
+    await sink(handle.sync());
+    await sink(handle.close());
   } catch (error) {
-    await handle.close();
+    await handle.close().catch(() => undefined);
     await rm(temp, { force: true });
     throw error;
   }
-  await handle.close();
   if (crashLabel !== undefined) crashPoint(`write:${crashLabel}`);
-  await rename(temp, path);
+  await sink(rename(temp, path));
   fsyncPathSync(dirname(path));
 }
 
 export async function chmodDurable(path: string, mode: number): Promise<void> {
-  await chmod(path, mode);
+  await onFile(path, () => chmod(path, mode));
   fsyncPathSync(path);
 }
 
 export async function removeDurable(path: string): Promise<void> {
-  await rm(tempPathFor(path), { force: true });
-  try {
-    await unlink(path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw error;
-  }
-  fsyncPathSync(dirname(path));
+  await onFile(path, async () => {
+    await rm(tempPathFor(path), { force: true });
+    try {
+      await unlink(path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw error;
+    }
+    fsyncPathSync(dirname(path));
+  });
 }
 
 export async function exists(path: string): Promise<boolean> {

@@ -1,5 +1,6 @@
 import { closeSync, fsyncSync, openSync } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { onFile, onFileSync } from './file-fault.js';
 
 /*
  * fsync through a fresh read-only descriptor: on Linux it flushes a file whichever descriptor
@@ -7,22 +8,26 @@ import { open } from 'node:fs/promises';
  */
 
 export async function fsyncPath(path: string): Promise<void> {
-  const handle = await open(path, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+  await onFile(path, async () => {
+    const handle = await open(path, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  });
 }
 
 /** For the journal and the lock, which are written synchronously so a crash leaves them ordered. */
 export function fsyncPathSync(path: string): void {
-  const fd = openSync(path, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+  onFileSync(path, () => {
+    const fd = openSync(path, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  });
 }
 
 /** Between rounds of flushing. */

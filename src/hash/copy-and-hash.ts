@@ -20,7 +20,8 @@ export interface CopyAndHashJob {
   copyTo?: { file: string; position: number };
 }
 
-export type CopyAndHashResult = { ok: true; hex: string } | { ok: false; code: string; message: string };
+/** A failure names the file whose read or write failed (`path`), so the caller can say which. */
+export type CopyAndHashResult = { ok: true; hex: string } | { ok: false; code: string; message: string; path: string };
 
 /** Small enough to stay in a core's cache between the read and the hash. */
 export const COPY_CHUNK_BYTES = 256 * 1024;
@@ -42,21 +43,30 @@ export function copyAndHashBatch(
     return handle;
   };
   const one = (job: CopyAndHashJob): CopyAndHashResult => {
+    // The file of the call under way: a failure names it, the source or the copy.
+    let at = job.copyTo ? job.copyTo.file : job.source;
     try {
       const output = job.copyTo ? fd(job.copyTo.file, 'r+') : undefined;
       const hash = crypto.createHash('sha256');
       let done = 0;
       for (const part of job.segments ?? [job]) {
+        at = part.source;
         const input = fd(part.source, 'r');
         let partDone = 0;
         while (partDone < part.length) {
+          at = part.source;
           const got = fs.readSync(input, buffer, 0, Math.min(buffer.length, part.length - partDone), part.start + partDone);
-          if (got === 0) return { ok: false, code: 'SHORT_READ', message: `${part.source}: ended after ${partDone} of ${part.length} bytes` };
+          if (got === 0) return { ok: false, code: 'SHORT_READ', message: `${part.source}: ended after ${partDone} of ${part.length} bytes`, path: part.source };
           const chunk = buffer.subarray(0, got);
           hash.update(chunk);
           if (output !== undefined && job.copyTo) {
-            let written = 0;
-            while (written < got) written += fs.writeSync(output, chunk, written, got - written, job.copyTo.position + done + written);
+            at = job.copyTo.file;
+            // A short write (a nearly full disk) is continued; one that takes nothing means there is no room.
+            for (let written = 0; written < got; ) {
+              const wrote = fs.writeSync(output, chunk, written, got - written, job.copyTo.position + done + written);
+              if (wrote <= 0) return { ok: false, code: 'ENOSPC', message: `${at}: write took no bytes`, path: at };
+              written += wrote;
+            }
           }
           partDone += got;
           done += got;
@@ -65,7 +75,7 @@ export function copyAndHashBatch(
       return { ok: true, hex: hash.digest('hex') };
     } catch (error) {
       const code = (error as { code?: string }).code ?? 'EIO';
-      return { ok: false, code, message: `${job.source}: ${(error as Error).message}` };
+      return { ok: false, code, message: `${at}: ${(error as Error).message}`, path: at };
     }
   };
   try {

@@ -8,7 +8,8 @@ import * as fs from 'node:fs';
 import * as crypto from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { AirlockError } from '../base/errors.js';
+import { AirlockError, isAirlockError } from '../base/errors.js';
+import { fileFault } from '../fs/file-fault.js';
 import { COPY_CHUNK_BYTES, copyAndHashBatch, type CopyAndHashJob, type CopyAndHashResult } from './copy-and-hash.js';
 
 export type { CopyAndHashJob } from './copy-and-hash.js';
@@ -116,5 +117,7 @@ function unwrap(job: CopyAndHashJob, result: CopyAndHashResult): string {
   if (result.ok) return result.hex;
   if (result.code === 'ENOENT') throw new AirlockError('INPUT_NOT_FOUND', result.message);
   if (result.code === 'SHORT_READ') throw new AirlockError('INPUT_CHANGED', `${result.message} (did it change during the run?)`);
+  const fault = fileFault(Object.assign(new Error(result.message), { code: result.code }), result.path);
+  if (isAirlockError(fault)) throw fault;
   throw new AirlockError('INTERNAL', `${job.source}: ${result.code}: ${result.message}`);
 }

@@ -17,7 +17,9 @@ import { digestHex, HashingStream, VerifyingStream, sha256Digest, verifyBytes, t
 import { OCI_INDEX } from '../oci/media-types.js';
 import { imageIndexSchema, type Descriptor } from '../oci/schema.js';
 import { parseJson } from '../base/validate.js';
+import { fileFault, onFile, pathFault } from '../fs/file-fault.js';
 import { fsyncPath } from '../fs/fsync-path.js';
+import { writeAll } from '../fs/write-all.js';
 
 export const REF_NAME = 'org.opencontainers.image.ref.name';
 export const OCI_LAYOUT_BYTES = Buffer.from('{"imageLayoutVersion":"1.0.0"}', 'utf8');
@@ -78,7 +80,7 @@ export class OciLayout {
       if (!options.create) throw new AirlockError('INPUT_NOT_FOUND', `${dir}: not an OCI image layout (no oci-layout file)`);
     }
     if (text) parseJson(layoutFileSchema, text, marker, 'IMAGE_INVALID');
-    await mkdir(join(dir, 'blobs', 'sha256'), { recursive: true });
+    await onFile(join(dir, 'blobs', 'sha256'), () => mkdir(join(dir, 'blobs', 'sha256'), { recursive: true }));
     if (!text) {
       await layout.replaceFile('oci-layout', OCI_LAYOUT_BYTES);
       try {
@@ -183,7 +185,7 @@ export class OciLayout {
 
   private async ingest(source: Readable, hasher: HashingStream): Promise<{ digest: string; size: number }> {
     const ingestDir = join(this.dir, 'ingest');
-    await mkdir(ingestDir, { recursive: true });
+    await onFile(ingestDir, () => mkdir(ingestDir, { recursive: true }));
     const temp = join(ingestDir, `${randomBytes(8).toString('hex')}.partial`);
     try {
       await pipeline(source, hasher, createWriteStream(temp, { flags: 'wx', highWaterMark: READ_CHUNK }));
@@ -194,21 +196,27 @@ export class OciLayout {
       return { digest, size: hasher.size };
     } catch (error) {
       await rm(temp, { force: true });
-      throw error;
+      // A source file's own fault names that file; a write's names the blob being written here.
+      throw pathFault(error) ?? fileFault(error, temp);
     }
   }
 
   private async replaceFile(relative: string, data: Buffer): Promise<void> {
     const target = join(this.dir, relative);
     const temp = `${target}.${randomBytes(6).toString('hex')}.tmp`;
-    const handle = await open(temp, 'wx');
-    try {
-      await handle.writeFile(data);
-      if (this.durable) await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, target);
+    await onFile(target, async () => {
+      const handle = await open(temp, 'wx');
+      try {
+        await writeAll(handle, data);
+        if (this.durable) await handle.sync();
+        await handle.close();
+      } catch (error) {
+        await handle.close().catch(() => undefined);
+        await rm(temp, { force: true });
+        throw error;
+      }
+      await rename(temp, target);
+    });
     if (this.durable) await fsyncPath(join(target, '..'));
   }
 }

@@ -4,10 +4,12 @@
  * SHA256SUMS), who signed it, what came of it and which safety checks were overridden;
  * never a site variable. `airlock history` reads it.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { AirlockError } from '../base/errors.js';
+import { onFileSync } from '../fs/file-fault.js';
+import { appendRecordSync } from '../fs/write-all.js';
 import { ensureStateDir, signerRecordSchema, statePaths } from './state.js';
 import { currentUser } from './who.js';
 
@@ -79,15 +81,16 @@ export async function appendAudit(stateDir: string, input: AuditInput): Promise<
     if (earlier) return earlier;
   }
   const file = statePaths(stateDir).audit;
-  const fd = openSync(file, 'a', 0o600);
-  try {
-    // A line torn by an earlier kill would swallow this entry: start on a fresh line.
-    const text = readFileSync(file);
-    const prefix = text.length > 0 && text[text.length - 1] !== 0x0a ? '\n' : '';
-    writeSync(fd, `${prefix}${JSON.stringify(entry)}\n`);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+  onFileSync(file, () => {
+    const fd = openSync(file, 'a', 0o600);
+    try {
+      // A line torn by an earlier kill would swallow this entry: start on a fresh line.
+      const text = readFileSync(file);
+      const prefix = text.length > 0 && text[text.length - 1] !== 0x0a ? '\n' : '';
+      appendRecordSync(fd, Buffer.from(`${prefix}${JSON.stringify(entry)}\n`));
+    } finally {
+      closeSync(fd);
+    }
+  });
   return entry;
 }

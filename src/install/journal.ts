@@ -5,12 +5,14 @@
  * was interrupted. A torn last line (killed mid-write) is ignored: what it announced never
  * began. The journal holds no secrets: steps name files and digests, never rendered content.
  */
-import { closeSync, fsyncSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, ftruncateSync, openSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import { AirlockError } from '../base/errors.js';
 import { crashPoint } from '../base/crash.js';
+import { onFileSync } from '../fs/file-fault.js';
 import { fsyncPathSync } from '../fs/fsync-path.js';
+import { appendRecordSync } from '../fs/write-all.js';
 import { stepSchema, stepId, type Step } from './steps.js';
 
 const releaseRef = z.object({ installId: z.string(), name: z.string(), version: z.string() });
@@ -138,7 +140,7 @@ export class Journal {
 
   /** Opens a journal to continue it, first cutting off a line torn by a kill. */
   static open(file: string): Journal {
-    const fd = openSync(file, 'a+', 0o600);
+    const fd = onFileSync(file, () => openSync(file, 'a+', 0o600));
     const text = readFileSync(fd);
     const complete = text.lastIndexOf(0x0a) + 1;
     if (complete < text.length) {
@@ -151,8 +153,8 @@ export class Journal {
   append(record: Event<JournalRecord>): void {
     const { event, ...rest } = record;
     const full = { event, at: new Date().toISOString(), ...rest };
-    writeSync(this.fd, `${JSON.stringify(full)}\n`);
-    fsyncSync(this.fd);
+    // Whole or not at all (a full disk): a record cut short would hide every later one.
+    onFileSync(this.file, () => appendRecordSync(this.fd, Buffer.from(`${JSON.stringify(full)}\n`)));
     crashPoint(journalPoint(record));
   }
 

@@ -10,6 +10,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { AirlockError } from '../base/errors.js';
+import { fileFault } from '../fs/file-fault.js';
 import { currentUser } from './who.js';
 
 const lockSchema = z.object({
@@ -91,12 +92,16 @@ export async function acquireSiteLock(stateDir: string, command: string): Promis
         // Not fsynced: a lock only has to hold while its process lives, and after a power cut
         // every holder is gone anyway (a torn or lost lock file is then stale, or absent).
         await handle.writeFile(`${JSON.stringify(info)}\n`);
-      } finally {
+      } catch (error) {
+        // A lock that could not be written whole (a full disk) is not left to look like a torn one.
         await handle.close();
+        await rm(file, { force: true });
+        throw error;
       }
+      await handle.close();
       return { file, tookOver, release: () => rm(file, { force: true }) };
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw fileFault(error, file);
     }
     const holder = await readLock(file);
     if (holder !== undefined && (holder.host !== info.host || alive(holder))) {

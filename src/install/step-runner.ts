@@ -4,11 +4,14 @@
  * reacts to it.
  */
 import { AirlockError } from '../base/errors.js';
+import { pathFault } from '../fs/file-fault.js';
 import type { Failure, Journal } from './journal.js';
 import { stepId, type Step } from './steps.js';
 
 function asAirlockError(error: unknown): AirlockError {
   if (error instanceof AirlockError) return error;
+  const fault = pathFault(error);
+  if (fault !== undefined) return fault;
   return new AirlockError('INTERNAL', error instanceof Error ? error.message : String(error), { cause: error });
 }
 

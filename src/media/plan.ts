@@ -48,20 +48,21 @@ export function assignMedia(volumes: readonly PlannedVolume[], media: readonly M
     used = eachExtra + (next === 0 ? firstExtra : 0);
     take(media[next]!, used);
   };
-  const fits = (bytes: number) => {
-    const medium = media[current]!;
-    return used + bytes <= medium.capacity && (poolUsed.get(medium.pool) ?? 0) + bytes <= medium.poolFree;
-  };
+  const fitsCapacity = (bytes: number) => used + bytes <= media[current]!.capacity;
+  const fitsPool = (bytes: number) => (poolUsed.get(media[current]!.pool) ?? 0) + bytes <= media[current]!.poolFree;
   open(0);
   for (const volume of volumes) {
-    while (!fits(volume.size)) {
+    while (!(fitsCapacity(volume.size) && fitsPool(volume.size))) {
+      const medium = media[current]!;
+      // Short of the filesystem's free space rather than of the medium's size: the disk is full, not the request wrong.
+      const full = fitsCapacity(volume.size) ? 'DISK_FULL' : 'USAGE';
+      const free = full === 'DISK_FULL' ? ` (${humanBytes(medium.poolFree)} free on the filesystem holding ${medium.dir})` : '';
       if (used === eachExtra + (current === 0 ? firstExtra : 0)) {
-        const medium = media[current]!;
-        throw new AirlockError('USAGE', `medium ${current + 1} (${medium.dir}) cannot hold one ${humanBytes(volume.size)} volume plus the index${current === 0 ? ' and installer' : ''}: use a smaller --volume-size or a larger medium`);
+        throw new AirlockError(full, `medium ${current + 1} (${medium.dir}) cannot hold one ${humanBytes(volume.size)} volume plus the index${current === 0 ? ' and installer' : ''}${free}: use a smaller --volume-size or a larger medium`);
       }
       if (current + 1 >= media.length) {
         const left = volumes.length - assigned.length;
-        throw new AirlockError('USAGE', `the media given hold ${assigned.length} of ${volumes.length} volumes: ${left} more (${humanBytes(volumes.slice(assigned.length).reduce((sum, v) => sum + v.size, 0))}) need another --to medium`);
+        throw new AirlockError(full, `the media given hold ${assigned.length} of ${volumes.length} volumes${free}: ${left} more (${humanBytes(volumes.slice(assigned.length).reduce((sum, v) => sum + v.size, 0))}) need another --to medium`);
       }
       open(current + 1);
     }

@@ -6,13 +6,14 @@
  * written at its offset, on every core, with a fixed buffer per thread (memory stays flat),
  * and flushed to the disk as it goes.
  */
-import { copyFile, open, readdir, stat, statfs, writeFile } from 'node:fs/promises';
+import { copyFile, open, readdir, rename, rm, rmdir, stat, statfs } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { CHECKSUMS_PATH, comparePaths, signaturePaths } from '../bundle/format.js';
+import { CHECKSUMS_PATH, SIGNATURES_DIR, comparePaths, signaturePaths } from '../bundle/format.js';
 import { formatChecksums } from '../bundle/checksums.js';
 import { BundleReader } from '../bundle/reader.js';
 import { AirlockError } from '../base/errors.js';
-import { ensureDir, writeFileDurable } from '../fs/durable.js';
+import { ensureDir, exists, tempPathFor, writeFileDurable } from '../fs/durable.js';
+import { onFile } from '../fs/file-fault.js';
 import { flushWhile, fsyncPath, fsyncPathSync } from '../fs/fsync-path.js';
 import { readBundleManifest } from '../manifest/read-bundle-manifest.js';
 import { sha256File, sha256Hex } from '../hash/digest.js';
@@ -23,7 +24,7 @@ import { installText } from './install-text.js';
 import { installerKit } from './installer-kit.js';
 import { VOLUME_NAME } from './locate.js';
 import { INSTALL_TEXT, MEDIA_FORMAT, MEDIA_INDEX, MEDIA_SUMS, mediaIndexSchema, type MediaIndex } from './media-index.js';
-import { assignMedia, planVolumes, type MediumRoom } from './plan.js';
+import { assignMedia, planVolumes, type MediumRoom, type PlannedVolume } from './plan.js';
 import type { VolumeSizing } from './sizes.js';
 
 /** Room kept on every medium for MEDIA.json, INSTALL.txt and the checksum files. */
@@ -56,14 +57,14 @@ export interface WriteMediaResult {
 }
 
 export async function writeMedia(request: WriteMediaRequest): Promise<WriteMediaResult> {
-  const signers = [...request.keys].sort((a, b) => comparePaths(a.keyId, b.keyId));
-  signers.forEach((key, index) => {
-    if (index > 0 && signers[index - 1]!.keyId === key.keyId) throw new AirlockError('USAGE', `key ${key.keyId} is given twice: each key signs once`);
-  });
   const bundle = await describeBundle(request.bundle);
   const kit = await installerKit(request.installer, (why) =>
     request.warn(`warning: no SQLite driver on the media (${why}): sites with a SQLite database will need better-sqlite3 next to the installer`),
   );
+  const signers = [...request.keys].sort((a, b) => comparePaths(a.keyId, b.keyId));
+  signers.forEach((key, index) => {
+    if (index > 0 && signers[index - 1]!.keyId === key.keyId) throw new AirlockError('USAGE', `key ${key.keyId} is given twice: each key signs once`);
+  });
   const volumes = planVolumes(bundle.file, bundle.size, request.sizing.volumeSize);
   const rooms = await Promise.all(request.dirs.map((dir) => roomOf(dir, request.mediaSize ?? request.sizing.mediumCapacity)));
   const mediumOf = assignMedia(volumes, rooms, kit.bytes, INDEX_RESERVE);
@@ -71,63 +72,105 @@ export async function writeMedia(request: WriteMediaRequest): Promise<WriteMedia
   for (const room of rooms.slice(mediaUsed)) request.warn(`warning: ${room.dir} is not needed: the release fits on ${mediaUsed} medium${mediaUsed === 1 ? '' : 's'}`);
 
   const paths = volumes.map((volume, position) => join(request.dirs[mediumOf[position]! - 1]!, volume.file));
-  for (const path of paths) await (await open(path, 'w')).close();
+  // Everything this run puts on the media, so that a failure (a full disk) takes it all away again:
+  // what is left is the media as they were, never volumes or an index that look whole and are not.
+  const written: string[] = [];
+  const madeDirs: string[] = [];
+  try {
+    const { shas: volumeShas, copySeconds } = await writeVolumes(request.bundle, volumes, paths, written);
+
+    const kitDigests = new Map<string, string>();
+    for (const file of kit.files) {
+      const to = join(request.dirs[0]!, file.to);
+      for (let dir = dirname(to); dir !== request.dirs[0] && !(await exists(dir)); dir = dirname(dir)) madeDirs.push(dir);
+      await ensureDir(dirname(to));
+      written.push(to);
+      await onFile(to, async () => {
+        await copyFile(file.from, tempPathFor(to));
+        await fsyncPath(tempPathFor(to));
+        await rename(tempPathFor(to), to);
+      });
+      kitDigests.set(file.to, await sha256File(to));
+    }
+
+    const index = mediaIndexSchema.parse({
+      format: MEDIA_FORMAT,
+      bundle,
+      volumeSize: request.sizing.volumeSize,
+      media: mediaUsed,
+      volumes: volumes.map((volume, position) => ({ ...volume, medium: mediumOf[position], sha256: volumeShas[position] })),
+      installer: { file: kit.files[0]!.to, sha256: kitDigests.get(kit.files[0]!.to), airlockVersion: VERSION, sqliteDriver: kit.sqliteDriver ?? null },
+      signedBy: signers.map((key) => key.keyId),
+    });
+    const indexText = `${JSON.stringify(index, null, 2)}\n`;
+
+    const media: WrittenMedium[] = [];
+    for (let medium = 1; medium <= mediaUsed; medium++) {
+      const dir = request.dirs[medium - 1]!;
+      const text = installText({ index, medium, signers });
+      const sums = new Map<string, string>([
+        [MEDIA_INDEX, sha256Hex(indexText)],
+        [INSTALL_TEXT, sha256Hex(text)],
+      ]);
+      for (const volume of index.volumes) if (volume.medium === medium) sums.set(volume.file, volume.sha256);
+      if (medium === 1) for (const [path, hex] of kitDigests) sums.set(path, hex);
+      const sumsBytes = formatChecksums(sums);
+      const files: Array<[string, string | Buffer]> = [
+        [INSTALL_TEXT, text],
+        [MEDIA_SUMS, sumsBytes],
+        ...signers.flatMap((key): Array<[string, string | Buffer]> => {
+          const paths = signaturePaths(key.keyId);
+          return [
+            [paths.publicKey, key.publicKeyPem],
+            [paths.signature, key.sign(sumsBytes)],
+          ];
+        }),
+        // The index last: a medium with MEDIA.json on it is whole.
+        [MEDIA_INDEX, indexText],
+      ];
+      if (signers.length > 0 && !(await exists(join(dir, SIGNATURES_DIR)))) madeDirs.push(join(dir, SIGNATURES_DIR));
+      for (const [name, content] of files) {
+        written.push(join(dir, name));
+        await writeFileDurable(join(dir, name), content, 0o644);
+      }
+      fsyncPathSync(dir);
+      media.push({ medium, dir, volumes: index.volumes.filter((volume) => volume.medium === medium).map((volume) => volume.index), installer: medium === 1 });
+    }
+    return { index, media, copySeconds };
+  } catch (error) {
+    for (const path of written.reverse()) await Promise.all([rm(path, { force: true }), rm(tempPathFor(path), { force: true })]);
+    // Deepest first; each is empty now, being made by this run for files just removed.
+    for (const dir of [...new Set(madeDirs)].sort((a, b) => b.length - a.length)) await rmdir(dir).catch(() => undefined);
+    throw error;
+  }
+}
+
+/**
+ * Cuts the volumes under temporary names, hashing while copying, and renames each into place
+ * once every one is whole and on the disk. Each final name goes into `written` before its
+ * file is made, for the caller's clean-up.
+ */
+async function writeVolumes(bundle: string, volumes: readonly PlannedVolume[], paths: readonly string[], written: string[]): Promise<{ shas: string[]; copySeconds: number }> {
+  const temps = paths.map(tempPathFor);
+  for (const [position, path] of paths.entries()) {
+    written.push(path);
+    await onFile(path, async () => (await open(temps[position]!, 'w')).close());
+  }
   const jobs: CopyAndHashJob[] = volumes.map((volume, position) => ({
-    source: request.bundle,
+    source: bundle,
     start: volume.start,
     length: volume.size,
-    copyTo: { file: paths[position]!, position: 0 },
+    copyTo: { file: temps[position]!, position: 0 },
   }));
   const started = process.hrtime.bigint();
   // No sha256 of the whole bundle: a second hash of every byte, while the volumes' digests
   // (signed in SHA256SUMS.media) and SHA256SUMS's digest already pin every byte and the release.
-  const volumeShas = await flushWhile(paths, hashRanges(jobs));
-  for (const path of paths) await fsyncPath(path);
-  const copySeconds = Number(process.hrtime.bigint() - started) / 1e9;
-
-  const kitDigests = new Map<string, string>();
-  for (const file of kit.files) {
-    const to = join(request.dirs[0]!, file.to);
-    await ensureDir(dirname(to));
-    await copyFile(file.from, to);
-    await fsyncPath(to);
-    kitDigests.set(file.to, await sha256File(to));
+  const shas = await flushWhile(temps, hashRanges(jobs));
+  for (const [position, path] of paths.entries()) {
+    await fsyncPath(temps[position]!);
+    await onFile(path, () => rename(temps[position]!, path));
   }
-
-  const index = mediaIndexSchema.parse({
-    format: MEDIA_FORMAT,
-    bundle,
-    volumeSize: request.sizing.volumeSize,
-    media: mediaUsed,
-    volumes: volumes.map((volume, position) => ({ ...volume, medium: mediumOf[position], sha256: volumeShas[position] })),
-    installer: { file: kit.files[0]!.to, sha256: kitDigests.get(kit.files[0]!.to), airlockVersion: VERSION, sqliteDriver: kit.sqliteDriver ?? null },
-    signedBy: signers.map((key) => key.keyId),
-  });
-  const indexText = `${JSON.stringify(index, null, 2)}\n`;
-
-  const media: WrittenMedium[] = [];
-  for (let medium = 1; medium <= mediaUsed; medium++) {
-    const dir = request.dirs[medium - 1]!;
-    const text = installText({ index, medium, signers });
-    await writeFileDurable(join(dir, MEDIA_INDEX), indexText, 0o644);
-    await writeFileDurable(join(dir, INSTALL_TEXT), text, 0o644);
-    const sums = new Map<string, string>([
-      [MEDIA_INDEX, sha256Hex(indexText)],
-      [INSTALL_TEXT, sha256Hex(text)],
-    ]);
-    for (const volume of index.volumes) if (volume.medium === medium) sums.set(volume.file, volume.sha256);
-    if (medium === 1) for (const [path, hex] of kitDigests) sums.set(path, hex);
-    const sumsBytes = formatChecksums(sums);
-    await writeFileDurable(join(dir, MEDIA_SUMS), sumsBytes, 0o644);
-    for (const key of signers) {
-      const paths = signaturePaths(key.keyId);
-      await writeFileDurable(join(dir, paths.publicKey), key.publicKeyPem, 0o644);
-      await writeFileDurable(join(dir, paths.signature), key.sign(sumsBytes), 0o644);
-    }
-    fsyncPathSync(dir);
-    media.push({ medium, dir, volumes: index.volumes.filter((volume) => volume.medium === medium).map((volume) => volume.index), installer: medium === 1 });
-  }
-  return { index, media, copySeconds };
+  return { shas, copySeconds: Number(process.hrtime.bigint() - started) / 1e9 };
 }
 
 /** Name, version, size and content digest of a bundle file (read, not verified: verify does that). */

@@ -31,6 +31,10 @@ export interface TestRegistry {
   storageDir: string;
   /** SIGKILL at once: connections drop mid-request, as with a crash or a pulled cable. */
   kill(): void;
+  /** SIGSTOP: the registry keeps its connections open (the kernel even accepts new ones) and says nothing. */
+  pause(): void;
+  /** SIGCONT after pause(). */
+  resume(): void;
   stop(): Promise<void>;
   /** Starts again on the same port with the same storage and auth. */
   restart(): Promise<void>;
@@ -107,6 +111,8 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
     child = undefined;
     if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
     const exited = new Promise((resolve) => proc.once('exit', resolve));
+    // A paused registry would not act on the signal: let it run first.
+    proc.kill('SIGCONT');
     proc.kill(signal);
     await exited;
   };
@@ -122,6 +128,12 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
     storageDir,
     kill: () => {
       child?.kill('SIGKILL');
+    },
+    pause: () => {
+      child?.kill('SIGSTOP');
+    },
+    resume: () => {
+      child?.kill('SIGCONT');
     },
     stop: async () => {
       await stop('SIGTERM');

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { AirlockError } from '../../src/base/errors.js';
 import { forEachLimit } from '../../src/base/parallel.js';
-import { asTransient, backoffMs, parseRetryAfter, retrying, TransientFailure } from '../../src/images/registry/retry.js';
+import { asTransient, backoffMs, parseRetryAfter, retrying, Stalled, TransientFailure } from '../../src/images/registry/retry.js';
+import { registryLimits } from '../../src/images/registry/watchdog.js';
 
 const fast = { attempts: 3, baseDelayMs: 1, maxDelayMs: 2 };
 
@@ -78,5 +79,28 @@ describe('bounded parallelism', () => {
     await expect(run).rejects.toThrow('first');
     expect(started.length).toBeLessThan(10);
     expect(finished).toBe(started.length - 1);
+  });
+});
+
+describe('bounded waiting', () => {
+  it('starts no new attempt once the retry window since the first failure has passed, and says a stall timed out', async () => {
+    let calls = 0;
+    const stalled = retrying({ attempts: 100, baseDelayMs: 20, maxDelayMs: 20, windowMs: 150 }, 'reg:5000', async () => {
+      calls++;
+      throw new Stalled('stall', 'no answer to HEAD /v2/x within 2 s');
+    });
+    await expect(stalled).rejects.toMatchObject({ code: 'REGISTRY_TIMEOUT', message: expect.stringMatching(/^registry reg:5000 stopped answering: no answer to HEAD \/v2\/x within 2 s \(after \d+ attempts, 0 s after the first stopped\)$/) });
+    expect(calls).toBeGreaterThan(1);
+    expect(calls).toBeLessThan(12);
+    const connect = retrying({ attempts: 2, baseDelayMs: 1, maxDelayMs: 1 }, 'reg:5000', async () => Promise.reject(new Stalled('connection', 'could not connect within 10 s (GET /v2/)')));
+    await expect(connect).rejects.toMatchObject({ code: 'REGISTRY_UNREACHABLE', message: 'registry reg:5000 unreachable: could not connect within 10 s (GET /v2/) (after 2 attempts)' });
+  });
+
+  it('reads the limits from AIRLOCK_REGISTRY_TIMEOUTS in seconds, keeping the defaults of those not named, and refuses nonsense', () => {
+    expect(registryLimits({})).toEqual({ connectMs: 10_000, firstByteMs: 30_000, idleMs: 30_000, retryWindowMs: 60_000 });
+    expect(registryLimits({ AIRLOCK_REGISTRY_TIMEOUTS: 'idle=2.5, connect=1' })).toEqual({ connectMs: 1000, firstByteMs: 30_000, idleMs: 2500, retryWindowMs: 60_000 });
+    for (const bad of ['idle', 'idle=0', 'idle=-1', 'nap=3', 'idle=3s']) {
+      expect(() => registryLimits({ AIRLOCK_REGISTRY_TIMEOUTS: bad })).toThrow(expect.objectContaining({ code: 'USAGE', message: expect.stringContaining('AIRLOCK_REGISTRY_TIMEOUTS') }));
+    }
   });
 });

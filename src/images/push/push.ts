@@ -70,6 +70,7 @@ async function pushToRegistryTarget(
     insecure: target.insecure === true,
     ...(credentials ? { credentials } : {}),
     onRetry: (message) => options.output.debug(message),
+    onWait: (line) => options.output.warn(line),
   });
   try {
     const holders = await otherImageHolders(source, index, planned, registry, target);

@@ -21,6 +21,7 @@ export class RegistryConnections {
             insecure,
             ...(credentials ? { credentials } : {}),
             onRetry: (message) => this.output.debug(message),
+            onWait: (line) => this.output.warn(line),
           }),
       );
       this.open.set(key, transport);

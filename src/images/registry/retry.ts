@@ -1,7 +1,8 @@
 /**
- * Which failures are worth another try (dropped or refused connections, 5xx, 429) and the
- * backoff between tries. A failure that outlives its attempts becomes an AirlockError that
- * names the registry: REGISTRY_UNREACHABLE for the network, REGISTRY_ERROR for the server.
+ * Which failures are worth another try (dropped or refused connections, stalls, 5xx, 429) and
+ * the backoff between tries. A failure that outlives its attempts (or the retry window) becomes
+ * an AirlockError that names the registry: REGISTRY_UNREACHABLE for the network,
+ * REGISTRY_TIMEOUT for a registry that stopped answering, REGISTRY_ERROR for the server.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AirlockError } from '../../base/errors.js';
@@ -10,10 +11,13 @@ export interface RetryPolicy {
   attempts: number;
   baseDelayMs: number;
   maxDelayMs: number;
+  /** No new attempt starts this long after an operation's first failure (stalls take a time limit each). */
+  windowMs?: number;
 }
 
 // 5 attempts over about 4 s: rides out a registry restart without making a dead one slow to report.
-export const DEFAULT_RETRY: RetryPolicy = { attempts: 5, baseDelayMs: 250, maxDelayMs: 8_000 };
+// A stalled registry costs a time limit per attempt: the window keeps the whole wait near 2 minutes.
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 5, baseDelayMs: 250, maxDelayMs: 8_000, windowMs: 60_000 };
 
 const NETWORK_CODES = new Set([
   'ECONNREFUSED',
@@ -28,10 +32,20 @@ const NETWORK_CODES = new Set([
   'ERR_STREAM_PREMATURE_CLOSE',
 ]);
 
+/** A time limit of one exchange passed (src/images/registry/watchdog.ts): `connection` before connecting, else `stall`. */
+export class Stalled extends Error {
+  constructor(
+    readonly kind: 'connection' | 'stall',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 export class TransientFailure extends Error {
   constructor(
     readonly registry: string,
-    readonly kind: 'connection' | 'status',
+    readonly kind: 'connection' | 'stall' | 'status',
     readonly reason: string,
     readonly retryAfterMs?: number,
     options?: { cause?: unknown },
@@ -39,17 +53,22 @@ export class TransientFailure extends Error {
     super(`registry ${registry}: ${reason}`, options);
   }
 
-  exhausted(attempts: number): AirlockError {
+  exhausted(attempts: number, sinceFirstFailureMs = 0): AirlockError {
     const tries = attempts === 1 ? '' : ` (after ${attempts} attempts)`;
-    return this.kind === 'connection'
-      ? new AirlockError('REGISTRY_UNREACHABLE', `registry ${this.registry} unreachable: ${this.reason}${tries}`, { cause: this })
-      : new AirlockError('REGISTRY_ERROR', `registry ${this.registry}: ${this.reason}${tries}`, { cause: this });
+    if (this.kind === 'connection') return new AirlockError('REGISTRY_UNREACHABLE', `registry ${this.registry} unreachable: ${this.reason}${tries}`, { cause: this });
+    if (this.kind === 'stall') {
+      // A stall's attempts each waited a time limit: say how long the registry was given in all.
+      const given = attempts === 1 ? '' : ` (after ${attempts} attempts, ${Math.round(sinceFirstFailureMs / 1000)} s after the first stopped)`;
+      return new AirlockError('REGISTRY_TIMEOUT', `registry ${this.registry} stopped answering: ${this.reason}${given}`, { cause: this });
+    }
+    return new AirlockError('REGISTRY_ERROR', `registry ${this.registry}: ${this.reason}${tries}`, { cause: this });
   }
 }
 
 /** A Node network error, a socket dropped mid-body, or a TransientFailure; anything else is final. */
 export function asTransient(error: unknown, registry: string): TransientFailure | undefined {
   if (error instanceof TransientFailure) return error;
+  if (error instanceof Stalled) return new TransientFailure(registry, error.kind, error.message, undefined, { cause: error });
   if (error instanceof AirlockError || !(error instanceof Error)) return undefined;
   const code = (error as NodeJS.ErrnoException).code;
   if ((code !== undefined && NETWORK_CODES.has(code)) || error.message === 'aborted' || error.message === 'socket hang up') {
@@ -71,14 +90,17 @@ export async function retrying<T>(
   run: () => Promise<T>,
   onRetry?: (failure: TransientFailure, delayMs: number) => void,
 ): Promise<T> {
+  let firstFailure: number | undefined;
   for (let attempt = 1; ; attempt++) {
     try {
       return await run();
     } catch (error) {
       const failure = asTransient(error, registry);
       if (!failure) throw error;
-      if (attempt >= policy.attempts) throw failure.exhausted(attempt);
+      firstFailure ??= Date.now();
       const delay = backoffMs(policy, attempt, failure.retryAfterMs);
+      const waited = Date.now() - firstFailure;
+      if (attempt >= policy.attempts || waited + delay > (policy.windowMs ?? Infinity)) throw failure.exhausted(attempt, waited);
       onRetry?.(failure, delay);
       await sleep(delay);
     }

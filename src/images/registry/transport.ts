@@ -13,6 +13,7 @@ import { Authenticator } from './auth.js';
 import type { RegistryCredentials } from './registry-credentials.js';
 import { apiHost } from '../../oci/reference.js';
 import { DEFAULT_RETRY, TransientFailure, asTransient, parseRetryAfter, retrying, type RetryPolicy } from './retry.js';
+import { registryLimits, watchExchange, type ExchangeLimits } from './watchdog.js';
 
 export type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -38,12 +39,15 @@ export interface TransportOptions {
   insecure?: boolean;
   credentials?: RegistryCredentials;
   retry?: RetryPolicy;
+  /** Detail for --verbose. */
   onRetry?: (message: string) => void;
+  /** Lines a person waiting should see (stderr): a registry slow to answer, and each retry after it failed. */
+  onWait?: (line: string) => void;
 }
 
 const USER_AGENT = `airlock/${VERSION}`;
-/** A registry that sends nothing for this long is treated as a dropped connection. */
-const IDLE_TIMEOUT_MS = 120_000;
+/** At most one `waiting for` line this often per registry, however many transfers wait at once. */
+const NOTICE_EVERY_MS = 5000;
 const MAX_REDIRECTS = 5;
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 // EPROTO is what OpenSSL reports when the other side does not speak TLS at all (a plain-HTTP registry).
@@ -52,6 +56,8 @@ const TLS_CODES = /^(EPROTO$|ERR_SSL_|ERR_TLS_|CERT_|DEPTH_ZERO_SELF_SIGNED_CERT
 export class RegistryTransport {
   readonly base: URL;
   readonly retry: RetryPolicy;
+  private readonly limits: ExchangeLimits;
+  private lastNotice = 0;
   private readonly auth: Authenticator;
   private readonly httpAgent = new http.Agent({ keepAlive: true, maxSockets: 16 });
   private readonly httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 16 });
@@ -61,7 +67,9 @@ export class RegistryTransport {
     private readonly options: TransportOptions = {},
   ) {
     this.base = new URL(`${options.insecure ? 'http' : 'https'}://${apiHost(registry)}`);
-    this.retry = options.retry ?? DEFAULT_RETRY;
+    const limits = registryLimits();
+    this.limits = limits;
+    this.retry = options.retry ?? { ...DEFAULT_RETRY, windowMs: limits.retryWindowMs };
     this.auth = new Authenticator(registry, options.credentials, (url, headers) => this.fetchSmall(url, headers), options.insecure === true);
   }
 
@@ -73,9 +81,11 @@ export class RegistryTransport {
 
   /** Runs a whole operation (e.g. a blob upload) again on transient failures, with this registry's backoff. */
   retrying<T>(run: () => Promise<T>): Promise<T> {
-    return retrying(this.retry, this.registry, run, (failure, delay) =>
-      this.options.onRetry?.(`${failure.message}; retrying in ${Math.round(delay)} ms`),
-    );
+    return retrying(this.retry, this.registry, run, (failure, delay) => {
+      const line = `${failure.message}; retrying in ${Math.round(delay)} ms`;
+      if (this.options.onWait) this.options.onWait(line);
+      else this.options.onRetry?.(line);
+    });
   }
 
   resolve(location: string, relativeTo: URL = this.base): URL {
@@ -134,7 +144,7 @@ export class RegistryTransport {
     return new Promise((resolve, reject) => {
       const secure = url.protocol === 'https:';
       const request = (secure ? https : http).request(url, { method, headers, agent: secure ? this.httpsAgent : this.httpAgent });
-      request.setTimeout(IDLE_TIMEOUT_MS, () => request.destroy(Object.assign(new Error('no response within the idle timeout'), { code: 'ETIMEDOUT' })));
+      watchExchange(request, this.registry, `${method} ${url.pathname}`, this.limits, (line) => this.notice(line));
       request.on('error', (error) => reject(this.connectionFailure(error, url)));
       request.on('response', (response) => {
         // The registry answered before taking the whole body (an error): stop reading the source.
@@ -148,6 +158,13 @@ export class RegistryTransport {
         request.end(body);
       }
     });
+  }
+
+  private notice(line: string): void {
+    const now = Date.now();
+    if (now - this.lastNotice < NOTICE_EVERY_MS) return;
+    this.lastNotice = now;
+    (this.options.onWait ?? this.options.onRetry)?.(line);
   }
 
   private connectionFailure(error: Error, url: URL): Error {

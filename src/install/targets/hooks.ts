@@ -6,6 +6,7 @@
 import { appendFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { AirlockError } from '../../base/errors.js';
+import { onFileSync } from '../../fs/file-fault.js';
 
 export interface HookRun {
   /** Step id, e.g. `hook:preInstall:check-environment`: names the hook in the log and in errors. */
@@ -37,7 +38,7 @@ export function hookEnvironment(release: HookEnvironment): Record<string, string
 
 /** Runs the hook; resolves when it exits 0, otherwise throws `code` naming the hook and the log. */
 export async function runHook(hook: HookRun, code: 'HOOK_FAILED' | 'HEALTH_CHECK_FAILED'): Promise<void> {
-  appendFileSync(hook.log, `==> ${new Date().toISOString()} ${hook.id} (timeout ${hook.timeoutSeconds}s)\n`, { mode: 0o600 });
+  onFileSync(hook.log, () => appendFileSync(hook.log, `==> ${new Date().toISOString()} ${hook.id} (timeout ${hook.timeoutSeconds}s)\n`, { mode: 0o600 }));
   const log = { file: hook.log, append: true } as const;
   const result = await execa(hook.script, [], {
     cwd: hook.cwd,
@@ -58,6 +59,6 @@ export async function runHook(hook: HookRun, code: 'HOOK_FAILED' | 'HEALTH_CHECK
         : result.signal !== undefined
           ? `was killed by ${result.signal}`
           : `could not run (${result.originalMessage})`;
-  appendFileSync(hook.log, `<== ${new Date().toISOString()} ${hook.id} ${how}\n`);
+  onFileSync(hook.log, () => appendFileSync(hook.log, `<== ${new Date().toISOString()} ${hook.id} ${how}\n`));
   if (result.failed) throw new AirlockError(code, `${hook.id} ${how}; its output is in ${hook.log}`);
 }

@@ -88,6 +88,7 @@ export async function retagImage(target: ImagesTarget, image: { ref: string; dig
     insecure: destination.insecure === true,
     ...(destination.credentials ? { credentials: destination.credentials } : {}),
     onRetry: (message) => output.debug(message),
+    onWait: (line) => output.warn(line),
   });
   try {
     const manifest = await getManifest(transport, to.repository, image.digest, image.ref);
