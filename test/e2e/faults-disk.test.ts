@@ -137,10 +137,10 @@ describe('media write to a full medium', () => {
     expect(result.code, result.stderr).toBe(exitCodeFor('DISK_FULL'));
     expect(result.stderr).toMatch(new RegExp(`DISK_FULL: no space left on the device writing ${medium.dir}/\\S+: the filesystem holding ${medium.dir}\\S* is full`));
     expect(await ls(medium.dir)).toEqual([]);
-    // Freed (a bigger medium), the same command writes media that verify.
+    // Freed (a bigger medium), the same command, signed, writes media that verify.
     await medium.unmount();
     const roomy = await mountTmpfs({ size: '64m', dir: medium.dir });
-    const again = await runCli(['media', 'write', big, '--to', roomy.dir, '--unsigned', '--volume-size', '128K']);
+    const again = await runCli(['media', 'write', big, '--to', roomy.dir, '--key', join(fixture.dir, 'keys', 'build.key.pem'), '--volume-size', '128K'], { env: fixture.env });
     expect(again.code, again.stderr).toBe(0);
     const check = await runCli(['media', 'verify', roomy.dir, '--trust', fixture.trust]);
     expect(check.code, check.stderr).toBe(0);
