@@ -61,6 +61,8 @@ export type ErrorCode =
   // media
   | 'VOLUME_MISSING'
   | 'VOLUME_CORRUPT'
+  // serve
+  | 'LISTEN_FAILED'
   | 'ABORTED'
   | 'INTERNAL';
 
