@@ -111,6 +111,7 @@ export async function startServer(catalog: Catalog, content: ServedContent, opti
       }
       const message = error instanceof Error ? error.message : String(error);
       log.fault(`${request.method} ${request.url}: ${message}`, { code: 'INTERNAL', error: message });
+      // A bug, not a client's error: the spec's codes have none for it, so the message says where to look.
       if (response.headersSent) exchange.cut(message);
       else exchange.fail(new OciError(500, 'UNSUPPORTED', 'internal error; see the server log'));
     });
