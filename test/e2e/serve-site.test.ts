@@ -93,6 +93,15 @@ describe('what airlock serve refuses to start with', () => {
     expect(result.stderr).toContain('the registry reg.internal:5000 as its images target');
   });
 
+  it('two images that would be served under one repository:tag with different content, naming both', async () => {
+    const bundle = await fixture.fixture.build(
+      ['name: clash', 'version: 1.0.0', 'targets:', '  environments: [prod]', 'images:', '  - { ref: "docker.io/acme/app:1", ociLayout: images-layout, tag: app1 }', '  - { ref: "quay.io/acme/app:1", ociLayout: images-layout, tag: app2 }', ''].join('\n'),
+    );
+    const result = await runCli(['serve', bundle, '--trust', fixture.fixture.trust, '--listen', '127.0.0.1:0']);
+    expect(result.code).toBe(exitCodeFor('USAGE'));
+    expect(result.stderr).toContain('docker.io/acme/app:1 and quay.io/acme/app:1 would both be served as 127.0.0.1:0/acme/app:1');
+  });
+
   it('a bundle without --trust, both a bundle and --site, --trust with --site, a half TLS pair, an unknown runtime, a bad --listen', async () => {
     const cases: Array<[string[], string]> = [
       [[fixture.bundle], '--trust <dir> is needed'],
