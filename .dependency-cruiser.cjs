@@ -12,7 +12,7 @@ const LAYERS = [
   ['trust'], //                     keys, signatures, certificates, trust store, policy, signed lists
   ['images', 'media'], //           registries and OCI layouts; release media volumes
   ['verify'], //                    the bundle verifier and loading a verified bundle
-  ['install', 'build', 'report'], // the installer, the builder, the officer's report
+  ['install', 'build', 'report', 'serve'], // the installer, the builder, the officer's report, the read-only registry
   ['commands'], //                  one file per verb
   ['cli'], //                       argument parsing, exit codes, the executable
 ];

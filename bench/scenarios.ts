@@ -6,5 +6,6 @@ import type { Scenario } from './scenario.js';
 import { bundleScenario } from './scenarios/bundle.js';
 import { imagesScenario } from './scenarios/images.js';
 import { mediaScenario } from './scenarios/media.js';
+import { serveScenario } from './scenarios/serve.js';
 
-export const SCENARIOS: readonly Scenario[] = [bundleScenario, imagesScenario, mediaScenario];
+export const SCENARIOS: readonly Scenario[] = [bundleScenario, imagesScenario, mediaScenario, serveScenario];

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what airlock's tests, demo and benchmarks need on a Debian machine with Node 20+:
-# system tools (registry, skopeo, PostgreSQL, openssl, sqlite3, htpasswd), npm dependencies,
+# system tools (registry, skopeo, PostgreSQL, openssl, sqlite3, htpasswd, curl, containerd), npm dependencies,
 # and the bundled CLI. Safe to run again: it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +13,9 @@ command -v htpasswd >/dev/null || need_apt+=(apache2-utils)
 command -v sqlite3 >/dev/null || need_apt+=(sqlite3)
 command -v openssl >/dev/null || need_apt+=(openssl)
 command -v unshare >/dev/null || need_apt+=(util-linux)
+command -v curl >/dev/null || need_apt+=(curl)
+# A real containerd daemon checks the hosts.toml files `airlock serve --print-config containerd` writes.
+command -v containerd >/dev/null || need_apt+=(containerd)
 # Headless Chromium renders the security officer's HTML report in the tests.
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 if [ ${#need_apt[@]} -gt 0 ]; then

@@ -16,6 +16,7 @@ import type { InspectOptions } from './commands/inspect.js';
 import type { InstallOptions } from './commands/install.js';
 import type { SiteOptions } from './commands/status.js';
 import type { RollbackOptions } from './commands/rollback.js';
+import type { ServeOptions } from './commands/serve.js';
 import type { KeysGenerateOptions, KeysListOptions, KeysIdOptions } from './commands/keys.js';
 import type { KeysCaCertOptions, KeysCertRequestOptions, KeysIssueOptions } from './commands/keys-ca.js';
 import type { KeysSignUpdateOptions, KeysUpdateOptions } from './commands/keys-update.js';
@@ -197,6 +198,33 @@ export function buildProgram(): Command {
     .action(action(async (output, options: RollbackOptions) => {
       const { rollbackCommand } = await import('./commands/rollback.js');
       return rollbackCommand(output, options);
+    }));
+
+  program
+    .command('serve')
+    .description('serve the images of a verified bundle, release media or a site\'s image store as a read-only OCI registry')
+    .argument('[bundle]', 'bundle file (.airlock), or release media (a media directory or one of its volumes)')
+    .option('-t, --trust <dir>', 'trust store to verify the bundle against before serving it (see keys/README.md)')
+    .option('-s, --site <site.yaml>', "serve the site's OCI layout image target instead of a bundle")
+    .option('--listen <host:port>', 'address to listen on', '127.0.0.1:5000')
+    .option('--tls-cert <cert.pem>', 'serve HTTPS with this certificate (chain), which must name the server (docs/SERVE.md)')
+    .option('--tls-key <key.pem>', 'private key of --tls-cert (an encrypted PKCS#8 key is opened with the passphrase)')
+    .option('--passphrase-file <file>', 'passphrase of an encrypted --tls-key (else AIRLOCK_PASSPHRASE, else a prompt)')
+    .option('--print-config <runtime>', 'print the mirror configuration for containerd, crio (CRI-O, podman) or docker, and exit')
+    .option('--json', 'log one JSON object per line (with --print-config: print one JSON document)')
+    .addHelpText(
+      'after',
+      examples([
+        'airlock serve shop-1.4.0.airlock --trust /etc/airlock/trust',
+        'airlock serve /media/usb1 --trust /etc/airlock/trust --listen 0.0.0.0:5000   # straight from the release media',
+        'airlock serve --site /etc/airlock/site.yaml --listen 10.0.0.5:5000 --tls-cert reg.crt.pem --tls-key reg.key.pem',
+        'airlock serve shop-1.4.0.airlock -t trust/ --listen 10.0.0.5:5000 --print-config containerd',
+        'skopeo inspect --tls-verify=false docker://127.0.0.1:5000/shop/app:1.4.0   # from another terminal',
+      ]),
+    )
+    .action(action(async (output, bundle: string | undefined, options: ServeOptions) => {
+      const { serveCommand } = await import('./commands/serve.js');
+      return serveCommand(output, bundle, options);
     }));
 
   const media = program

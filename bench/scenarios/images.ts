@@ -13,6 +13,7 @@ import { startRegistry, type TestRegistry } from '../../test/support/registry.js
 import { measureContenders, type Command, type Contender } from '../measure.js';
 import { airlockBuild, airlockInstall, generateKey } from '../ours.js';
 import { ratioTarget, rowsFor, type BenchContext, type Row, type Scenario, type ScenarioResult, type TargetCheck } from '../scenario.js';
+import { skopeoEach } from '../skopeo.js';
 import { ensureSyntheticImages, type SyntheticImages } from '../synthetic-images.js';
 import { formatBytes, GiB, MiB } from '../units.js';
 import { assertFreeSpace } from '../workdir.js';
@@ -157,16 +158,6 @@ async function measure(context: BenchContext, images: SyntheticImages, upstream:
       `${SIZE_LABEL}: the same install run again checks the signatures, sees the installed release's own bundle and stops (nothing to do; no payload byte is read). --reinstall re-verifies every byte, re-plans and finds every blob in the registry.`,
     ],
   };
-}
-
-/** One skopeo copy per image, run in sequence in one shell, as a user would script it. */
-function skopeoEach(refs: string[], args: (ref: string, tag: string, index: number) => string[], makeDir?: string): Command {
-  const lines = refs.map((ref, index) => ['skopeo', 'copy', '-q', ...args(ref, ref.split('/').at(-1)!.split(':')[0]!, index)].map(shellQuote).join(' '));
-  return { argv: ['bash', '-c', ['set -euo pipefail', ...(makeDir ? [`mkdir -p ${shellQuote(makeDir)}`] : []), ...lines].join('\n')] };
-}
-
-function shellQuote(text: string): string {
-  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
 }
 
 function releaseManifest(sources: string[]): string {

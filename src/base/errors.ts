@@ -63,6 +63,8 @@ export type ErrorCode =
   // media
   | 'VOLUME_MISSING'
   | 'VOLUME_CORRUPT'
+  // serve
+  | 'LISTEN_FAILED'
   | 'ABORTED'
   // the local filesystem (src/fs/file-fault.ts)
   | 'DISK_FULL'

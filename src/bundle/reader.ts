@@ -70,12 +70,18 @@ export class BundleReader {
     return data;
   }
 
-  createReadStream(path: string): Readable {
+  /**
+   * The file's bytes, or only bytes `start` to `end` (inclusive, as node:fs counts them), read
+   * `chunkBytes` at a time (smaller chunks hold less memory per stream when many run at once).
+   */
+  createReadStream(path: string, range?: { start: number; end: number }, chunkBytes = STREAM_CHUNK): Readable {
     const entry = this.entry(path);
-    if (entry.size === 0) return Readable.from([]);
-    const ranges = this.source.ranges(entry.dataOffset, entry.size);
-    if (ranges.length === 1) return rangeStream(ranges[0]!);
-    return Readable.from(chained(ranges), { objectMode: false });
+    const start = range?.start ?? 0;
+    const length = range === undefined ? entry.size : Math.min(range.end + 1, entry.size) - start;
+    if (length <= 0) return Readable.from([]);
+    const ranges = this.source.ranges(entry.dataOffset + start, length);
+    if (ranges.length === 1) return rangeStream(ranges[0]!, chunkBytes);
+    return Readable.from(chained(ranges, chunkBytes), { objectMode: false, highWaterMark: chunkBytes });
   }
 
   /** A hash-pool job for one entry's bytes, in segments when the entry spans volumes. */
@@ -91,12 +97,12 @@ export class BundleReader {
   }
 }
 
-function rangeStream(range: FileRange): Readable {
-  return createReadStream(range.source, { start: range.start, end: range.start + range.length - 1, highWaterMark: STREAM_CHUNK });
+function rangeStream(range: FileRange, chunkBytes: number): Readable {
+  return createReadStream(range.source, { start: range.start, end: range.start + range.length - 1, highWaterMark: chunkBytes });
 }
 
-async function* chained(ranges: readonly FileRange[]): AsyncGenerator<Buffer> {
+async function* chained(ranges: readonly FileRange[], chunkBytes: number): AsyncGenerator<Buffer> {
   for (const range of ranges) {
-    for await (const chunk of rangeStream(range)) yield chunk as Buffer;
+    for await (const chunk of rangeStream(range, chunkBytes)) yield chunk as Buffer;
   }
 }

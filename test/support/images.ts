@@ -72,6 +72,7 @@ export function layer(files: Record<string, string | Buffer>): Layer {
 export class LayoutBuilder {
   private readonly blobs = new Map<string, Buffer>();
   private readonly tags: Array<{ tag: string; descriptor: Descriptor }> = [];
+  private readonly untaggedEntries: Descriptor[] = [];
 
   blob(data: Buffer, mediaType: string): Descriptor {
     const digest = sha256(data);
@@ -103,6 +104,33 @@ export class LayoutBuilder {
     return this.blob(Buffer.from(JSON.stringify(index)), index.mediaType);
   }
 
+  /**
+   * An OCI 1.1 artifact attached to `subject` (a signature, an SBOM): a manifest with `subject`,
+   * one layer holding `payload`, and either an `artifactType` over the empty config or, without
+   * one, a config of its own type (the referrers API then reports that type).
+   */
+  artifact(subject: Descriptor, options: { artifactType?: string; configMediaType?: string; payload: string; payloadType: string; annotations?: Record<string, string> }): Descriptor {
+    const config =
+      options.artifactType !== undefined
+        ? this.blob(Buffer.from('{}'), 'application/vnd.oci.empty.v1+json')
+        : this.blob(Buffer.from(JSON.stringify({ kind: options.configMediaType })), options.configMediaType ?? 'application/vnd.example.config.v1+json');
+    const manifest = {
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      ...(options.artifactType !== undefined ? { artifactType: options.artifactType } : {}),
+      config,
+      layers: [this.blob(Buffer.from(options.payload), options.payloadType)],
+      subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size },
+      ...(options.annotations ? { annotations: options.annotations } : {}),
+    };
+    return this.blob(Buffer.from(JSON.stringify(manifest)), manifest.mediaType);
+  }
+
+  /** An index.json entry without a ref.name (as tools list attached artifacts). */
+  untagged(descriptor: Descriptor): void {
+    this.untaggedEntries.push(descriptor);
+  }
+
   tag(tag: string, descriptor: Descriptor): TestImage {
     const { platform: _platform, ...plain } = descriptor;
     this.tags.push({ tag, descriptor: plain });
@@ -113,7 +141,7 @@ export class LayoutBuilder {
     await mkdir(join(dir, 'blobs', 'sha256'), { recursive: true });
     await writeFile(join(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
     for (const [digest, data] of this.blobs) await writeFile(join(dir, 'blobs', 'sha256', digest.slice(7)), data);
-    const manifests = this.tags.map(({ tag, descriptor }) => ({ ...descriptor, annotations: { 'org.opencontainers.image.ref.name': tag } }));
+    const manifests = [...this.tags.map(({ tag, descriptor }) => ({ ...descriptor, annotations: { 'org.opencontainers.image.ref.name': tag } })), ...this.untaggedEntries];
     await writeFile(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests }));
   }
 
@@ -140,7 +168,10 @@ export interface TestImages {
   baseLayerDigest: string;
 }
 
-export async function makeTestImages(layoutDir: string, options: { bigLayerSize?: number } = {}): Promise<TestImages> {
+export async function makeTestImages(
+  layoutDir: string,
+  options: { bigLayerSize?: number; /** Adds more to the layout (artifacts, tags) before it is written. */ extend?: (builder: LayoutBuilder, images: TestImages) => void } = {},
+): Promise<TestImages> {
   const builder = new LayoutBuilder();
   const base = layer({ 'etc/os-release': 'NAME=airlock-test\n', 'bin/base': noise('base', 64 * 1024) });
   const app1 = builder.tag('app1', builder.image([base, layer({ 'app/one.txt': 'one\n', 'app/data': noise('app1', 32 * 1024) })]));
@@ -151,8 +182,10 @@ export async function makeTestImages(layoutDir: string, options: { bigLayerSize?
   const bigLayers = [base, layer({ 'big/data': noise('big', options.bigLayerSize ?? 3 * 1024 * 1024) })];
   for (let i = 0; i < 4; i++) bigLayers.push(layer({ [`extra/${i}`]: noise(`extra${i}`, 128 * 1024) }));
   const big = builder.tag('big', builder.image(bigLayers));
+  const images = { layoutDir, app1, app2, multi, multiAmd64, multiArm64, big, baseLayerDigest: sha256(base.gz) };
+  options.extend?.(builder, images);
   await builder.write(layoutDir);
-  return { layoutDir, app1, app2, multi, multiAmd64, multiArm64, big, baseLayerDigest: sha256(base.gz) };
+  return images;
 }
 
 export async function skopeo(args: string[]): Promise<string> {

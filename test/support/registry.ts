@@ -22,6 +22,8 @@ export interface RegistryOptions {
   port?: number;
   /** Reuse a storage directory (to restart with the same content). */
   storageDir?: string;
+  /** Run as a pull-through cache of this registry URL (distribution's proxy.remoteurl). */
+  proxy?: string;
 }
 
 export interface TestRegistry {
@@ -66,6 +68,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
       `    rootcertbundle: ${options.token.certFile}`,
     );
   }
+  if (options.proxy) config.push('proxy:', `  remoteurl: ${options.proxy}`);
   const configFile = join(dir, 'config.yml');
   await writeFile(configFile, `${config.join('\n')}\n`);
 

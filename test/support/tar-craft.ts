@@ -53,6 +53,11 @@ export async function flipByte(file: string, path: string, at = 0): Promise<void
   const reader = await BundleReader.open(file);
   const offset = reader.entry(path).dataOffset + at;
   await reader.close();
+  await flipByteAt(file, offset);
+}
+
+/** Flips one bit of the byte at `offset` of any file, in place (a volume of release media, say). */
+export async function flipByteAt(file: string, offset: number): Promise<void> {
   const handle = await open(file, 'r+');
   try {
     const byte = Buffer.alloc(1);

@@ -8,13 +8,13 @@ import type { BundleImage } from '../../manifest/bundle-manifest.js';
 import { OciLayout } from '../layout.js';
 import { byteProgress } from '../../ui/progress.js';
 import { CredentialStore } from '../registry/credentials.js';
-import { formatReference, parseRegistryHost, type ImageReference } from '../../oci/reference.js';
+import { parseRegistryHost } from '../../oci/reference.js';
 import { RegistryTransport } from '../registry/transport.js';
 import type { BlobSource } from './blob-source.js';
 import { imageContents, indexEntry, readLayoutIndex, type ImageContents } from './bundle-graph.js';
 import { pushToLayout } from './oci-dir-target.js';
 import { holdersOf, pushToRegistry } from './registry-target.js';
-import { mapReference } from './repository-map.js';
+import { assertNoCollisions, mapReference } from './repository-map.js';
 import type { ImageTarget, PushedImage, PushOptions } from './types.js';
 
 export type { BlobSource } from './blob-source.js';
@@ -64,7 +64,7 @@ async function pushToRegistryTarget(
 ): Promise<PushedImage[]> {
   const registry = parseRegistryHost(target.registry);
   const destinations = planned.map(({ image }) => mapReference(image.ref, registry, target.repositoryMap));
-  checkCollisions(planned.map((p) => p.image), destinations);
+  assertNoCollisions(planned.map((p) => p.image), destinations, { verb: 'pushed', remedy: 'give a repository prefix or rename one' });
   const credentials = target.credentials ?? (await new CredentialStore().get(registry));
   const transport = new RegistryTransport(registry, {
     insecure: target.insecure === true,
@@ -80,21 +80,6 @@ async function pushToRegistryTarget(
     return pushed;
   } finally {
     transport.close();
-  }
-}
-
-/** Two images must not claim the same repository and tag with different content. */
-function checkCollisions(images: BundleImage[], destinations: ImageReference[]): void {
-  const claimed = new Map<string, BundleImage>();
-  for (const [i, image] of images.entries()) {
-    const destination = destinations[i]!;
-    if (destination.tag === undefined) continue;
-    const key = formatReference(destination);
-    const other = claimed.get(key);
-    if (other && other.digest !== image.digest) {
-      throw new AirlockError('USAGE', `${other.ref} and ${image.ref} would both be pushed as ${key}; give a repository prefix or rename one`);
-    }
-    claimed.set(key, image);
   }
 }
 

@@ -6,7 +6,7 @@
  * The tag is kept; a digest-only reference is pushed by digest alone, untagged.
  */
 import { AirlockError } from '../../base/errors.js';
-import { parseReference, type ImageReference } from '../../oci/reference.js';
+import { formatReference, parseReference, type ImageReference } from '../../oci/reference.js';
 
 export interface RepositoryMapping {
   /** Put every repository under this path (e.g. `mirror` or `team/base`). */
@@ -22,4 +22,26 @@ export function mapReference(ref: string, registry: string, mapping: RepositoryM
   }
   const repository = mapping.prefix === undefined ? source.repository : `${mapping.prefix}/${source.repository}`;
   return { registry, repository, ...(source.tag === undefined ? {} : { tag: source.tag }) };
+}
+
+/**
+ * Two images must not claim the same repository and tag with different content (images from
+ * two registries with the same path and tag, say). `verb` and `remedy` word the refusal for the caller.
+ */
+export function assertNoCollisions(
+  images: ReadonlyArray<{ ref: string; digest: string }>,
+  destinations: readonly ImageReference[],
+  wording: { verb: string; remedy: string },
+): void {
+  const claimed = new Map<string, { ref: string; digest: string }>();
+  for (const [i, image] of images.entries()) {
+    const destination = destinations[i]!;
+    if (destination.tag === undefined) continue;
+    const key = formatReference(destination);
+    const other = claimed.get(key);
+    if (other && other.digest !== image.digest) {
+      throw new AirlockError('USAGE', `${other.ref} and ${image.ref} would both be ${wording.verb} as ${key}; ${wording.remedy}`);
+    }
+    claimed.set(key, image);
+  }
 }
