@@ -43,7 +43,7 @@ export function reportFormat(format: string | undefined, file: string): ReportFo
   throw new AirlockError('USAGE', `--format: expected html, md or json, not ${JSON.stringify(format)}`);
 }
 
-export async function inspectReportCommand(output: Output, bundle: string, options: ReportOptions): Promise<number> {
+export async function inspectReportCommand(output: Output, bundle: string, options: ReportOptions): Promise<void> {
   if (options.report === undefined) throw new AirlockError('USAGE', '--format and --trust go with --report <file>');
   const format = reportFormat(options.format, options.report);
   const trust = options.trust === undefined ? undefined : await loadTrustStore(options.trust);
@@ -69,5 +69,4 @@ export async function inspectReportCommand(output: Output, bundle: string, optio
   output.result({ report: options.report, format, verdict: verdict.kind, release: { name: model.release.name, version: model.release.version }, checksumsDigest: model.checksumsDigest });
   output.say(`wrote ${options.report} (${format}): ${model.release.name} ${model.release.version}, ${verdict.title.toLowerCase()}`);
   if (verification) assertVerified(verification);
-  return 0;
 }

@@ -36,7 +36,7 @@ function volumeRange(numbers: readonly number[]): string {
   return numbers.length === 1 ? `volume ${numbers[0]}` : `volumes ${numbers[0]}-${numbers[numbers.length - 1]}`;
 }
 
-export async function mediaWriteCommand(output: Output, bundle: string, options: MediaWriteOptions): Promise<number> {
+export async function mediaWriteCommand(output: Output, bundle: string, options: MediaWriteOptions): Promise<void> {
   if (options.key === undefined && options.unsigned !== true) {
     throw new AirlockError('USAGE', 'media write needs --key (signs each medium\'s SHA256SUMS.media so the installer can be checked with openssl before use), or --unsigned');
   }
@@ -72,10 +72,9 @@ export async function mediaWriteCommand(output: Output, bundle: string, options:
   if (index.installer) output.say(`installer sha256  ${index.installer.sha256}  airlock-installer.mjs`);
   output.say(index.signedBy ? `signed by         ${index.signedBy} (SHA256SUMS.media.sig on each medium)` : 'NOT signed (--unsigned): send the installer sha256 above to the site through another channel');
   output.say(`cut and hashed in ${result.copySeconds.toFixed(2)} s (${humanBytes(rate)}/s)`);
-  return 0;
 }
 
-export async function mediaVerifyCommand(output: Output, dirs: string[], options: MediaVerifyOptions): Promise<number> {
+export async function mediaVerifyCommand(output: Output, dirs: string[], options: MediaVerifyOptions): Promise<void> {
   const trust = await loadTrustStore(options.trust);
   const now = options.at ? parseTimeOption(options.at, '--at') : new Date();
   const check = await checkMedia(dirs, trust);
@@ -107,5 +106,4 @@ export async function mediaVerifyCommand(output: Output, dirs: string[], options
   const [first] = check.problems;
   if (first) throw new AirlockError(first.code, first.message);
   if (report) assertVerified(report);
-  return 0;
 }

@@ -13,7 +13,7 @@ export interface SiteOptions {
   json?: boolean;
 }
 
-export async function statusCommand(output: Output, options: SiteOptions): Promise<number> {
+export async function statusCommand(output: Output, options: SiteOptions): Promise<void> {
   const site = await loadSite(options.site);
   const state = await readState(site.stateDir, site);
   const current = currentRelease(state);
@@ -83,5 +83,4 @@ export async function statusCommand(output: Output, options: SiteOptions): Promi
   if (last && last.outcome !== 'succeeded') {
     output.say(`  last run   ${last.action} ${last.release ? `${last.release.name} ${last.release.version} ` : ''}${last.outcome} at ${last.at}${last.code ? ` (${last.code})` : ''}`);
   }
-  return 0;
 }

@@ -15,14 +15,13 @@ export interface VerifyOptions {
   json?: boolean;
 }
 
-export async function verifyCommand(output: Output, bundle: string, options: VerifyOptions): Promise<number> {
+export async function verifyCommand(output: Output, bundle: string, options: VerifyOptions): Promise<void> {
   const trust = await loadTrustStore(options.trust);
   const now = options.at ? parseTimeOption(options.at, '--at') : new Date();
   const report = await verifyFile(bundle, trust, now);
   output.result(verificationJson(report));
   printVerification(output, report);
   assertVerified(report);
-  return 0;
 }
 
 /** A bundle that cannot even be opened or scanned becomes a report with that one problem. */
