@@ -6,7 +6,7 @@ import type { ReleaseManifest } from '../manifest/release.js';
 import { durationSeconds } from '../manifest/release-durations.js';
 import { validate } from '../base/validate.js';
 import { isoSeconds } from './created-time.js';
-import type { PlannedRelease } from './plan-release.js';
+import type { PackedRelease } from './pack-release.js';
 
 export interface BundleFacts {
   /** From resolveCreated. */
@@ -29,7 +29,7 @@ export function resolveExpires(expires: string | undefined, created: Date): Date
 
 export function buildBundleManifest(
   manifest: ReleaseManifest,
-  contents: Pick<PlannedRelease, 'configs' | 'migrations' | 'hooks'>,
+  contents: Pick<PackedRelease, 'configs' | 'migrations' | 'hooks'>,
   facts: BundleFacts,
 ): BundleManifest {
   const expires = resolveExpires(manifest.expires, facts.created);

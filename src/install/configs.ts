@@ -1,5 +1,5 @@
 /**
- * From a release's config entries and the site to the inputs of planConfigs: the files the
+ * From a release's config entries and the site to the inputs of planConfigChanges: the files the
  * release wants (rendered, hashed, with their masked view) and what the config root holds.
  * Only templates are kept in memory (as text, to render); a plain file is read from the
  * bundle when it is diffed or written, one at a time, so memory follows the largest file,
@@ -12,7 +12,7 @@ import { AirlockError } from '../base/errors.js';
 import type { BundleConfigFile } from '../manifest/bundle-manifest.js';
 import type { SiteVariables } from '../manifest/site.js';
 import { sha256Hex } from '../hash/digest.js';
-import { DIFF_LIMIT_BYTES, type DesiredConfig, type ExistingConfig } from './config-plan.js';
+import { DIFF_LIMIT_BYTES, type DesiredConfig, type ExistingConfig } from './plan-config-changes.js';
 import type { ConfigRecord } from './state.js';
 import { readConfigFile } from './targets/files.js';
 import { maskValues, renderMasked, renderTemplate, requiredVariables } from './templates.js';

@@ -14,14 +14,14 @@ import { applyInstall, archiveJournal, installDirOf, type ApplyResult, type RunC
 import { askConfirm } from '../ui/prompts.js';
 import { appendAudit, type AuditInput } from './audit.js';
 import { checkTarget, checkVersion } from './checks.js';
-import { planConfigs, type DesiredConfig } from './config-plan.js';
+import { planConfigChanges, type DesiredConfig } from './plan-config-changes.js';
 import { desiredConfig, existingConfigs, loadConfigSources, templateNeeds, type ConfigSource } from './configs.js';
 import { ensureDir } from '../fs/durable.js';
 import { siteHighest } from './highest.js';
 import { compareVersions } from '../manifest/semver.js';
 import { Journal, readJournal, remainingSteps, type Begin, type JournalSummary } from './journal.js';
 import { acquireSiteLock } from './lock.js';
-import { planMigrations } from './migration-plan.js';
+import { planPendingMigrations } from './plan-pending-migrations.js';
 import { planSteps, type DatabasePlan, type InstallPlan } from './plan.js';
 import { planJson, planLines } from './plan-view.js';
 import { receiptFile } from './receipt.js';
@@ -140,14 +140,14 @@ async function buildPlan(
   const managed = current?.configs ?? {};
   const dests = new Set([...desired.map((d) => d.dest), ...Object.keys(managed)]);
   const existing = await existingConfigs(site.configRoot, dests, managed, (id) => installDirOf(site, id), variables);
-  const configs = planConfigs(desired, existing, new Set(Object.keys(managed)));
+  const configs = planConfigChanges(desired, existing, new Set(Object.keys(managed)));
 
   const databases: DatabasePlan[] = [];
   for (const [db, migrations] of Object.entries(manifest.migrations).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     if (migrations.length === 0) continue;
     const target = await resources.openDatabase(site, db, !request.planOnly);
     const files = migrations.map((m) => ({ version: m.version, description: m.description, path: m.path, checksum: bundle.checksum(m.path) }));
-    databases.push({ ...planMigrations(db, files, await target.history()), target: target.description });
+    databases.push({ ...planPendingMigrations(db, files, await target.history()), target: target.description });
   }
   return {
     release: { name: manifest.name, version: manifest.version },

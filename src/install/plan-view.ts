@@ -1,6 +1,6 @@
 /** The install plan for people (text) and for scripts (the `plan` member of --json output). */
 import { humanBytes, shortDigest } from '../ui/format.js';
-import { formatMode, type ConfigChange } from './config-plan.js';
+import { formatMode, type ConfigChange } from './plan-config-changes.js';
 import { planCounts, type InstallPlan } from './plan.js';
 
 const MARK: Record<ConfigChange['action'], string> = { add: '+', change: '~', mode: '~', remove: '-', unchanged: '=' };

@@ -12,8 +12,8 @@
  *   record            state, receipt, audit
  */
 import type { BundleHook, BundleImage, BundleManifest } from '../manifest/bundle-manifest.js';
-import type { ConfigChange } from './config-plan.js';
-import type { MigrationPlan } from './migration-plan.js';
+import type { ConfigChange } from './plan-config-changes.js';
+import type { MigrationPlan } from './plan-pending-migrations.js';
 import type { Step } from './steps.js';
 
 export interface DatabasePlan extends MigrationPlan {

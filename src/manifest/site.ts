@@ -87,7 +87,8 @@ export interface SqliteTarget {
 }
 export type DatabaseTarget = PostgresTarget | SqliteTarget;
 
-export type ImagesTarget =
+/** Where images go, as the site file says it: credentials by the names of their environment variables (resolved into images/push's ImageTarget when a run starts). */
+export type SiteImageTarget =
   | { kind: 'registry'; registry: string; insecure: boolean; credentialsEnv?: { username: string; password: string }; repositoryPrefix?: string }
   | { kind: 'oci-layout'; dir: string };
 
@@ -101,7 +102,7 @@ export interface Site {
   variables: SiteVariables;
   configRoot: string;
   databases: ReadonlyMap<string, DatabaseTarget>;
-  images?: ImagesTarget;
+  images?: SiteImageTarget;
   onHealthCheckFailure?: 'rollback' | 'stop';
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkTarget, checkVersion } from '../../src/install/checks.js';
-import { planMigrations, type MigrationFile } from '../../src/install/migration-plan.js';
+import { planPendingMigrations, type MigrationFile } from '../../src/install/plan-pending-migrations.js';
 import { planSteps, type InstallPlan } from '../../src/install/plan.js';
 import { stepId } from '../../src/install/steps.js';
 import { bundleManifest } from '../support/bundle-manifest.js';
@@ -16,26 +16,26 @@ const file = (version: string, checksum = `c${version}`): MigrationFile => ({
 
 describe('migration plan', () => {
   it('lists what is not applied, in version order', () => {
-    const plan = planMigrations('shop', [file('10'), file('2'), file('1.1'), file('1')], [{ version: '1', description: '', checksum: 'c1' }]);
+    const plan = planPendingMigrations('shop', [file('10'), file('2'), file('1.1'), file('1')], [{ version: '1', description: '', checksum: 'c1' }]);
     expect(plan.pending.map((m) => m.version)).toEqual(['1.1', '2', '10']);
     expect(plan.applied).toBe(1);
   });
 
   it('refuses an applied migration whose bytes changed, naming file and database', () => {
-    const message = fails('MIGRATION_CHANGED', () => planMigrations('shop', [file('1', 'edited'), file('2')], [{ version: '1', description: '', checksum: 'c1' }]));
+    const message = fails('MIGRATION_CHANGED', () => planPendingMigrations('shop', [file('1', 'edited'), file('2')], [{ version: '1', description: '', checksum: 'c1' }]));
     expect(message).toContain('migrations/shop/V1__step.sql');
     expect(message).toContain('database shop');
   });
 
   it('refuses a new migration older than one applied', () => {
     const message = fails('MIGRATION_CHANGED', () =>
-      planMigrations('shop', [file('1'), file('2'), file('3')], [{ version: '1', description: '', checksum: 'c1' }, { version: '3', description: '', checksum: 'c3' }]),
+      planPendingMigrations('shop', [file('1'), file('2'), file('3')], [{ version: '1', description: '', checksum: 'c1' }, { version: '3', description: '', checksum: 'c3' }]),
     );
     expect(message).toContain('V2__step.sql');
   });
 
   it('reports applied versions the bundle no longer has', () => {
-    expect(planMigrations('shop', [file('1')], [{ version: '1', description: '', checksum: 'c1' }, { version: '0.5', description: '', checksum: 'x' }]).unknown).toEqual(['0.5']);
+    expect(planPendingMigrations('shop', [file('1')], [{ version: '1', description: '', checksum: 'c1' }, { version: '0.5', description: '', checksum: 'x' }]).unknown).toEqual(['0.5']);
   });
 });
 

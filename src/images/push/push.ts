@@ -12,7 +12,7 @@ import { formatReference, parseRegistryHost, type ImageReference } from '../../o
 import { RegistryTransport } from '../registry/transport.js';
 import type { BlobSource } from './blob-source.js';
 import { imageContents, indexEntry, readLayoutIndex, type ImageContents } from './bundle-graph.js';
-import { pushToLayout } from './oci-dir-target.js';
+import { pushToLayout } from './layout-target.js';
 import { holdersOf, pushToRegistry } from './registry-target.js';
 import { mapReference } from './repository-map.js';
 import type { ImageTarget, PushedImage, PushOptions } from './types.js';
@@ -42,7 +42,7 @@ export async function pushImages(source: BlobSource, images: BundleImage[], targ
     planned.reduce((sum, p) => sum + p.contents.blobs.reduce((s, b) => s + b.size, 0), 0),
   );
   try {
-    if (target.kind === 'oci-dir') {
+    if (target.kind === 'oci-layout') {
       const layout = await OciLayout.open(target.dir, { create: true, durable: true });
       const pushed: PushedImage[] = [];
       for (const { image, contents } of planned) pushed.push(await pushToLayout(layout, source, image.ref, contents, progress, options));

@@ -12,7 +12,7 @@ import { mapReference } from '../../images/push/repository-map.js';
 import { getManifest, putManifest } from '../../images/registry/manifests.js';
 import { parseRegistryHost } from '../../oci/reference.js';
 import { RegistryTransport } from '../../images/registry/transport.js';
-import type { ImagesTarget, Site } from '../../manifest/site.js';
+import type { SiteImageTarget, Site } from '../../manifest/site.js';
 import type { Output } from '../../ui/output.js';
 import type { VerifiedBundle } from '../verified-bundle.js';
 
@@ -24,13 +24,13 @@ export interface ImagePusher {
 }
 
 /** The site's image target, or the registry given with --registry (keeping the site's credentials and prefix). */
-export function siteImageTarget(site: Site, registry: { host: string; insecure: boolean } | undefined): ImagesTarget | undefined {
+export function siteImageTarget(site: Site, registry: { host: string; insecure: boolean } | undefined): SiteImageTarget | undefined {
   if (registry === undefined) return site.images;
   const base = site.images?.kind === 'registry' ? site.images : undefined;
   return { ...base, kind: 'registry', registry: registry.host, insecure: registry.insecure };
 }
 
-export function describeImageTarget(target: ImagesTarget): string {
+export function describeImageTarget(target: SiteImageTarget): string {
   return target.kind === 'registry' ? `registry ${target.registry}${target.insecure ? ' (plain HTTP)' : ''}` : `OCI layout ${target.dir}`;
 }
 
@@ -40,8 +40,8 @@ function envValue(name: string, what: string): string {
   return value;
 }
 
-function pushTarget(target: ImagesTarget): ImageTarget {
-  if (target.kind === 'oci-layout') return { kind: 'oci-dir', dir: target.dir };
+function pushTarget(target: SiteImageTarget): ImageTarget {
+  if (target.kind === 'oci-layout') return { kind: 'oci-layout', dir: target.dir };
   return {
     kind: 'registry',
     registry: target.registry,
@@ -53,7 +53,7 @@ function pushTarget(target: ImagesTarget): ImageTarget {
   };
 }
 
-export function openImagePusher(bundle: VerifiedBundle, target: ImagesTarget, output: Output): ImagePusher {
+export function openImagePusher(bundle: VerifiedBundle, target: SiteImageTarget, output: Output): ImagePusher {
   const source = bundleBlobSource(bundle.reader);
   const destination = pushTarget(target);
   return {
@@ -71,9 +71,9 @@ export function openImagePusher(bundle: VerifiedBundle, target: ImagesTarget, ou
  * a registry gets the manifest PUT under the tag again, an OCI layout gets its index.json entry
  * replaced. Idempotent.
  */
-export async function retagImage(target: ImagesTarget, image: { ref: string; digest: string; mediaType: string }, output: Output): Promise<void> {
+export async function retagImage(target: SiteImageTarget, image: { ref: string; digest: string; mediaType: string }, output: Output): Promise<void> {
   const destination = pushTarget(target);
-  if (destination.kind === 'oci-dir') {
+  if (destination.kind === 'oci-layout') {
     const layout = await OciLayout.open(destination.dir, { create: false, durable: true });
     const { size } = await stat(layout.blobPath(image.digest)).catch((cause: unknown) => {
       throw new AirlockError('IMAGE_NOT_FOUND', `${image.ref}: ${image.digest} is no longer in ${destination.dir}; cannot point the tag back at it`, { cause });
