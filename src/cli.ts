@@ -43,7 +43,7 @@ function examples(lines: string[]): string {
   return `\nExamples:\n${lines.map((line) => `  $ ${line}`).join('\n')}\n`;
 }
 
-export function buildProgram(): Command {
+function buildProgram(): Command {
   const program = new Command('airlock')
     .description('Air-gapped release bundler: build, sign, verify and install release bundles.')
     .version(VERSION)

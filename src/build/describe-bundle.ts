@@ -17,7 +17,7 @@ export interface BundleFacts {
 }
 
 /** `expires` as a time: a duration counts from created. Throws MANIFEST_INVALID when it is not after created. */
-export function resolveExpires(expires: string | undefined, created: Date): Date | null {
+function resolveExpires(expires: string | undefined, created: Date): Date | null {
   if (expires === undefined) return null;
   const seconds = durationSeconds(expires);
   const time = seconds === undefined ? new Date(Math.floor(Date.parse(expires) / 1000) * 1000) : new Date(created.getTime() + seconds * 1000);
