@@ -19,6 +19,7 @@ import type { ImageTarget, PushedImage, PushOptions } from './types.js';
 
 export type { BlobSource } from './blob-source.js';
 export { bundleBlobSource } from './blob-source.js';
+export { imageDestination } from './destination.js';
 export type { BlobEvent, ImageTarget, PushedImage, PushOptions } from './types.js';
 
 // distribution saves and reloads its hash state around every PATCH, so small chunks cost throughput
