@@ -16,7 +16,7 @@ export interface InstallOptions {
 
 export async function installCommand(output: Output, bundle: string, options: InstallOptions): Promise<void> {
   const report = await runInstall(output, {
-    bundleFile: bundle,
+    bundle,
     siteFile: options.site,
     yes: options.yes === true,
     planOnly: options.planOnly === true,

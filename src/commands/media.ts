@@ -1,5 +1,4 @@
 /** `airlock media write|verify`: release media for the trip across the air gap, and the check on arrival. */
-import { BundleReader } from '../bundle/reader.js';
 import { openSpannedSource } from '../fs/byte-source.js';
 import { AirlockError } from '../base/errors.js';
 import { parseByteSize, parseVolumeSize } from '../media/sizes.js';
@@ -12,7 +11,7 @@ import { openSigningKey } from './signing-key.js';
 import { parseTimeOption } from '../ui/time-option.js';
 import { printVerification, verificationJson } from './verification-view.js';
 import { assertVerified, type VerificationReport } from '../verify/report.js';
-import { verifyBundle } from '../verify/verifier.js';
+import { withVerified } from '../verify/load-verified.js';
 
 export interface MediaWriteOptions {
   to: string[];
@@ -89,16 +88,16 @@ export async function mediaVerifyCommand(output: Output, dirs: string[], options
 
   let report: VerificationReport | undefined;
   if (check.parts) {
-    const reader = await BundleReader.openSource(dirs[0]!, await openSpannedSource(dirs[0]!, check.parts)).catch((error: unknown) => {
-      if (error instanceof AirlockError) check.problems.push({ code: error.code, message: error.message });
-      return undefined;
-    });
-    if (reader) {
-      try {
-        report = await verifyBundle(reader, trust, { now });
-      } finally {
-        await reader.close();
-      }
+    const parts = check.parts;
+    const bundle = { name: dirs[0]!, open: () => openSpannedSource(dirs[0]!, parts) };
+    const verified = await withVerified(bundle, { checks: 'payload', trust, now, allowExpired: false, unreadable: 'report' }, (loaded) => ({
+      scanned: loaded.reader !== undefined,
+      report: loaded.report,
+    }));
+    // A bundle the volumes hold but that cannot be scanned is a problem of the media.
+    if (!verified.scanned) check.problems.push(...verified.report.problems);
+    else {
+      report = verified.report;
       printVerification(output, report);
     }
   }
