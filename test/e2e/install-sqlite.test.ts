@@ -348,5 +348,10 @@ describe('install on SQLite', () => {
     expect(second.stderr).toMatch(/another airlock run holds this site: pid \d+ on .*install /);
     expect((await first).exitCode).toBe(0);
     expect(sqliteSchema(site.db).history).toHaveLength(4);
+    // Refused, and audited as such, beside the run that held the lock.
+    expect((await auditLines(site)).slice(-2)).toEqual([
+      expect.objectContaining({ outcome: 'refused', code: 'INSTALL_LOCKED' }),
+      expect.objectContaining({ outcome: 'succeeded', release: { name: 'shop', version: '1.1.0' } }),
+    ]);
   });
 });
