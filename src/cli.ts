@@ -30,15 +30,14 @@ function outputFor(command: Command): Output {
   return consoleOutput({ json: options.json, verbose: options.verbose });
 }
 
-/** Wraps a verb so that its options and the Output reach it, and failures become exit codes. */
-function action<A extends unknown[]>(
-  run: (output: Output, ...args: A) => Promise<number | void>,
-): (...args: unknown[]) => Promise<void> {
+/**
+ * Wraps a verb so that its options and the Output reach it. A verb that returns has succeeded;
+ * every failure is an error, turned into its exit code by main().
+ */
+function action<A extends unknown[]>(run: (output: Output, ...args: A) => Promise<void>): (...args: unknown[]) => Promise<void> {
   return async (...args: unknown[]) => {
     const command = args[args.length - 1] as Command;
-    const output = outputFor(command);
-    const code = await run(output, ...(args.slice(0, -1) as A));
-    process.exitCode = typeof code === 'number' ? code : 0;
+    await run(outputFor(command), ...(args.slice(0, -1) as A));
   };
 }
 
@@ -46,7 +45,7 @@ function examples(lines: string[]): string {
   return `\nExamples:\n${lines.map((line) => `  $ ${line}`).join('\n')}\n`;
 }
 
-export function buildProgram(): Command {
+function buildProgram(): Command {
   const program = new Command('airlock')
     .description('Air-gapped release bundler: build, sign, verify and install release bundles.')
     .version(VERSION)
@@ -409,7 +408,7 @@ export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
-    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+    return 0;
   } catch (error) {
     return report(error, program.opts<GlobalOptions>().verbose === true);
   }

@@ -1,9 +1,9 @@
-/** The I/O edge of collection: list the manifest's sources, plan, and report every problem at once. */
+/** The I/O edge of collection: list the manifest's sources, pack them, and report every problem at once. */
 import { stat } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import type { ReleaseManifest } from '../manifest/release.js';
 import { manifestInvalid } from '../manifest/release-problems.js';
-import { planRelease, sourcePaths, type PlannedRelease } from './plan-release.js';
+import { packRelease, sourcePaths, type PackedRelease } from './pack-release.js';
 import { listSources } from './source-listing.js';
 
 /**
@@ -11,11 +11,11 @@ import { listSources } from './source-listing.js';
  * Throws MANIFEST_INVALID with one `<manifestFile>: <yaml.path>: <problem>` line per problem
  * (missing, linked or misnamed sources). The manifest file itself is among the inputs.
  */
-export async function collectRelease(manifestFile: string, manifest: ReleaseManifest): Promise<PlannedRelease> {
+export async function collectRelease(manifestFile: string, manifest: ReleaseManifest): Promise<PackedRelease> {
   const root = dirname(resolve(manifestFile));
   const listing = await listSources(root, sourcePaths(manifest));
-  const result = planRelease(manifest, listing, root);
+  const result = packRelease(manifest, listing, root);
   if (!result.ok) throw manifestInvalid(manifestFile, result.problems);
   const { mtimeMs } = await stat(manifestFile);
-  return { ...result.plan, inputs: [{ path: basename(manifestFile), mtimeMs }, ...result.plan.inputs] };
+  return { ...result.packed, inputs: [{ path: basename(manifestFile), mtimeMs }, ...result.packed.inputs] };
 }

@@ -6,11 +6,11 @@
  * ever cover exactly what the first signers saw.
  */
 import { AirlockError } from '../base/errors.js';
-import { readBundleManifest } from '../manifest/read-bundle-manifest.js';
-import { checkLayout } from '../verify/check-layout.js';
+import { parseBundleManifest } from '../manifest/read-bundle-manifest.js';
+import { openFileSource } from '../fs/byte-source.js';
+import { withVerified } from '../verify/load-verified.js';
 import { CHECKSUMS_PATH, MANIFEST_PATH, isSignaturePath } from '../bundle/format.js';
 import type { PayloadFile } from '../bundle/payload.js';
-import { BundleReader } from '../bundle/reader.js';
 import { writeBundle, type BundleSigner, type WrittenBundle } from '../bundle/write.js';
 
 export interface CountersignResult {
@@ -20,37 +20,36 @@ export interface CountersignResult {
 }
 
 export async function countersign(file: string, newSigners: readonly BundleSigner[]): Promise<CountersignResult> {
-  const reader = await BundleReader.open(file);
-  let plan: { payload: PayloadFile[]; manifest: Buffer; created: Date; checksums: Buffer; signers: BundleSigner[] };
-  let result: CountersignResult;
-  try {
-    const layout = checkLayout(reader.entries, file);
-    const blocking = layout.problems.find((problem) => problem.code !== 'SIGNATURE_MISSING');
+  // A file, not media: the bundle is rewritten in place.
+  const bundle = { name: file, open: () => openFileSource(file) };
+  const read = await withVerified(bundle, { checks: 'layout', unreadable: 'throw' }, async ({ reader, report, signatureFiles }) => {
+    const blocking = report.problems.find((problem) => problem.code !== 'SIGNATURE_MISSING');
     if (blocking) throw new AirlockError(blocking.code, blocking.message);
 
     const existing: BundleSigner[] = [];
-    for (const files of layout.signatures) {
+    for (const files of signatureFiles) {
       const signature = await reader.readFile(files.signature.path);
       const publicKeyPem = files.publicKey ? (await reader.readFile(files.publicKey.path)).toString('utf8') : '';
       existing.push({ keyId: files.keyId, publicKeyPem, signatureLength: signature.length, sign: () => signature });
     }
     const have = new Set(existing.map((signer) => signer.keyId));
     const adding = newSigners.filter((signer) => !have.has(signer.keyId));
-    result = { added: adding.map((s) => s.keyId), alreadySigned: newSigners.filter((s) => have.has(s.keyId)).map((s) => s.keyId) };
-    if (adding.length === 0) return result;
-
-    plan = {
-      manifest: await reader.readFile(MANIFEST_PATH),
-      created: new Date((await readBundleManifest(reader)).created),
+    const result: CountersignResult = { added: adding.map((s) => s.keyId), alreadySigned: newSigners.filter((s) => have.has(s.keyId)).map((s) => s.keyId) };
+    if (adding.length === 0) return { result };
+    const manifest = await reader.readFile(MANIFEST_PATH);
+    const plan = {
+      manifest,
+      created: new Date(parseBundleManifest(manifest).created),
       checksums: await reader.readFile(CHECKSUMS_PATH),
       signers: [...existing, ...adding],
       payload: reader.entries
         .filter((entry) => entry.path !== CHECKSUMS_PATH && entry.path !== MANIFEST_PATH && !isSignaturePath(entry.path))
-        .map((entry) => ({ path: entry.path, size: entry.size, mode: entry.mode, source: { kind: 'range', file, start: entry.dataOffset } })),
+        .map((entry): PayloadFile => ({ path: entry.path, size: entry.size, mode: entry.mode, source: { kind: 'range', file, start: entry.dataOffset } })),
     };
-  } finally {
-    await reader.close();
-  }
+    return { result, plan };
+  });
+  const { result, plan } = read;
+  if (plan === undefined) return result;
 
   const signed = plan.checksums;
   const written = await writeBundle({

@@ -6,7 +6,7 @@ import type { ReleaseManifest } from '../manifest/release.js';
 import { durationSeconds } from '../manifest/release-durations.js';
 import { validate } from '../base/validate.js';
 import { isoSeconds } from './created-time.js';
-import type { PlannedRelease } from './plan-release.js';
+import type { PackedRelease } from './pack-release.js';
 
 export interface BundleFacts {
   /** From resolveCreated. */
@@ -17,7 +17,7 @@ export interface BundleFacts {
 }
 
 /** `expires` as a time: a duration counts from created. Throws MANIFEST_INVALID when it is not after created. */
-export function resolveExpires(expires: string | undefined, created: Date): Date | null {
+function resolveExpires(expires: string | undefined, created: Date): Date | null {
   if (expires === undefined) return null;
   const seconds = durationSeconds(expires);
   const time = seconds === undefined ? new Date(Math.floor(Date.parse(expires) / 1000) * 1000) : new Date(created.getTime() + seconds * 1000);
@@ -29,7 +29,7 @@ export function resolveExpires(expires: string | undefined, created: Date): Date
 
 export function buildBundleManifest(
   manifest: ReleaseManifest,
-  contents: Pick<PlannedRelease, 'configs' | 'migrations' | 'hooks'>,
+  contents: Pick<PackedRelease, 'configs' | 'migrations' | 'hooks'>,
   facts: BundleFacts,
 ): BundleManifest {
   const expires = resolveExpires(manifest.expires, facts.created);

@@ -1,6 +1,6 @@
 /**
  * What the files a release manifest names look like on disk, taken once with lstat
- * (never following links) so the planner decides everything over plain data.
+ * (never following links) so packing decides everything over plain data.
  */
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -49,7 +49,7 @@ export async function listSources(root: string, paths: Iterable<string>): Promis
       try {
         name = utf8.decode(raw);
       } catch {
-        // Such a name cannot be written to a bundle; keep it so the planner can name the culprit.
+        // Such a name cannot be written to a bundle; keep it so packing can name the culprit.
         listing.set(`${dir}/${raw.toString('utf8')}`, { kind: 'bad-name', size: 0, mtimeMs: 0 });
         continue;
       }

@@ -18,7 +18,7 @@ export interface BuildOptions {
   json?: boolean;
 }
 
-export async function buildCommand(output: Output, manifestFile: string, options: BuildOptions): Promise<number> {
+export async function buildCommand(output: Output, manifestFile: string, options: BuildOptions): Promise<void> {
   let progress: ByteProgress | undefined;
   let shown = 0;
   const result = await buildRelease({
@@ -52,7 +52,6 @@ export async function buildCommand(output: Output, manifestFile: string, options
   output.say(`  ${result.manifest.name} ${result.manifest.version}, created ${result.manifest.created}, expires ${result.manifest.expires ?? 'never'}`);
   output.say(`  content sha256 ${result.checksumsDigest} (of SHA256SUMS)`);
   for (const keyId of result.signers) output.say(`  signed by ${keyId}`);
-  return 0;
 }
 
 /** Credentials come from the environment, never from an argument that `ps` would show. */

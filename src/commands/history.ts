@@ -1,16 +1,16 @@
 /** `airlock history`: the site's audit log, oldest first. */
 import type { SiteOptions } from './status.js';
-import { readAudit } from '../install/audit.js';
+import { AuditLog } from '../install/audit.js';
 import { loadSite } from '../manifest/site.js';
 import { shortDigest, table } from '../ui/format.js';
 import type { Output } from '../ui/output.js';
 
-export async function historyCommand(output: Output, options: SiteOptions): Promise<number> {
+export async function historyCommand(output: Output, options: SiteOptions): Promise<void> {
   const site = await loadSite(options.site);
-  const entries = readAudit(site.stateDir);
+  const { entries } = AuditLog.read(site.stateDir);
   output.result({ site: site.site, environment: site.environment, entries });
   output.say(`Site ${site.site} (${site.environment}): ${entries.length} recorded run(s)`);
-  if (entries.length === 0) return 0;
+  if (entries.length === 0) return;
   const rows = [['when', 'action', 'release', 'outcome', 'by', 'bundle', 'notes']];
   for (const entry of entries) {
     const notes = [
@@ -33,5 +33,4 @@ export async function historyCommand(output: Output, options: SiteOptions): Prom
   if (output.verbose) {
     for (const entry of entries.filter((e) => e.message)) output.say(`  ${entry.at} ${entry.code}: ${entry.message}`);
   }
-  return 0;
 }

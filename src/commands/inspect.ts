@@ -25,7 +25,7 @@ const KIND_TITLES: Record<ContentKind, string> = {
   other: 'other',
 };
 
-export async function inspectCommand(output: Output, bundle: string, options: InspectOptions): Promise<number> {
+export async function inspectCommand(output: Output, bundle: string, options: InspectOptions): Promise<void> {
   if (wantsReport(options)) return inspectReportCommand(output, bundle, options);
   const reader = await openBundle(bundle);
   try {
@@ -73,7 +73,6 @@ export async function inspectCommand(output: Output, bundle: string, options: In
       }
       if (shown.length < ofKind.length) output.say(`    … and ${ofKind.length - shown.length} blobs (--json lists them)`);
     }
-    return 0;
   } finally {
     await reader.close();
   }

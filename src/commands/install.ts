@@ -14,9 +14,9 @@ export interface InstallOptions {
   json?: boolean;
 }
 
-export async function installCommand(output: Output, bundle: string, options: InstallOptions): Promise<number> {
+export async function installCommand(output: Output, bundle: string, options: InstallOptions): Promise<void> {
   const report = await runInstall(output, {
-    bundleFile: bundle,
+    bundle,
     siteFile: options.site,
     yes: options.yes === true,
     planOnly: options.planOnly === true,
@@ -32,12 +32,12 @@ export async function installCommand(output: Output, bundle: string, options: In
   if (report.outcome === 'planned') {
     output.say('');
     output.say('Plan only: nothing was changed.');
-    return 0;
+    return;
   }
   if (report.outcome === 'unchanged') {
     output.say(`${release} is already installed on site ${report.site} from this same bundle (install ${report.installId}): nothing to do.`);
     output.say('Pass --reinstall to apply it again (that also puts back config files changed by hand).');
-    return 0;
+    return;
   }
   output.say('');
   output.say(
@@ -46,5 +46,4 @@ export async function installCommand(output: Output, bundle: string, options: In
       : `${release} on site ${report.site}: ${report.outcome}.`,
   );
   if (report.receipt) output.say(`Receipt: ${report.receipt}`);
-  return 0;
 }

@@ -70,7 +70,7 @@ function spkiOf(pem: string): Buffer {
   return decodePemBlocks(pem)[0]?.der ?? Buffer.alloc(0);
 }
 
-export async function keysCaCertCommand(output: Output, options: KeysCaCertOptions): Promise<number> {
+export async function keysCaCertCommand(output: Output, options: KeysCaCertOptions): Promise<void> {
   const key = await openSigningKey(output, options.key, options.passphraseFile);
   const subject = encodeName({ commonName: options.name, ...(options.org === undefined ? {} : { organization: options.org }) });
   const spki = spkiOf(key.publicKeyPem);
@@ -81,19 +81,17 @@ export async function keysCaCertCommand(output: Output, options: KeysCaCertOptio
   output.result({ certificate: options.out, keyId: key.keyId, notAfter: notAfter.toISOString() });
   output.say(`Wrote CA certificate ${options.out}`);
   output.say(table([['CA key id', key.keyId], ['valid until', notAfter.toISOString()], ['next', 'list it under authorities: in each trust.yaml (keys/README.md)']]).join('\n'));
-  return 0;
 }
 
-export async function keysCertRequestCommand(output: Output, options: KeysCertRequestOptions): Promise<number> {
+export async function keysCertRequestCommand(output: Output, options: KeysCertRequestOptions): Promise<void> {
   const key = await openSigningKey(output, options.key, options.passphraseFile);
   const subject = encodeName({ commonName: options.name, roles: roles(options.role), ...(options.org === undefined ? {} : { organization: options.org }) });
   await writeExclusive(options.out, createCertificateRequest(subject, key), 0o644);
   output.result({ request: options.out, keyId: key.keyId, roles: options.role ?? [] });
   output.say(`Wrote certificate request ${options.out} for key ${key.keyId}; take it to the CA (airlock keys issue)`);
-  return 0;
 }
 
-export async function keysIssueCommand(output: Output, requestFile: string, options: KeysIssueOptions): Promise<number> {
+export async function keysIssueCommand(output: Output, requestFile: string, options: KeysIssueOptions): Promise<void> {
   const request = parseCertificateRequest(await readKeyFile(requestFile), requestFile);
   const [ca] = parseCertificatesPem(await readFile(options.caCert, 'utf8'), options.caCert) as [Certificate];
   if (!ca.isCa) throw new AirlockError('CERTIFICATE_USAGE', `${options.caCert}: not a CA certificate (basicConstraints CA:TRUE)`);
@@ -118,5 +116,4 @@ export async function keysIssueCommand(output: Output, requestFile: string, opti
     ['serial', issued.serial],
     ['valid until', notAfter.toISOString()],
   ]).join('\n'));
-  return 0;
 }

@@ -18,20 +18,19 @@ export interface KeysUpdateOptions {
   json?: boolean;
 }
 
-export async function keysSignUpdateCommand(output: Output, updateDir: string, options: KeysSignUpdateOptions): Promise<number> {
+export async function keysSignUpdateCommand(output: Output, updateDir: string, options: KeysSignUpdateOptions): Promise<void> {
   const key = await openSigningKey(output, options.key, options.passphraseFile);
   const signed = await signTrustUpdate(updateDir, key);
   output.result(signed);
   if (signed.added) output.say(`Signed trust store update ${updateDir} (version ${signed.version}) with key ${key.keyId}`);
   else output.say(`Key ${key.keyId} had already signed ${updateDir} (version ${signed.version}); nothing to do`);
-  return 0;
 }
 
 function signers(result: PolicyResult): string {
   return result.counted.map((signer) => `${signer.name} (${signer.keyId})`).join(', ');
 }
 
-export async function keysUpdateCommand(output: Output, updateDir: string, options: KeysUpdateOptions): Promise<number> {
+export async function keysUpdateCommand(output: Output, updateDir: string, options: KeysUpdateOptions): Promise<void> {
   if (await recoverInterruptedUpdate(options.trust)) output.warn(`warning: ${options.trust} was restored from an interrupted update`);
   const current = await loadTrustStore(options.trust);
   const update = await readTrustUpdate(updateDir);
@@ -49,5 +48,4 @@ export async function keysUpdateCommand(output: Output, updateDir: string, optio
   output.say(`  approved by current root keys: ${signers(approval.current)}`);
   output.say(`  approved by new root keys:     ${signers(approval.next)}`);
   output.say(`  the previous version is kept in ${previous}`);
-  return 0;
 }

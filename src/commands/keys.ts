@@ -46,7 +46,7 @@ function bitsOption(value: string | undefined): number | undefined {
   return Number(value);
 }
 
-export async function keysGenerateCommand(output: Output, options: KeysGenerateOptions): Promise<number> {
+export async function keysGenerateCommand(output: Output, options: KeysGenerateOptions): Promise<void> {
   const type = keyType(options.type);
   const paths = keyFilePaths(options.out, options.name);
   await assertKeyFilesFree(paths);
@@ -60,10 +60,9 @@ export async function keysGenerateCommand(output: Output, options: KeysGenerateO
     ['private key', `${paths.privateKey} (encrypted PKCS#8, mode 0600: keep it offline)`],
     ['public key', `${paths.publicKey} (add it to a trust store: keys/README.md)`],
   ]).join('\n'));
-  return 0;
 }
 
-export async function keysListCommand(output: Output, options: KeysListOptions): Promise<number> {
+export async function keysListCommand(output: Output, options: KeysListOptions): Promise<void> {
   const trust = await loadTrustStore(options.trust);
   const keys = [...trust.keys.values()].map((key) => ({
     keyId: key.keyId,
@@ -110,10 +109,9 @@ export async function keysListCommand(output: Output, options: KeysListOptions):
   output.say(root === null ? 'Root keys: none (this store cannot take signed updates)' : `Root keys (sign updates, ${root.threshold} needed): ${root.keys.map((key) => `${key.name} ${key.keyId}`).join('; ')}`);
   const elsewhere = [...trust.revoked].filter((keyId) => !trust.keys.has(keyId));
   if (elsewhere.length > 0) output.say(`Also revoked (not in the store):\n${elsewhere.map((keyId) => `  ${keyId}`).join('\n')}`);
-  return 0;
 }
 
-export async function keysIdCommand(output: Output, file: string, options: KeysIdOptions): Promise<number> {
+export async function keysIdCommand(output: Output, file: string, options: KeysIdOptions): Promise<void> {
   const text = await readKeyFile(file);
   const labels = decodePemBlocks(text).map((block) => block.label);
   let kind: 'private-key' | 'certificate' | 'public-key';
@@ -128,5 +126,4 @@ export async function keysIdCommand(output: Output, file: string, options: KeysI
   // The identity (one per key, whatever its encoding) is what thresholds count and revocation matches.
   output.result({ file, kind, type: key.type, keyId: key.keyId, identity: key.identity });
   output.say(key.keyId);
-  return 0;
 }

@@ -1,5 +1,4 @@
 /** `airlock media write|verify`: release media for the trip across the air gap, and the check on arrival. */
-import { BundleReader } from '../bundle/reader.js';
 import { openSpannedSource } from '../fs/byte-source.js';
 import { AirlockError } from '../base/errors.js';
 import { parseByteSize, parseVolumeSize } from '../media/sizes.js';
@@ -12,7 +11,7 @@ import { openSigningKeys } from './signing-key.js';
 import { parseTimeOption } from '../ui/time-option.js';
 import { printVerification, verificationJson } from './verification-view.js';
 import { assertVerified, type VerificationReport } from '../verify/report.js';
-import { verifyBundle } from '../verify/verifier.js';
+import { withVerified } from '../verify/load-verified.js';
 
 export interface MediaWriteOptions {
   to: string[];
@@ -37,7 +36,7 @@ function volumeRange(numbers: readonly number[]): string {
   return numbers.length === 1 ? `volume ${numbers[0]}` : `volumes ${numbers[0]}-${numbers[numbers.length - 1]}`;
 }
 
-export async function mediaWriteCommand(output: Output, bundle: string, options: MediaWriteOptions): Promise<number> {
+export async function mediaWriteCommand(output: Output, bundle: string, options: MediaWriteOptions): Promise<void> {
   const keyFiles = options.key ?? [];
   if (keyFiles.length === 0 && options.unsigned !== true) {
     throw new AirlockError('USAGE', 'media write needs --key (signs each medium\'s SHA256SUMS.media so the installer can be checked with openssl before use; give as many as the trust policy needs), or --unsigned');
@@ -76,10 +75,9 @@ export async function mediaWriteCommand(output: Output, bundle: string, options:
   for (const keyId of index.signedBy) output.say(`signed by         ${keyId} (signatures/${keyId}.sig on each medium)`);
   if (index.signedBy.length === 0) output.say('NOT signed (--unsigned): send the installer sha256 above to the site through another channel');
   output.say(`cut and hashed in ${result.copySeconds.toFixed(2)} s (${humanBytes(rate)}/s)`);
-  return 0;
 }
 
-export async function mediaVerifyCommand(output: Output, dirs: string[], options: MediaVerifyOptions): Promise<number> {
+export async function mediaVerifyCommand(output: Output, dirs: string[], options: MediaVerifyOptions): Promise<void> {
   const trust = await loadTrustStore(options.trust);
   const now = options.at ? parseTimeOption(options.at, '--at') : new Date();
   const check = await checkMedia(dirs, trust, now);
@@ -95,16 +93,16 @@ export async function mediaVerifyCommand(output: Output, dirs: string[], options
 
   let report: VerificationReport | undefined;
   if (check.parts) {
-    const reader = await BundleReader.openSource(dirs[0]!, await openSpannedSource(dirs[0]!, check.parts)).catch((error: unknown) => {
-      if (error instanceof AirlockError) check.problems.push({ code: error.code, message: error.message });
-      return undefined;
-    });
-    if (reader) {
-      try {
-        report = await verifyBundle(reader, trust, { now });
-      } finally {
-        await reader.close();
-      }
+    const parts = check.parts;
+    const bundle = { name: dirs[0]!, open: () => openSpannedSource(dirs[0]!, parts) };
+    const verified = await withVerified(bundle, { checks: 'payload', trust, now, allowExpired: false, unreadable: 'report' }, (loaded) => ({
+      scanned: loaded.reader !== undefined,
+      report: loaded.report,
+    }));
+    // A bundle the volumes hold but that cannot be scanned is a problem of the media.
+    if (!verified.scanned) check.problems.push(...verified.report.problems);
+    else {
+      report = verified.report;
       printVerification(output, report);
     }
   }
@@ -112,5 +110,4 @@ export async function mediaVerifyCommand(output: Output, dirs: string[], options
   const [first] = check.problems;
   if (first) throw new AirlockError(first.code, first.message);
   if (report) assertVerified(report);
-  return 0;
 }

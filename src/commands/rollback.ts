@@ -8,7 +8,7 @@ export interface RollbackOptions extends SiteOptions {
   undoMigrations?: boolean;
 }
 
-export async function rollbackCommand(output: Output, options: RollbackOptions): Promise<number> {
+export async function rollbackCommand(output: Output, options: RollbackOptions): Promise<void> {
   const report = await runRollback(output, {
     siteFile: options.site,
     yes: options.yes === true,
@@ -27,5 +27,4 @@ export async function rollbackCommand(output: Output, options: RollbackOptions):
   if (report.migrationsKept.length > 0) {
     output.say(`Still applied (migrations roll forward only): ${report.migrationsKept.map((m) => `${m.db} V${m.version}`).join(', ')}`);
   }
-  return 0;
 }

@@ -36,7 +36,7 @@ function checkOptions(source: string | undefined, options: ServeOptions): Runtim
   return options.printConfig as Runtime | undefined;
 }
 
-export async function serveCommand(output: Output, source: string | undefined, options: ServeOptions): Promise<number> {
+export async function serveCommand(output: Output, source: string | undefined, options: ServeOptions): Promise<void> {
   const runtime = checkOptions(source, options);
   const listen = parseListen(options.listen);
   const now = new Date();
@@ -49,10 +49,9 @@ export async function serveCommand(output: Output, source: string | undefined, o
     if (catalog.images.length === 0) throw new AirlockError('IMAGE_NOT_FOUND', `${opened.content.name}: holds no image that can be served`);
     if (runtime !== undefined) {
       printConfig(output, runtimeConfig(runtime, handOff(listen, tls, catalog.images)));
-      return 0;
+      return;
     }
     await run(catalog, opened, listen, tls, log);
-    return 0;
   } finally {
     await opened.content.close();
   }

@@ -12,12 +12,11 @@ export interface SignOptions {
   json?: boolean;
 }
 
-export async function signCommand(output: Output, bundle: string, options: SignOptions): Promise<number> {
+export async function signCommand(output: Output, bundle: string, options: SignOptions): Promise<void> {
   let key = await openSigningKey(output, options.key, options.passphraseFile);
   if (options.cert) key = withCertificate(key, await readKeyFile(options.cert), options.cert);
   const result = await countersign(bundle, [bundleSigner(key)]);
   output.result({ bundle, added: result.added, alreadySigned: result.alreadySigned, checksumsDigest: result.written?.checksumsDigest ?? null });
   for (const keyId of result.alreadySigned) output.say(`${bundle} is already signed by ${keyId}: nothing to do`);
   for (const keyId of result.added) output.say(`${bundle}: added signature by ${keyId} (SHA256SUMS and payload unchanged)`);
-  return 0;
 }

@@ -1,9 +1,7 @@
 /** `airlock status`: what is installed on a site, and whether a run was interrupted. */
-import { readAudit } from '../install/audit.js';
-import { siteHighest } from '../install/highest.js';
-import { readJournal } from '../install/journal.js';
 import { receiptFile } from '../install/receipt.js';
-import { currentRelease, readState, statePaths } from '../install/state.js';
+import { SiteRecords } from '../install/site-records.js';
+import { currentRelease } from '../install/state.js';
 import { loadSite } from '../manifest/site.js';
 import { shortDigest, table } from '../ui/format.js';
 import type { Output } from '../ui/output.js';
@@ -13,17 +11,17 @@ export interface SiteOptions {
   json?: boolean;
 }
 
-export async function statusCommand(output: Output, options: SiteOptions): Promise<number> {
+export async function statusCommand(output: Output, options: SiteOptions): Promise<void> {
   const site = await loadSite(options.site);
-  const state = await readState(site.stateDir, site);
-  const current = currentRelease(state);
-  const previous = state.releases.at(-2);
-  const highest = siteHighest(site.stateDir, state);
+  const records = await SiteRecords.read(site);
+  const current = currentRelease(records.state);
+  const previous = records.state.releases.at(-2);
+  const highest = records.highest();
   // After a rollback (or an --allow-downgrade install) bundles older than this are still refused.
   const aboveCurrent = highest !== undefined && highest.version !== current?.version;
-  const pending = readJournal(statePaths(site.stateDir).journal);
+  const pending = records.journal;
   const interrupted = pending !== undefined && pending.outcome === undefined ? pending.begin : undefined;
-  const last = readAudit(site.stateDir).at(-1);
+  const last = records.audit.entries.at(-1);
 
   output.result({
     site: site.site,
@@ -83,5 +81,4 @@ export async function statusCommand(output: Output, options: SiteOptions): Promi
   if (last && last.outcome !== 'succeeded') {
     output.say(`  last run   ${last.action} ${last.release ? `${last.release.name} ${last.release.version} ` : ''}${last.outcome} at ${last.at}${last.code ? ` (${last.code})` : ''}`);
   }
-  return 0;
 }

@@ -48,7 +48,7 @@ export function renderIndex(images: readonly TaggedImage[]): Buffer {
   return Buffer.from(`${JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests }, null, 2)}\n`, 'utf8');
 }
 
-export async function hashFile(path: string): Promise<{ digest: string; size: number }> {
+async function hashFile(path: string): Promise<{ digest: string; size: number }> {
   const hash = createHash('sha256');
   let size = 0;
   for await (const chunk of createReadStream(path, { highWaterMark: READ_CHUNK }) as AsyncIterable<Buffer>) {

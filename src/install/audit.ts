@@ -13,7 +13,7 @@ import { appendRecordSync } from '../fs/write-all.js';
 import { ensureStateDir, signerRecordSchema, statePaths } from './state.js';
 import { currentUser } from './who.js';
 
-export const auditEntrySchema = z.object({
+const auditEntrySchema = z.object({
   at: z.string(),
   action: z.enum(['install', 'rollback']),
   outcome: z.enum(['succeeded', 'failed', 'rolled-back', 'unhealthy', 'refused', 'aborted']),
@@ -38,8 +38,46 @@ export type AuditEntry = z.infer<typeof auditEntrySchema>;
 export type AuditInput = Omit<AuditEntry, 'at' | 'user' | 'host' | 'signers' | 'overrides'> &
   Partial<Pick<AuditEntry, 'signers' | 'overrides'>>;
 
-export function readAudit(stateDir: string): AuditEntry[] {
-  const file = statePaths(stateDir).audit;
+/** The audit log as read once at the start of a run; entries this run appends are added to it. */
+export class AuditLog {
+  private constructor(
+    private readonly stateDir: string,
+    readonly entries: AuditEntry[],
+  ) {}
+
+  static read(stateDir: string): AuditLog {
+    return new AuditLog(stateDir, readEntries(statePaths(stateDir).audit));
+  }
+
+  /**
+   * Appends one entry. A run resumed after a kill may reach the same conclusion twice: an entry
+   * for the same run, action and outcome is written once only.
+   */
+  async append(input: AuditInput): Promise<AuditEntry> {
+    await ensureStateDir(this.stateDir);
+    const entry = auditEntrySchema.parse({ at: new Date().toISOString(), user: currentUser(), host: hostname(), ...input });
+    if (entry.installId !== undefined) {
+      const earlier = this.entries.find((e) => e.installId === entry.installId && e.action === entry.action && e.outcome === entry.outcome);
+      if (earlier) return earlier;
+    }
+    const file = statePaths(this.stateDir).audit;
+    onFileSync(file, () => {
+      const fd = openSync(file, 'a', 0o600);
+      try {
+        // A line torn by an earlier kill would swallow this entry: start on a fresh line.
+        const text = readFileSync(file);
+        const prefix = text.length > 0 && text[text.length - 1] !== 0x0a ? '\n' : '';
+        appendRecordSync(fd, Buffer.from(`${prefix}${JSON.stringify(entry)}\n`));
+      } finally {
+        closeSync(fd);
+      }
+    });
+    this.entries.push(entry);
+    return entry;
+  }
+}
+
+function readEntries(file: string): AuditEntry[] {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -52,7 +90,7 @@ export function readAudit(stateDir: string): AuditEntry[] {
   const entries: AuditEntry[] = [];
   lines.forEach((line, index) => {
     const data = safeJson(line);
-    // A line that is not JSON was torn by a kill mid-write; appendAudit starts a new line after it.
+    // A line that is not JSON was torn by a kill mid-write; append() starts a new line after it.
     if (data === undefined) return;
     const parsed = auditEntrySchema.safeParse(data);
     if (!parsed.success) throw new AirlockError('JOURNAL_INVALID', `${file}: line ${index + 1} is not an audit entry`);
@@ -67,30 +105,4 @@ function safeJson(line: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-/**
- * Appends one entry. A run resumed after a kill may reach the same conclusion twice:
- * an entry for the same run, action and outcome is written once only.
- */
-export async function appendAudit(stateDir: string, input: AuditInput): Promise<AuditEntry> {
-  await ensureStateDir(stateDir);
-  const entry = auditEntrySchema.parse({ at: new Date().toISOString(), user: currentUser(), host: hostname(), ...input });
-  if (entry.installId !== undefined) {
-    const earlier = readAudit(stateDir).find((e) => e.installId === entry.installId && e.action === entry.action && e.outcome === entry.outcome);
-    if (earlier) return earlier;
-  }
-  const file = statePaths(stateDir).audit;
-  onFileSync(file, () => {
-    const fd = openSync(file, 'a', 0o600);
-    try {
-      // A line torn by an earlier kill would swallow this entry: start on a fresh line.
-      const text = readFileSync(file);
-      const prefix = text.length > 0 && text[text.length - 1] !== 0x0a ? '\n' : '';
-      appendRecordSync(fd, Buffer.from(`${prefix}${JSON.stringify(entry)}\n`));
-    } finally {
-      closeSync(fd);
-    }
-  });
-  return entry;
 }

@@ -1,5 +1,5 @@
 /**
- * From a release's config entries and the site to the inputs of planConfigs: the files the
+ * From a release's config entries and the site to the inputs of planConfigChanges: the files the
  * release wants (rendered, hashed, with their masked view) and what the config root holds.
  * Only templates are kept in memory (as text, to render); a plain file is read from the
  * bundle when it is diffed or written, one at a time, so memory follows the largest file,
@@ -12,12 +12,13 @@ import { AirlockError } from '../base/errors.js';
 import type { BundleConfigFile } from '../manifest/bundle-manifest.js';
 import type { SiteVariables } from '../manifest/site.js';
 import { sha256Hex } from '../hash/digest.js';
-import { DIFF_LIMIT_BYTES, type DesiredConfig, type ExistingConfig } from './config-plan.js';
+import { DIFF_LIMIT_BYTES, type DesiredConfig, type ExistingConfig } from './plan-config-changes.js';
 import type { ConfigRecord } from './state.js';
 import { readConfigFile } from './targets/files.js';
 import { maskValues, renderMasked, renderTemplate, requiredVariables } from './templates.js';
 import type { TemplateNeeds } from './variables.js';
-import type { VerifiedBundle } from './verified-bundle.js';
+import type { BundleManifest } from '../manifest/bundle-manifest.js';
+import type { VerifiedBundle } from '../verify/verified-bundle.js';
 
 export interface ConfigSource {
   entry: BundleConfigFile;
@@ -34,14 +35,15 @@ export interface RenderedConfig {
 }
 
 /** Text that can be shown as lines: valid UTF-8 without NUL bytes. */
-export function asText(data: Buffer): string | undefined {
+function asText(data: Buffer): string | undefined {
   if (data.includes(0)) return undefined;
   const text = data.toString('utf8');
   return Buffer.from(text, 'utf8').equals(data) ? text : undefined;
 }
 
-export function configEntries(bundle: VerifiedBundle, environment: string): BundleConfigFile[] {
-  const entries = bundle.manifest.configs[environment] ?? [];
+/** The release's config files for this environment; airlock.json alone says which, so this is settled before any payload byte is read. */
+export function configEntries(manifest: BundleManifest, environment: string): BundleConfigFile[] {
+  const entries = manifest.configs[environment] ?? [];
   for (const entry of entries) {
     // airlock.json is signed, but a dest is joined onto the site's config root: check it anyway.
     if (!isSafeBundlePath(entry.dest)) throw new AirlockError('UNSAFE_PATH', `airlock.json: config ${entry.path} has an unsafe dest ${JSON.stringify(entry.dest)}`);
@@ -49,9 +51,10 @@ export function configEntries(bundle: VerifiedBundle, environment: string): Bund
   return entries;
 }
 
-export async function loadConfigSources(bundle: VerifiedBundle, environment: string): Promise<ConfigSource[]> {
+/** The entries' sources: a template's text is read (checked against SHA256SUMS) to learn the variables it needs. */
+export async function loadConfigSources(bundle: VerifiedBundle, entries: readonly BundleConfigFile[]): Promise<ConfigSource[]> {
   const sources: ConfigSource[] = [];
-  for (const entry of configEntries(bundle, environment)) {
+  for (const entry of entries) {
     const mode = Number.parseInt(entry.mode, 8);
     if (!entry.template) {
       sources.push({ entry, mode, required: [] });

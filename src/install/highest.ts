@@ -6,13 +6,13 @@
  * what the site recorded until then: the release stack, and the audit log's installs that
  * left their release in place, which still name releases a rollback took off the stack.
  */
-import { readAudit } from './audit.js';
+import type { AuditEntry } from './audit.js';
 import { highestOf, type InstalledRelease } from './checks.js';
 import { currentRelease, type SiteState } from './state.js';
 
-export function siteHighest(stateDir: string, state: SiteState): InstalledRelease | undefined {
+export function siteHighest(state: SiteState, audit: readonly AuditEntry[]): InstalledRelease | undefined {
   if (state.highest !== undefined) return state.highest;
-  const installed = readAudit(stateDir).flatMap((entry) =>
+  const installed = audit.flatMap((entry) =>
     entry.action === 'install' && (entry.outcome === 'succeeded' || entry.outcome === 'unhealthy') && entry.release ? [entry.release] : [],
   );
   const line = currentRelease(state)?.name;
@@ -20,6 +20,6 @@ export function siteHighest(stateDir: string, state: SiteState): InstalledReleas
 }
 
 /** The mark with this release counted, for the state written when it is recorded. */
-export function raiseHighest(stateDir: string, state: SiteState, release: InstalledRelease): InstalledRelease {
-  return highestOf([siteHighest(stateDir, state), release]) ?? release;
+export function raiseHighest(state: SiteState, audit: readonly AuditEntry[], release: InstalledRelease): InstalledRelease {
+  return highestOf([siteHighest(state, audit), release]) ?? release;
 }

@@ -1,41 +1,53 @@
 /**
- * `airlock install`, start to end: verify -> plan -> confirm -> apply (journaled) -> record.
- * Also the one place that decides between a fresh install and finishing one a kill
- * interrupted: an unfinished journal for the same bundle is resumed from its recorded
- * steps; for any other bundle it must be finished (or rolled back) first.
+ * `airlock install`, start to end, in the order that asks the least of the bundle before it
+ * may be refused:
+ *
+ *   lock -> the site's records (state, journal, audit), read once
+ *   -> the signed listing: one scan, one signature check, airlock.json, expiry
+ *   -> an unfinished run: this bundle resumes it, any other is refused
+ *   -> target site and environment, version and downgrade -> "already installed": nothing to do
+ *   -> what the release needs of the site: image target, databases (histories, pending migrations)
+ *   -> only now the payload, every byte hashed -> site variables (a prompt, at a terminal)
+ *   -> the plan (pure) -> shown -> confirmed -> journal begin -> apply -> record
+ *
+ * Every refusal that needs no payload byte comes before any prompt and before the payload is
+ * hashed, and every refusal is audited. Resuming executes the journal's recorded plan, not a new one.
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { AirlockError, isAirlockError, type ErrorCode } from '../base/errors.js';
-import { loadSite, type Site, type SiteVariables } from '../manifest/site.js';
-import { loadTrustStore, type TrustStore } from '../trust/store.js';
-import type { Output } from '../ui/output.js';
-import { applyInstall, archiveJournal, installDirOf, type ApplyResult, type RunContext } from './apply.js';
-import { askConfirm } from '../ui/prompts.js';
-import { appendAudit, type AuditInput } from './audit.js';
-import { checkTarget, checkVersion } from './checks.js';
-import { planConfigs, type DesiredConfig } from './config-plan.js';
-import { desiredConfig, existingConfigs, loadConfigSources, templateNeeds, type ConfigSource } from './configs.js';
+import { AirlockError, isAirlockError } from '../base/errors.js';
 import { ensureDir } from '../fs/durable.js';
-import { siteHighest } from './highest.js';
-import { compareVersions } from '../manifest/semver.js';
-import { Journal, readJournal, remainingSteps, type Begin, type JournalSummary } from './journal.js';
-import { acquireSiteLock } from './lock.js';
-import { planMigrations } from './migration-plan.js';
-import { planSteps, type DatabasePlan, type InstallPlan } from './plan.js';
+import { loadSite, type Site } from '../manifest/site.js';
+import { loadTrustStore } from '../trust/store.js';
+import type { Output } from '../ui/output.js';
+import { askConfirm } from '../ui/prompts.js';
+import { loadVerified, type BundleInput, type LoadedBundle } from '../verify/load-verified.js';
+import type { BundleReader } from '../bundle/reader.js';
+import type { VerificationReport } from '../verify/report.js';
+import type { SignedRelease, VerifiedBundle } from '../verify/verified-bundle.js';
+import type { BundleConfigFile } from '../manifest/bundle-manifest.js';
+import { AuditLog, type AuditInput } from './audit.js';
+import { checkTarget, checkVersion } from './checks.js';
+import { configEntries, loadConfigSources, templateNeeds, type ConfigSource } from './configs.js';
+import { Databases } from './databases.js';
+import { applyInstall, type ApplyResult, type InstallRun } from './execute-install.js';
+import { installStepId } from './install-steps.js';
+import { isInstallRun, Journal, type InstallBegin, type JournalSummary } from './journal.js';
+import { archiveJournal } from './journaled-run.js';
+import { acquireSiteLock, type SiteLock } from './lock.js';
+import { installBegin, planInstall } from './plan-install.js';
 import { planJson, planLines } from './plan-view.js';
+import { planDatabases, surveyConfigs } from './planning-inputs.js';
 import { receiptFile } from './receipt.js';
-import { currentRelease, ensureStateDir, readState, statePaths } from './state.js';
-import { stepId } from './steps.js';
-import { openMigrationTarget } from './targets/database.js';
-import { type MigrationTarget } from './targets/migration-target.js';
-import { openImagePusher, siteImageTarget, type ImagePusher } from './targets/images.js';
+import { SiteRecords } from './site-records.js';
+import { currentRelease, ensureStateDir, statePaths } from './state.js';
+import { openImagePusher, siteImages, type SiteImages } from './targets/images.js';
 import { completeVariables } from './variables.js';
-import { openVerified, signedIdentity, type VerifiedBundle } from './verified-bundle.js';
 import { currentUser } from './who.js';
 
 export interface InstallRequest {
-  bundleFile: string;
+  /** A bundle file or release media (or the bytes of one, already located). */
+  bundle: BundleInput;
   siteFile: string;
   yes: boolean;
   planOnly: boolean;
@@ -72,96 +84,182 @@ export interface InstallReport {
   receipt?: string;
 }
 
+/** What one run holds open, and what its audit line would say if it were refused now. */
+class Attempt {
+  lock?: SiteLock;
+  records?: SiteRecords;
+  bundle?: LoadedBundle<BundleReader>;
+  readonly databases: Databases;
+  /** Once the journal has begun, failures are the journal's to record, not refusals. */
+  begun = false;
+  audit: Partial<AuditInput>;
+
+  constructor(
+    private readonly site: Site,
+    private readonly request: InstallRequest,
+  ) {
+    this.databases = new Databases(site);
+    this.audit = { bundleFile: typeof request.bundle === 'string' ? request.bundle : request.bundle.name };
+  }
+
+  /** What the verification vouched for so far: an expired bundle's release is named, a forged one's is not. */
+  saw(report: VerificationReport): void {
+    if (report.checksumsDigest !== undefined) this.audit.bundleDigest = report.checksumsDigest;
+    if (report.manifest) this.audit.release = { name: report.manifest.name, version: report.manifest.version };
+  }
+
+  signed(release: SignedRelease): void {
+    this.audit = { ...this.audit, bundleDigest: release.digest, signers: [...release.signers], overrides: [...release.overrides] };
+  }
+
+  /** Refused before the journal began: nothing on the site changed; the audit log says who tried what. */
+  async refused(error: unknown): Promise<void> {
+    if (this.request.planOnly || this.begun) return;
+    const { code, message } = isAirlockError(error) ? error : new AirlockError('INTERNAL', error instanceof Error ? error.message : String(error));
+    await ensureStateDir(this.site.stateDir);
+    const audit = this.records?.audit ?? AuditLog.read(this.site.stateDir);
+    await audit.append({
+      ...this.audit,
+      action: 'install',
+      outcome: code === 'ABORTED' ? 'aborted' : 'refused',
+      site: this.site.site,
+      environment: this.site.environment,
+      code,
+      message,
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.databases.close();
+    await this.bundle?.close().catch(() => undefined);
+    await this.lock?.release();
+  }
+}
+
 function newInstallId(name: string, version: string, now: Date): string {
   const time = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   return `${time}-${name}-${version}-${randomBytes(3).toString('hex')}`;
 }
 
-/** Resources of one run, closed whatever happens. */
-class Resources {
-  readonly databases = new Map<string, MigrationTarget>();
-  bundle?: VerifiedBundle;
-  /** Once a journal is open, failures are the journal's to record, not refusals. */
-  begun = false;
+export async function runInstall(output: Output, request: InstallRequest): Promise<InstallReport> {
+  const site = await loadSite(request.siteFile);
+  const attempt = new Attempt(site, request);
+  try {
+    return await install(output, request, site, attempt);
+  } catch (error) {
+    // The refusal is what the operator must see, even if its audit line cannot be written.
+    await attempt.refused(error).catch(() => undefined);
+    throw error;
+  } finally {
+    await attempt.close();
+  }
+}
 
-  async openDatabase(site: Site, db: string, lock: boolean): Promise<MigrationTarget> {
-    const existing = this.databases.get(db);
-    if (existing) return existing;
-    const target = site.databases.get(db);
-    if (target === undefined) {
-      throw new AirlockError('SITE_INVALID', `${site.file}: the bundle has migrations for database ${db}, but targets.databases has no ${db}`);
+async function install(output: Output, request: InstallRequest, site: Site, attempt: Attempt): Promise<InstallReport> {
+  if (!request.planOnly) {
+    await ensureStateDir(site.stateDir);
+    attempt.lock = await acquireSiteLock(site.stateDir, `install ${attempt.audit.bundleFile}`);
+    if (attempt.lock.tookOver) output.warn(`airlock: took over a stale site lock of pid ${attempt.lock.tookOver.pid} (${attempt.lock.tookOver.since}): that run is gone`);
+  }
+  const trust = await loadTrustStore(site.trustDir);
+  const records = await SiteRecords.read(site);
+  attempt.records = records;
+
+  const loaded = (attempt.bundle = await loadVerified(request.bundle, {
+    checks: 'listing',
+    trust,
+    now: request.now,
+    allowExpired: request.allowExpired,
+    unreadable: 'throw',
+  }));
+  attempt.saw(loaded.report);
+  const release = loaded.release();
+  attempt.signed(release);
+  for (const problem of release.waived) output.warn(`airlock: WARNING: ${problem.message}; ${release.overrides.join(' ')} overrides this (an install records it in the audit log and its receipt)`);
+
+  let pending = records.journal;
+  if (pending?.outcome !== undefined && !request.planOnly) {
+    // The run ended but was killed before it could move its journal away (or say so).
+    const ended = pending;
+    await archiveJournal(site.stateDir, ended.begin.installId);
+    records.journal = pending = undefined;
+    if (isInstallRun(ended) && ended.begin.bundleDigest === release.digest) return reportEnded(output, site, ended);
+  }
+  if (pending !== undefined && pending.outcome === undefined) {
+    const { begin } = pending;
+    if (!isInstallRun(pending) || pending.begin.bundleDigest !== release.digest) {
+      throw new AirlockError(
+        'INSTALL_INTERRUPTED',
+        `${statePaths(site.stateDir).journal}: the ${begin.kind} of ${begin.release.name} ${begin.release.version} started ${begin.at} was interrupted; ` +
+          (isInstallRun(pending) ? `run the same install again (${pending.begin.bundleFile}) to finish it, or airlock rollback to undo it` : 'run airlock rollback again to finish it'),
+      );
     }
-    const opened = await openMigrationTarget(db, target);
-    this.databases.set(db, opened);
-    if (lock) await opened.lock();
-    return opened;
+    return resume(output, request, { site, attempt, records, loaded }, pending);
   }
 
-  async close(): Promise<void> {
-    for (const db of this.databases.values()) await db.close().catch(() => undefined);
-    await this.bundle?.reader.close().catch(() => undefined);
-  }
+  checkTarget(release.manifest, site);
+  const current = currentRelease(records.state);
+  const verdict = checkVersion(release, { current, highest: records.highest() }, request);
+  if (verdict.action === 'none') return { outcome: 'unchanged', release: { name: release.manifest.name, version: release.manifest.version }, site: site.site, installId: current?.installId };
+  const overrides = [...release.overrides, ...verdict.overrides];
+  attempt.audit.overrides = overrides;
+  attempt.audit.from = current ? { name: current.name, version: current.version } : null;
+
+  const images = siteImages(site, release.manifest, request.registry);
+  const configs = configEntries(release.manifest, site.environment);
+  const databases = await planDatabases(site, release, attempt.databases, { lock: !request.planOnly });
+
+  const bundle = await loaded.verifyPayload();
+  const run = await runInputs(output, request, { site, records, attempt, bundle, images, configs });
+  const plan = planInstall({
+    release: bundle,
+    site,
+    from: current ? { installId: current.installId, name: current.name, version: current.version } : null,
+    overrides,
+    ...(images ? { images } : {}),
+    configs: await surveyConfigs(site, current, bundle, run.sources, run.variables),
+    databases,
+  });
+  for (const line of planLines(plan, site.configRoot)) output.say(line);
+  if (request.planOnly) return { outcome: 'planned', release: plan.release, site: site.site, plan: planJson(plan) };
+  await confirmPlan(request);
+
+  const installId = newInstallId(plan.release.name, plan.release.version, request.now);
+  const begin = installBegin(plan, { installId, user: currentUser(), host: hostname(), pid: process.pid });
+  await ensureDir(statePaths(site.stateDir).install(installId), 0o700);
+  const journal = Journal.create(statePaths(site.stateDir).journal, begin);
+  attempt.begun = true;
+  output.say('');
+  output.say(`Installing (journal ${statePaths(site.stateDir).journal}, install ${installId}):`);
+  const result = await applyInstall({ ...run, journal, begin: { ...begin, at: new Date().toISOString() }, done: new Set(), resumed: false });
+  return { ...result, release: plan.release, site: site.site, installId, plan: planJson(plan) };
 }
 
-function imagePusherFor(site: Site, request: InstallRequest, bundle: VerifiedBundle, output: Output): ImagePusher | undefined {
-  if (bundle.manifest.images.length === 0) return undefined;
-  const target = siteImageTarget(site, request.registry);
-  if (target === undefined) {
-    throw new AirlockError('SITE_INVALID', `${site.file}: the bundle carries ${bundle.manifest.images.length} image(s), but targets.images is not set (or pass --registry)`);
-  }
-  return openImagePusher(bundle, target, output);
-}
-
-async function loadInputs(site: Site, bundle: VerifiedBundle, request: InstallRequest) {
-  const sources = await loadConfigSources(bundle, site.environment);
+/**
+ * What carrying out a run needs besides its journal, once the payload verified: the release's
+ * templates and the site variables they need (asked for at a terminal, masked when secret; an
+ * error unattended), the databases, and the image target.
+ */
+async function runInputs(
+  output: Output,
+  request: InstallRequest,
+  parts: { site: Site; records: SiteRecords; attempt: Attempt; bundle: VerifiedBundle; images: SiteImages | undefined; configs: readonly BundleConfigFile[] },
+): Promise<Omit<InstallRun, 'journal' | 'begin' | 'done' | 'resumed'>> {
+  const { site, bundle, images } = parts;
+  const sources = await loadConfigSources(bundle, parts.configs);
   const variables = await completeVariables(templateNeeds(sources), site.variables, {
     interactive: request.interactive && !request.yes,
     siteFile: site.file,
   });
-  return { sources: new Map(sources.map((source) => [source.entry.dest, source])), variables };
-}
-
-async function buildPlan(
-  site: Site,
-  bundle: VerifiedBundle,
-  sources: ReadonlyMap<string, ConfigSource>,
-  variables: SiteVariables,
-  resources: Resources,
-  request: InstallRequest,
-  images: ImagePusher | undefined,
-): Promise<InstallPlan> {
-  const { manifest } = bundle;
-  const state = await readState(site.stateDir, site);
-  const current = currentRelease(state);
-  checkTarget(manifest, site);
-  const overrides = [...bundle.overrides, ...checkVersion(manifest, { current, highest: siteHighest(site.stateDir, state) }, request)];
-  const desired: DesiredConfig[] = [];
-  for (const source of sources.values()) desired.push(await desiredConfig(bundle, source, variables));
-  const managed = current?.configs ?? {};
-  const dests = new Set([...desired.map((d) => d.dest), ...Object.keys(managed)]);
-  const existing = await existingConfigs(site.configRoot, dests, managed, (id) => installDirOf(site, id), variables);
-  const configs = planConfigs(desired, existing, new Set(Object.keys(managed)));
-
-  const databases: DatabasePlan[] = [];
-  for (const [db, migrations] of Object.entries(manifest.migrations).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    if (migrations.length === 0) continue;
-    const target = await resources.openDatabase(site, db, !request.planOnly);
-    const files = migrations.map((m) => ({ version: m.version, description: m.description, path: m.path, checksum: bundle.checksum(m.path) }));
-    databases.push({ ...planMigrations(db, files, await target.history()), target: target.description });
-  }
   return {
-    release: { name: manifest.name, version: manifest.version },
-    from: current ? { installId: current.installId, name: current.name, version: current.version } : null,
-    site: site.site,
-    environment: site.environment,
-    bundle: { file: bundle.file, digest: bundle.digest, signers: bundle.signers },
-    imageTarget: images?.description,
-    images: manifest.images,
-    configs,
-    databases,
-    hooks: manifest.hooks,
-    onHealthCheckFailure: site.onHealthCheckFailure ?? manifest.onHealthCheckFailure,
-    overrides,
+    site,
+    records: parts.records,
+    bundle,
+    variables,
+    sources: new Map<string, ConfigSource>(sources.map((source) => [source.entry.dest, source])),
+    databases: parts.attempt.databases,
+    ...(images ? { images: openImagePusher(bundle, images, output) } : {}),
+    output,
   };
 }
 
@@ -173,20 +271,21 @@ async function confirmPlan(request: InstallRequest): Promise<void> {
   if (!(await askConfirm('Apply this plan?'))) throw new AirlockError('ABORTED', 'the plan was not confirmed; nothing was changed');
 }
 
-function resumeReport(summary: JournalSummary): ResumeReport {
+function resumeReport(summary: JournalSummary<InstallBegin>): ResumeReport {
   const { begin } = summary;
+  const ids = begin.steps.map(installStepId);
   return {
     installId: begin.installId,
     startedAt: begin.at,
     startedBy: `${begin.user} on ${begin.host} (pid ${begin.pid})`,
-    done: begin.steps.map(stepId).filter((id) => summary.done.has(id)),
+    done: ids.filter((id) => summary.done.has(id)),
     interrupted: summary.interrupted,
     failed: summary.failure && { step: summary.failure.step, code: summary.failure.code },
-    remaining: begin.steps.map(stepId).filter((id) => !summary.done.has(id) && id !== summary.interrupted),
+    remaining: ids.filter((id) => !summary.done.has(id) && id !== summary.interrupted),
   };
 }
 
-function sayResume(output: Output, report: ResumeReport, begin: Begin): void {
+function sayResume(output: Output, report: ResumeReport, begin: InstallBegin): void {
   output.say(`Resuming the interrupted install ${report.installId} of ${begin.release.name} ${begin.release.version}`);
   output.say(`  started ${report.startedAt} by ${report.startedBy}; ${report.done.length} of ${begin.steps.length} steps were done`);
   if (report.failed) output.say(`  it had failed at ${report.failed.step} (${report.failed.code}): finishing its reaction to that failure`);
@@ -194,152 +293,15 @@ function sayResume(output: Output, report: ResumeReport, begin: Begin): void {
   if (report.remaining.length > 0 && !report.failed) output.say(`  then: ${report.remaining.join(', ')}`);
 }
 
-export async function runInstall(output: Output, request: InstallRequest): Promise<InstallReport> {
-  const site = await loadSite(request.siteFile);
-  const trust = await loadTrustStore(site.trustDir);
-  const paths = statePaths(site.stateDir);
-  if (!request.planOnly) await ensureStateDir(site.stateDir);
-  const lock = request.planOnly ? undefined : await acquireSiteLock(site.stateDir, `install ${request.bundleFile}`);
-  if (lock?.tookOver) output.warn(`airlock: took over a stale site lock of pid ${lock.tookOver.pid} (${lock.tookOver.since}): that run is gone`);
-  const resources = new Resources();
-  let audit: Partial<AuditInput> = { bundleFile: request.bundleFile };
-  try {
-    try {
-      const installed = await alreadyInstalled(site, trust, request);
-      if (installed) return installed;
-      const verification = await openVerified(request.bundleFile, trust, { now: request.now, allowExpired: request.allowExpired });
-      if (!verification.ok) {
-        audit.bundleDigest = verification.report?.checksumsDigest;
-        // A manifest in the report passed the signature and digest checks (an expired bundle's does): name the release.
-        const manifest = verification.report?.manifest;
-        if (manifest) audit.release = { name: manifest.name, version: manifest.version };
-        throw verification.error;
-      }
-      const bundle = (resources.bundle = verification.bundle);
-      audit = {
-        ...audit,
-        bundleDigest: bundle.digest,
-        signers: bundle.signers,
-        release: { name: bundle.manifest.name, version: bundle.manifest.version },
-        overrides: [...bundle.overrides],
-      };
-      for (const problem of bundle.waived) output.warn(`airlock: WARNING: ${problem.message}; ${bundle.overrides.join(' ')} overrides this (an install records it in the audit log and its receipt)`);
-
-      let pending = readJournal(paths.journal);
-      if (pending?.outcome !== undefined && !request.planOnly) {
-        // The run ended but was killed before it could move its journal away (or say so).
-        const ended = pending;
-        await archiveJournal(site.stateDir, ended.begin.installId);
-        pending = undefined;
-        if (ended.begin.kind === 'install' && ended.begin.bundleDigest === bundle.digest) return reportEnded(output, site, ended);
-      }
-      if (pending !== undefined && pending.outcome === undefined) {
-        const { begin } = pending;
-        if (begin.kind !== 'install' || begin.bundleDigest !== bundle.digest) {
-          throw new AirlockError(
-            'INSTALL_INTERRUPTED',
-            `${paths.journal}: the ${begin.kind} of ${begin.release.name} ${begin.release.version} started ${begin.at} was interrupted; ` +
-              (begin.kind === 'install' ? `run the same install again (${begin.bundleFile}) to finish it, or airlock rollback to undo it` : 'run airlock rollback again to finish it'),
-          );
-        }
-        return await resume(output, request, site, bundle, pending, resources);
-      }
-
-      const images = imagePusherFor(site, request, bundle, output);
-      const { sources, variables } = await loadInputs(site, bundle, request);
-      const plan = await buildPlan(site, bundle, sources, variables, resources, request, images);
-      audit.overrides = plan.overrides;
-      audit.from = plan.from && { name: plan.from.name, version: plan.from.version };
-      for (const line of planLines(plan, site.configRoot)) output.say(line);
-      if (request.planOnly) return { outcome: 'planned', release: plan.release, site: site.site, plan: planJson(plan) };
-      await confirmPlan(request);
-
-      const installId = newInstallId(plan.release.name, plan.release.version, request.now);
-      const begin: Omit<Begin, 'at'> = {
-        event: 'begin',
-        kind: 'install',
-        installId,
-        release: plan.release,
-        bundleDigest: bundle.digest,
-        bundleFile: bundle.file,
-        signers: bundle.signers,
-        from: plan.from,
-        user: currentUser(),
-        host: hostname(),
-        pid: process.pid,
-        overrides: plan.overrides,
-        onHealthCheckFailure: plan.onHealthCheckFailure,
-        configs: plan.configs.flatMap((c) =>
-          c.desired ? [{ dest: c.dest, path: c.desired.path, sha256: c.desired.sha256, mode: c.desired.mode, template: c.desired.template }] : [],
-        ),
-        steps: planSteps(plan),
-      };
-      await ensureDir(installDirOf(site, installId), 0o700);
-      const journal = Journal.create(paths.journal, begin);
-      resources.begun = true;
-      output.say('');
-      output.say(`Installing (journal ${paths.journal}, install ${installId}):`);
-      const result = await applyInstall({
-        site,
-        bundle,
-        variables,
-        sources,
-        databases: resources.databases,
-        images,
-        output,
-        journal,
-        begin: { ...begin, at: new Date().toISOString() },
-        done: new Set(),
-        resumed: false,
-      });
-      return { ...result, release: plan.release, site: site.site, installId, plan: planJson(plan) };
-    } catch (error) {
-      // Refused before the journal began: nothing on the site changed; the audit log says who tried what.
-      if (!request.planOnly && !resources.begun && isAirlockError(error)) {
-        await appendAudit(site.stateDir, {
-          ...audit,
-          action: 'install',
-          outcome: error.code === 'ABORTED' ? 'aborted' : 'refused',
-          site: site.site,
-          environment: site.environment,
-          code: error.code,
-          message: error.message,
-        });
-      }
-      throw error;
-    }
-  } finally {
-    await resources.close();
-    await lock?.release();
-  }
-}
-
 /** Tells what an install of this same bundle, killed after its end record, had come to. */
-/**
- * Running the same install again after it succeeded is a no-op, quickly: the signatures
- * identify the bundle as the installed one, so no payload byte needs hashing (none is
- * used). --reinstall applies it again in full; an unfinished journal is resumed instead.
- */
-async function alreadyInstalled(site: Site, trust: TrustStore, request: InstallRequest): Promise<InstallReport | undefined> {
-  if (request.reinstall || readJournal(statePaths(site.stateDir).journal) !== undefined) return undefined;
-  const state = await readState(site.stateDir, site);
-  const current = currentRelease(state);
-  // An install whose health check failed is not settled: running it again applies it again.
-  // After a rollback the installed release is below the highest: its bundle is refused as a downgrade.
-  const highest = siteHighest(site.stateDir, state);
-  if (current === undefined || current.health === 'failed' || (highest !== undefined && compareVersions(highest.version, current.version) > 0)) return undefined;
-  if ((await signedIdentity(request.bundleFile, trust, request.now)) !== current.bundleDigest) return undefined;
-  return { outcome: 'unchanged', release: { name: current.name, version: current.version }, site: site.site, installId: current.installId };
-}
-
-function reportEnded(output: Output, site: Site, ended: JournalSummary): InstallReport {
+function reportEnded(output: Output, site: Site, ended: JournalSummary<InstallBegin>): InstallReport {
   const { begin } = ended;
   const release = { name: begin.release.name, version: begin.release.version };
   output.say(`The install ${begin.installId} of ${release.name} ${release.version} (started ${begin.at}) had already ended: ${ended.outcome}.`);
-  if (ended.outcome !== 'succeeded' && ended.outcome !== undefined) {
+  if (ended.outcome !== 'succeeded') {
     const failure = ended.failure;
     throw new AirlockError(
-      (failure?.code ?? 'INTERNAL') as ErrorCode,
+      failure?.code ?? 'INTERNAL',
       `the install of ${release.name} ${release.version} had ended ${ended.outcome}${failure ? ` at ${failure.step}: ${failure.message}` : ''}; run it again to retry`,
     );
   }
@@ -353,42 +315,39 @@ function reportEnded(output: Output, site: Site, ended: JournalSummary): Install
   };
 }
 
+/** Finishes the interrupted install of this same bundle: its recorded steps, not a new plan; no confirmation (it was confirmed when it began). */
 async function resume(
   output: Output,
   request: InstallRequest,
-  site: Site,
-  bundle: VerifiedBundle,
-  summary: JournalSummary,
-  resources: Resources,
+  run: { site: Site; attempt: Attempt; records: SiteRecords; loaded: LoadedBundle<BundleReader> },
+  summary: JournalSummary<InstallBegin>,
 ): Promise<InstallReport> {
+  const { site, attempt, records, loaded } = run;
   const { begin } = summary;
+  const release = loaded.release();
   const report = resumeReport(summary);
-  const release = { name: begin.release.name, version: begin.release.version };
-  if (request.planOnly) {
-    sayResume(output, report, begin);
-    output.say('  (--plan-only: nothing done; run without it to finish the install)');
-    return { outcome: 'planned', release, site: site.site, installId: begin.installId, resumed: report };
-  }
+  const name = { name: begin.release.name, version: begin.release.version };
   sayResume(output, report, begin);
-  const pendingSteps = remainingSteps(summary);
-  const images = pendingSteps.some((step) => step.kind === 'image') ? imagePusherFor(site, request, bundle, output) : undefined;
-  const { sources, variables } = await loadInputs(site, bundle, request);
-  for (const step of pendingSteps) if (step.kind === 'migrate') await resources.openDatabase(site, step.db, true);
-  resources.begun = true;
-  const ctx: RunContext = {
-    site,
-    bundle,
-    variables,
-    sources,
-    databases: resources.databases,
-    images,
-    output,
-    journal: Journal.open(statePaths(site.stateDir).journal),
-    // A bundle that expired since the run began is finished only under --allow-expired: its audit line and receipt say so.
-    begin: { ...begin, overrides: [...new Set([...begin.overrides, ...bundle.overrides])] },
-    done: new Set(summary.done),
-    resumed: true,
-  };
-  const result = await applyInstall(ctx, summary.failure);
-  return { ...result, release, site: site.site, installId: begin.installId, resumed: report };
+  if (request.planOnly) {
+    output.say('  (--plan-only: nothing done; run without it to finish the install)');
+    return { outcome: 'planned', release: name, site: site.site, installId: begin.installId, resumed: report };
+  }
+  const pending = begin.steps.filter((step) => !summary.done.has(installStepId(step)));
+  const images: SiteImages | undefined = pending.some((step) => step.kind === 'image') ? siteImages(site, release.manifest, request.registry) : undefined;
+  for (const step of pending) if (step.kind === 'migrate') await attempt.databases.get(step.db, { lock: true });
+  const bundle = await loaded.verifyPayload();
+  const inputs = await runInputs(output, request, { site, records, attempt, bundle, images, configs: configEntries(release.manifest, site.environment) });
+  attempt.begun = true;
+  const result = await applyInstall(
+    {
+      ...inputs,
+      journal: Journal.open(statePaths(site.stateDir).journal),
+      // A bundle that expired since the run began is finished only under --allow-expired: its audit line and receipt say so.
+      begin: { ...begin, overrides: [...new Set([...begin.overrides, ...release.overrides])] },
+      done: new Set(summary.done),
+      resumed: true,
+    },
+    summary.failure,
+  );
+  return { ...result, release: name, site: site.site, installId: begin.installId, resumed: report };
 }

@@ -1,67 +1,90 @@
 /**
  * The write-ahead journal of the install or rollback in progress: JSON lines, each written
- * and fsynced before the process moves on. A step is recorded as started before it runs and
- * done after, so a run killed at any instant leaves a journal that says exactly which step
- * was interrupted. A torn last line (killed mid-write) is ignored: what it announced never
- * began. The journal holds no secrets: steps name files and digests, never rendered content.
+ * and fsynced before the process moves on. The first line is the run's begin record, typed per
+ * verb (an install's carries the bundle and its confirmed plan, a rollback's the install it
+ * undoes); the lines after it say, for each step, started, done or failed, and finally how the
+ * run ended. A step is recorded as started before it runs and done after, so a run killed at
+ * any instant leaves a journal that says exactly which step was interrupted. A torn last line
+ * (killed mid-write) is ignored: what it announced never began. The journal holds no secrets:
+ * steps name files and digests, never rendered content.
  */
-import { closeSync, fsyncSync, ftruncateSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, fsyncSync, ftruncateSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
-import { AirlockError } from '../base/errors.js';
+import { AirlockError, ERROR_CODES } from '../base/errors.js';
 import { crashPoint } from '../base/crash.js';
 import { onFileSync } from '../fs/file-fault.js';
 import { fsyncPathSync } from '../fs/fsync-path.js';
 import { appendRecordSync } from '../fs/write-all.js';
-import { stepSchema, stepId, type Step } from './steps.js';
+import { installStepSchema } from './install-steps.js';
+import { rollbackStepSchema } from './rollback-steps.js';
 
-const releaseRef = z.object({ installId: z.string(), name: z.string(), version: z.string() });
+const release = z.object({ name: z.string(), version: z.string() });
+const releaseRef = release.extend({ installId: z.string() });
+const signer = z.object({ keyId: z.string(), name: z.string().optional(), roles: z.array(z.string()) });
 
-export const beginSchema = z.object({
+/** What every run records about itself: its id (it names the run's directory under installs/), its release, who ran it. */
+const runFields = {
   event: z.literal('begin'),
   at: z.string(),
-  kind: z.enum(['install', 'rollback']),
-  /** This run's id: names its directory under installs/. */
   installId: z.string(),
-  release: z.object({ name: z.string(), version: z.string() }),
-  /** sha256 of the bundle's SHA256SUMS (install only). */
-  bundleDigest: z.string().optional(),
-  bundleFile: z.string().optional(),
-  signers: z.array(z.object({ keyId: z.string(), name: z.string().optional(), roles: z.array(z.string()) })).default([]),
-  /** The release installed when this run began (what a rollback returns to). */
-  from: releaseRef.nullable(),
-  /** Rollback: the install being undone. */
-  target: releaseRef.optional(),
+  release,
   user: z.string(),
   host: z.string(),
   pid: z.number(),
   overrides: z.array(z.string()),
-  onHealthCheckFailure: z.enum(['rollback', 'stop']).optional(),
+};
+
+const installBeginSchema = z.object({
+  ...runFields,
+  kind: z.literal('install'),
+  /** The release installed when this run began (what a rollback of it returns to). */
+  from: releaseRef.nullable(),
+  /** sha256 of the bundle's SHA256SUMS: a re-run resumes this run only with the same bundle. */
+  bundleDigest: z.string(),
+  bundleFile: z.string(),
+  signers: z.array(signer),
+  onHealthCheckFailure: z.enum(['rollback', 'stop']),
   /** Every config file of the release (changed or not): what the state records once it is installed. */
-  configs: z.array(z.object({ dest: z.string(), path: z.string(), sha256: z.string(), mode: z.number(), template: z.boolean() })).default([]),
-  steps: z.array(stepSchema),
+  configs: z.array(z.object({ dest: z.string(), path: z.string(), sha256: z.string(), mode: z.number(), template: z.boolean() })),
+  steps: z.array(installStepSchema),
 });
 
-export const outcomes = ['succeeded', 'failed', 'rolled-back', 'unhealthy'] as const;
+const rollbackBeginSchema = z.object({
+  ...runFields,
+  kind: z.literal('rollback'),
+  /** The install being undone; `interrupted`: it never finished, and this rollback ends it. */
+  target: releaseRef.extend({ interrupted: z.boolean() }),
+  /** The release the site is back on afterwards (null: nothing installed). */
+  to: releaseRef.nullable(),
+  /** Migrations the undone install applied that stay applied (roll forward only). */
+  kept: z.array(z.object({ db: z.string(), version: z.string() })),
+  steps: z.array(rollbackStepSchema),
+});
+
+const beginSchema = z.discriminatedUnion('kind', [installBeginSchema, rollbackBeginSchema]);
+
+const outcomes = ['succeeded', 'failed', 'rolled-back', 'unhealthy'] as const;
 export type Outcome = (typeof outcomes)[number];
 
-const recordSchema = z.discriminatedUnion('event', [
-  beginSchema,
+const progressSchema = z.discriminatedUnion('event', [
   z.object({ event: z.literal('start'), at: z.string(), step: z.string() }),
   z.object({ event: z.literal('done'), at: z.string(), step: z.string() }),
-  z.object({ event: z.literal('failed'), at: z.string(), step: z.string(), code: z.string(), message: z.string() }),
+  z.object({ event: z.literal('failed'), at: z.string(), step: z.string(), code: z.enum(ERROR_CODES), message: z.string() }),
   z.object({ event: z.literal('end'), at: z.string(), outcome: z.enum(outcomes) }),
 ]);
 
-export type Begin = z.infer<typeof beginSchema>;
-export type JournalRecord = z.infer<typeof recordSchema>;
-export type Failure = Extract<JournalRecord, { event: 'failed' }>;
+export type InstallBegin = z.infer<typeof installBeginSchema>;
+export type RollbackBegin = z.infer<typeof rollbackBeginSchema>;
+export type Begin = InstallBegin | RollbackBegin;
+type Progress = z.infer<typeof progressSchema>;
+export type Failure = Extract<Progress, { event: 'failed' }>;
 
-/** Records without their time stamp: what callers hand to append(). */
+/** Records without their time stamp: what callers hand to the journal. */
 type Event<R> = R extends unknown ? Omit<R, 'at'> : never;
 
-export interface JournalSummary {
-  begin: Begin;
+export interface JournalSummary<B extends Begin = Begin> {
+  begin: B;
   done: ReadonlySet<string>;
   /** A step that was started and neither finished nor failed: the one interrupted. */
   interrupted?: string;
@@ -69,46 +92,48 @@ export interface JournalSummary {
   outcome?: Outcome;
 }
 
-export function parseJournal(text: string, file: string): JournalRecord[] {
+/** A journal of either verb. */
+export type RunSummary = JournalSummary<InstallBegin> | JournalSummary<RollbackBegin>;
+
+export function isInstallRun(summary: RunSummary): summary is JournalSummary<InstallBegin> {
+  return summary.begin.kind === 'install';
+}
+
+function parseLine<S extends z.ZodType>(schema: S, line: string, file: string, number: number): z.infer<S> {
+  let data: unknown;
+  try {
+    data = JSON.parse(line);
+  } catch {
+    throw new AirlockError('JOURNAL_INVALID', `${file}: line ${number} is not JSON`);
+  }
+  const parsed = schema.safeParse(data);
+  if (!parsed.success) throw new AirlockError('JOURNAL_INVALID', `${file}: line ${number} is not ${number === 1 ? 'a begin record' : 'a journal record'}`);
+  return parsed.data;
+}
+
+/** A journal's text, summarised; undefined when it holds no complete record (never begun, or torn before its first line ended). */
+export function summarize(text: string, file: string): RunSummary | undefined {
   const lines = text.split('\n');
   // Every complete record ends with '\n'; whatever follows the last one was torn by a kill.
   lines.pop();
-  return lines.map((line, index) => {
-    let data: unknown;
-    try {
-      data = JSON.parse(line);
-    } catch {
-      throw new AirlockError('JOURNAL_INVALID', `${file}: line ${index + 1} is not JSON`);
-    }
-    const parsed = recordSchema.safeParse(data);
-    if (!parsed.success) throw new AirlockError('JOURNAL_INVALID', `${file}: line ${index + 1} is not a journal record`);
-    return parsed.data;
-  });
-}
-
-export function summarize(records: readonly JournalRecord[], file: string): JournalSummary | undefined {
-  const [first, ...rest] = records;
+  const [first, ...rest] = lines;
   if (first === undefined) return undefined;
-  if (first.event !== 'begin') throw new AirlockError('JOURNAL_INVALID', `${file}: does not start with a begin record`);
-  const done = new Set<string>();
-  let interrupted: string | undefined;
-  let failure: Failure | undefined;
-  let outcome: Outcome | undefined;
-  for (const record of rest) {
-    if (record.event === 'start') interrupted = record.step;
+  const summary = { begin: parseLine(beginSchema, first, file, 1), done: new Set<string>() } as RunSummary & { done: Set<string> };
+  rest.forEach((line, index) => {
+    const record = parseLine(progressSchema, line, file, index + 2);
+    if (record.event === 'start') summary.interrupted = record.step;
     else if (record.event === 'done') {
-      done.add(record.step);
-      interrupted = undefined;
+      summary.done.add(record.step);
+      summary.interrupted = undefined;
     } else if (record.event === 'failed') {
-      failure = record;
-      interrupted = undefined;
-    } else if (record.event === 'end') outcome = record.outcome;
-    else throw new AirlockError('JOURNAL_INVALID', `${file}: a second begin record`);
-  }
-  return { begin: first, done, interrupted, failure, outcome };
+      summary.failure = record;
+      summary.interrupted = undefined;
+    } else summary.outcome = record.outcome;
+  });
+  return summary;
 }
 
-export function readJournal(file: string): JournalSummary | undefined {
+export function readJournal(file: string): RunSummary | undefined {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -116,12 +141,7 @@ export function readJournal(file: string): JournalSummary | undefined {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
-  return summarize(parseJournal(text, file), file);
-}
-
-/** Steps of a journal not yet done, in order. */
-export function remainingSteps(summary: JournalSummary): Step[] {
-  return summary.begin.steps.filter((step) => !summary.done.has(stepId(step)));
+  return summarize(text, file);
 }
 
 export class Journal {
@@ -130,12 +150,19 @@ export class Journal {
     private fd: number,
   ) {}
 
-  /** Starts a new journal; its begin record is durable before this returns. */
+  /**
+   * Starts a journal at `file`, replacing whatever is there, in one rename: a kill before it
+   * leaves the old file (or none), a kill after it a journal whose begin record is durable.
+   */
   static create(file: string, begin: Event<Begin>): Journal {
-    const journal = Journal.open(file);
-    journal.append(begin);
+    const temp = `${file}.new`;
+    const { event, ...rest } = begin;
+    onFileSync(temp, () => writeFileSync(temp, `${JSON.stringify({ event, at: new Date().toISOString(), ...rest })}\n`, { mode: 0o600 }));
+    fsyncPathSync(temp);
+    renameSync(temp, file);
     fsyncPathSync(dirname(file));
-    return journal;
+    crashPoint('begin');
+    return Journal.open(file);
   }
 
   /** Opens a journal to continue it, first cutting off a line torn by a kill. */
@@ -150,28 +177,17 @@ export class Journal {
     return new Journal(file, fd);
   }
 
-  append(record: Event<JournalRecord>): void {
+  append(record: Event<Progress>): void {
     const { event, ...rest } = record;
-    const full = { event, at: new Date().toISOString(), ...rest };
     // Whole or not at all (a full disk): a record cut short would hide every later one.
-    onFileSync(this.file, () => appendRecordSync(this.fd, Buffer.from(`${JSON.stringify(full)}\n`)));
-    crashPoint(journalPoint(record));
+    const line = Buffer.from(`${JSON.stringify({ event, at: new Date().toISOString(), ...rest })}\n`);
+    onFileSync(this.file, () => appendRecordSync(this.fd, line));
+    crashPoint(record.event === 'end' ? `end:${record.outcome}` : `${record.event}:${record.step}`);
   }
 
   close(): void {
     if (this.fd < 0) return;
     closeSync(this.fd);
     this.fd = -1;
-  }
-}
-
-function journalPoint(record: Event<JournalRecord>): string {
-  switch (record.event) {
-    case 'begin':
-      return 'begin';
-    case 'end':
-      return `end:${record.outcome}`;
-    default:
-      return `${record.event}:${record.step}`;
   }
 }

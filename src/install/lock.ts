@@ -31,7 +31,7 @@ export interface SiteLock {
   release(): Promise<void>;
 }
 
-export const LOCK_FILE = 'install.lock';
+const LOCK_FILE = 'install.lock';
 const TORN_LOCK_AGE_MS = 5000;
 
 function processStart(pid: number): string | undefined {

@@ -1,7 +1,10 @@
-/** The install plan for people (text) and for scripts (the `plan` member of --json output). */
+/** The plans for people (text), and the install plan for scripts (the `plan` member of --json output). */
 import { humanBytes, shortDigest } from '../ui/format.js';
-import { formatMode, type ConfigChange } from './config-plan.js';
-import { planCounts, type InstallPlan } from './plan.js';
+import { formatMode, type ConfigChange } from './plan-config-changes.js';
+import { planCounts, type InstallPlan } from './plan-install.js';
+import type { RollbackPlan } from './plan-rollback.js';
+import { rollbackStepId, type RollbackStep } from './rollback-steps.js';
+import type { Backup } from './targets/files.js';
 
 const MARK: Record<ConfigChange['action'], string> = { add: '+', change: '~', mode: '~', remove: '-', unchanged: '=' };
 /** Longer diffs are cut in the terminal; --json carries them whole. */
@@ -42,7 +45,7 @@ export function planLines(plan: InstallPlan, configRoot: string): string[] {
   if (plan.overrides.length > 0) lines.push(`  overrides  ${plan.overrides.join(' ')}`);
 
   lines.push('', plan.images.length === 0 ? 'Images: (none)' : `Images -> ${plan.imageTarget ?? '?'} (${counts.images}):`);
-  for (const image of plan.images) lines.push(`  + ${image.ref}  ${shortDigest(image.digest)}  ${humanBytes(image.size)}`);
+  for (const image of plan.images) lines.push(`  + ${image.ref} -> ${image.target}  ${shortDigest(image.digest)}  ${humanBytes(image.size)}`);
 
   lines.push(
     '',
@@ -86,7 +89,7 @@ export function planJson(plan: InstallPlan) {
     bundle: plan.bundle,
     overrides: plan.overrides,
     counts: planCounts(plan),
-    images: plan.images.map((image) => ({ ref: image.ref, digest: image.digest, size: image.size })),
+    images: plan.images.map((image) => ({ ref: image.ref, target: image.target, digest: image.digest, size: image.size })),
     configs: plan.configs.map((change) => ({
       dest: change.dest,
       action: change.action,
@@ -106,4 +109,21 @@ export function planJson(plan: InstallPlan) {
     hooks: plan.hooks,
     onHealthCheckFailure: plan.onHealthCheckFailure,
   };
+}
+
+export function rollbackLines(plan: RollbackPlan, site: { site: string; environment: string }, backup: Backup): string[] {
+  const { target } = plan;
+  const release = (r: { name: string; version: string }) => `${r.name} ${r.version}`;
+  const undo = plan.steps.filter((step): step is Extract<RollbackStep, { kind: 'undo' }> => step.kind === 'undo');
+  const retag = plan.steps.filter((step): step is Extract<RollbackStep, { kind: 'retag' }> => step.kind === 'retag');
+  const lines = [
+    `Roll back ${target.interrupted ? 'the interrupted install of ' : ''}${release(target)} on site ${site.site} (${site.environment})`,
+    `  returns to  ${target.to ? release(target.to) : 'the state before it (nothing installed)'}`,
+    `  configs     ${backup.length} file(s) put back as they were before it`,
+    ...backup.map((entry) => `    ${entry.existed ? '~' : '-'} ${entry.dest}`),
+  ];
+  if (undo.length > 0) lines.push(`  migrations  undo, newest first: ${undo.map(rollbackStepId).join(', ')}`);
+  if (plan.kept.length > 0) lines.push(`  migrations  stay applied (roll forward only): ${plan.kept.map((m) => `${m.db} V${m.version}`).join(', ')}`);
+  for (const step of retag) lines.push(`  images      ${step.ref} back to ${step.digest}`);
+  return lines;
 }

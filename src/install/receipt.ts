@@ -1,16 +1,17 @@
 /**
  * The receipt: one JSON file per install run, written under `<stateDir>/receipts/`, that the
- * operator carries back to the connected side as proof of what was installed where. It names
- * files by their sha256 only, never by content.
+ * operator carries back to the connected side as proof of what was installed where (each
+ * image with the registry repository or layout it went to). It names files by their sha256
+ * only, never by content.
  */
 import { join } from 'node:path';
 import { writeFileDurable } from '../fs/durable.js';
-import type { Begin, Outcome } from './journal.js';
+import { installStepId } from './install-steps.js';
+import type { InstallBegin, Outcome } from './journal.js';
 import { statePaths } from './state.js';
-import { stepId } from './steps.js';
 
 export interface ReceiptFacts {
-  begin: Begin;
+  begin: InstallBegin;
   site: string;
   environment: string;
   outcome: Outcome;
@@ -25,18 +26,18 @@ export function receiptFile(stateDir: string, site: string, installId: string): 
   return join(statePaths(stateDir).receipts, `${site}-${installId}.json`);
 }
 
-export function buildReceipt(facts: ReceiptFacts) {
+function buildReceipt(facts: ReceiptFacts) {
   const { begin } = facts;
   const migrations: Record<string, Array<{ version: string; description: string; checksum: string }>> = {};
-  const images: Array<{ ref: string; digest: string }> = [];
+  const images: Array<{ ref: string; digest: string; target: string }> = [];
   const hooks: Array<{ id: string; result: 'succeeded' | 'failed' }> = [];
   for (const step of begin.steps) {
-    const done = facts.done.has(stepId(step));
-    const id = step.kind === 'hook' ? stepId(step) : undefined;
+    const done = facts.done.has(installStepId(step));
+    const id = step.kind === 'hook' ? installStepId(step) : undefined;
     if (step.kind === 'migrate' && done) {
       (migrations[step.db] ??= []).push({ version: step.version, description: step.description, checksum: step.checksum });
     }
-    if (step.kind === 'image' && done) images.push({ ref: step.ref, digest: step.digest });
+    if (step.kind === 'image' && done) images.push({ ref: step.ref, digest: step.digest, target: step.target });
     if (id !== undefined && done) hooks.push({ id, result: 'succeeded' });
     if (id !== undefined && facts.failure?.step === id) hooks.push({ id, result: 'failed' });
   }

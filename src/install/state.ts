@@ -26,11 +26,14 @@ export function statePaths(stateDir: string) {
     installs: join(stateDir, 'installs'),
     receipts: join(stateDir, 'receipts'),
     install: (installId: string) => join(stateDir, 'installs', installId),
+    /** Where a run's journal goes once it ended. */
+    runJournal: (installId: string) => join(stateDir, 'installs', installId, 'journal.jsonl'),
+    /** Undo scripts travel with the install that applied the migrations, so a rollback needs no bundle. */
+    undoScript: (installId: string, db: string, version: string) => join(stateDir, 'installs', installId, 'undo', db, `${version}.sql`),
   };
 }
 
 export const signerRecordSchema = z.object({ keyId: z.string(), name: z.string().optional(), roles: z.array(z.string()) });
-export type SignerRecord = z.infer<typeof signerRecordSchema>;
 
 const configRecordSchema = z.object({
   /** sha256 of the file as written (rendered): the only trace of a rendered template kept. */
@@ -41,7 +44,7 @@ const configRecordSchema = z.object({
   installId: z.string(),
 });
 
-export const releaseRecordSchema = z.object({
+const releaseRecordSchema = z.object({
   installId: z.string(),
   name: z.string(),
   version: z.string(),

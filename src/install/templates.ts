@@ -38,7 +38,7 @@ export function renderTemplate(source: string, variables: SiteVariables): string
   return Mustache.render(source, variables, {}, NO_ESCAPE);
 }
 
-export function maskedVariables(variables: SiteVariables, names: Iterable<string>): SiteVariables {
+function maskedVariables(variables: SiteVariables, names: Iterable<string>): SiteVariables {
   const masked: SiteVariables = {};
   for (const name of names) {
     const value = variables[name];

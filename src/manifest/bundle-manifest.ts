@@ -10,7 +10,7 @@ const isoTime = z.iso.datetime({ offset: false });
 const digest = z.string().regex(/^sha256:[0-9a-f]{64}$/, 'expected sha256:<64 hex>');
 const bundlePath = z.string().min(1);
 
-export const configFileSchema = z.object({
+const configFileSchema = z.object({
   /** Path of the file inside the bundle (configs/<env>/...). */
   path: bundlePath,
   /** Destination relative to the site's config root. */
@@ -21,7 +21,7 @@ export const configFileSchema = z.object({
   template: z.boolean(),
 });
 
-export const migrationSchema = z.object({
+const migrationSchema = z.object({
   path: bundlePath,
   version: z.string().regex(/^\d+(\.\d+)*$/, 'expected a version such as 3 or 1.2'),
   description: z.string(),
@@ -29,13 +29,13 @@ export const migrationSchema = z.object({
   undo: bundlePath.optional(),
 });
 
-export const hookSchema = z.object({
+const hookSchema = z.object({
   name: z.string().min(1),
   path: bundlePath,
   timeoutSeconds: z.number().int().positive(),
 });
 
-export const imageSchema = z.object({
+const imageSchema = z.object({
   /** Reference as named in the release manifest, e.g. docker.io/library/nginx:1.25. */
   ref: z.string().min(1),
   /** Digest of the top-level manifest or index stored in the bundle's OCI layout. */

@@ -4,6 +4,10 @@ import type { BundleReader } from '../bundle/reader.js';
 import { bundleManifestSchema, type BundleManifest } from './bundle-manifest.js';
 import { parseJson } from '../base/validate.js';
 
+export function parseBundleManifest(bytes: Buffer): BundleManifest {
+  return parseJson(bundleManifestSchema, bytes, MANIFEST_PATH, 'BUNDLE_FORMAT');
+}
+
 export async function readBundleManifest(reader: BundleReader): Promise<BundleManifest> {
-  return parseJson(bundleManifestSchema, (await reader.readFile(MANIFEST_PATH)).toString('utf8'), MANIFEST_PATH, 'BUNDLE_FORMAT');
+  return parseBundleManifest(await reader.readFile(MANIFEST_PATH));
 }

@@ -32,7 +32,7 @@ function versionParts(version: string): string[] {
   return parts;
 }
 
-export function canonicalMigrationVersion(version: string): string {
+function canonicalMigrationVersion(version: string): string {
   return versionParts(version).join('.');
 }
 

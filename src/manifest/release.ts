@@ -114,7 +114,7 @@ const hookSchema = z.strictObject({
   timeout: timeoutSchema,
 });
 
-export const releaseManifestSchema = z.strictObject({
+const releaseManifestSchema = z.strictObject({
   name: slug,
   version: versionSchema,
   created: createdSchema.optional(),
@@ -137,7 +137,6 @@ export const releaseManifestSchema = z.strictObject({
 
 export type ReleaseManifest = z.infer<typeof releaseManifestSchema>;
 export type ReleaseConfigEntry = ReleaseManifest['configs'][string][number];
-export type ReleaseHook = ReleaseManifest['hooks']['preInstall'][number];
 export type ReleaseHookPhase = keyof ReleaseManifest['hooks'];
 
 export const HOOK_PHASES: readonly ReleaseHookPhase[] = ['preInstall', 'postInstall', 'healthCheck'];
@@ -152,7 +151,7 @@ function duplicates<T>(values: readonly T[], key: (value: T) => string, report: 
 }
 
 /** Rules that span fields; run once the schema passed, so every field has its parsed shape. */
-export function releaseManifestProblems(manifest: ReleaseManifest): ManifestProblem[] {
+function releaseManifestProblems(manifest: ReleaseManifest): ManifestProblem[] {
   const problems: ManifestProblem[] = [];
   for (const list of ['sites', 'environments'] as const) {
     duplicates(manifest.targets[list], String, (index, first) =>

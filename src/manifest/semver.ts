@@ -60,7 +60,7 @@ function compareIdentifiers(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-export function compareSemver(a: SemVer, b: SemVer): number {
+function compareSemver(a: SemVer, b: SemVer): number {
   const core = compareNumeric(a.major, b.major) || compareNumeric(a.minor, b.minor) || compareNumeric(a.patch, b.patch);
   if (core !== 0) return core;
   // A pre-release sorts before the release it leads up to.

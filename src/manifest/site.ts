@@ -12,7 +12,7 @@ import { loadYamlFile } from '../base/yaml-file.js';
 const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "expected a name of letters, digits, '.', '_' and '-', starting with a letter or digit");
 const envVarName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name');
 /** Mustache names; dots are excluded because values are flat scalars. */
-export const variableName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'expected a variable name (letters, digits, "_", "-")');
+const variableName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'expected a variable name (letters, digits, "_", "-")');
 const dir = z.string().min(1);
 
 const postgresSchema = z
@@ -51,7 +51,7 @@ const imagesSchema = z.union([
   z.strictObject({ ociLayout: dir }),
 ]);
 
-export const siteSchema = z.strictObject({
+const siteSchema = z.strictObject({
   site: name,
   environment: name,
   /** Where airlock keeps state, journal, audit log, previous configs and receipts (mode 0700). */
@@ -87,7 +87,8 @@ export interface SqliteTarget {
 }
 export type DatabaseTarget = PostgresTarget | SqliteTarget;
 
-export type ImagesTarget =
+/** Where images go, as the site file says it: credentials by the names of their environment variables (resolved into images/push's ImageTarget when a run starts). */
+export type SiteImageTarget =
   | { kind: 'registry'; registry: string; insecure: boolean; credentialsEnv?: { username: string; password: string }; repositoryPrefix?: string }
   | { kind: 'oci-layout'; dir: string };
 
@@ -101,11 +102,11 @@ export interface Site {
   variables: SiteVariables;
   configRoot: string;
   databases: ReadonlyMap<string, DatabaseTarget>;
-  images?: ImagesTarget;
+  images?: SiteImageTarget;
   onHealthCheckFailure?: 'rollback' | 'stop';
 }
 
-export function resolveSite(parsed: SiteFile, file: string): Site {
+function resolveSite(parsed: SiteFile, file: string): Site {
   const base = dirname(resolve(file));
   const at = (path: string) => resolve(base, path);
   const databases = new Map<string, DatabaseTarget>();

@@ -30,11 +30,11 @@ export interface Expected {
   what: string;
 }
 
-export function sizeMismatch(expected: Expected, actual: number): AirlockError {
+function sizeMismatch(expected: Expected, actual: number): AirlockError {
   return new AirlockError('IMAGE_INVALID', `${expected.what}: blob ${expected.digest} has ${actual} bytes, expected ${expected.size}`);
 }
 
-export function digestMismatch(expected: Expected, actual: string): AirlockError {
+function digestMismatch(expected: Expected, actual: string): AirlockError {
   return new AirlockError('IMAGE_INVALID', `${expected.what}: blob ${expected.digest} does not match its digest (content hashes to ${actual})`);
 }
 

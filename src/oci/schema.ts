@@ -9,7 +9,7 @@ import { parseJson } from '../base/validate.js';
 import { DIGEST_PATTERN } from './digest.js';
 import { isIndexType, isManifestType, isSchema1, OCI_INDEX, OCI_MANIFEST } from './media-types.js';
 
-export const platformSchema = z.looseObject({
+const platformSchema = z.looseObject({
   architecture: z.string().min(1),
   os: z.string().min(1),
   variant: z.string().min(1).optional(),
@@ -43,7 +43,6 @@ export const imageConfigSchema = z.looseObject({
   variant: z.string().min(1).optional(),
 });
 
-export type Platform = z.infer<typeof platformSchema>;
 export type Descriptor = z.infer<typeof descriptorSchema>;
 export type ImageManifest = z.infer<typeof imageManifestSchema>;
 export type ImageIndex = z.infer<typeof imageIndexSchema>;

@@ -6,13 +6,11 @@
  * - the site's OCI layout target (`--site`): the site's own store, filled by verified installs.
  */
 import { AirlockError } from '../base/errors.js';
-import type { BundleReader } from '../bundle/reader.js';
 import { OciLayout } from '../images/layout.js';
 import { loadSite } from '../manifest/site.js';
-import { openBundle } from '../media/open-bundle.js';
 import { loadTrustStore } from '../trust/store.js';
+import { loadVerified } from '../verify/load-verified.js';
 import { assertVerified } from '../verify/report.js';
-import { verifyBundle } from '../verify/verifier.js';
 import { bundleContent, layoutContent, type ServedContent } from './content.js';
 
 export interface ServedSource {
@@ -23,25 +21,22 @@ export interface ServedSource {
   fields: Record<string, unknown>;
 }
 
-/**
- * The one call into verification. (Branch wave1/a replaces verifyBundle and its wrappers with one
- * `loadVerified` in src/verify/: this function is the place to switch.)
- */
+/** A bundle or release media, verified as `airlock verify` verifies it, its reader kept open to serve from. */
 export async function openVerifiedBundle(path: string, trustDir: string, now: Date): Promise<ServedSource> {
   const trust = await loadTrustStore(trustDir);
-  const reader: BundleReader = await openBundle(path);
+  const loaded = await loadVerified(path, { checks: 'payload', trust, now, allowExpired: false, unreadable: 'throw' });
   try {
-    const report = await verifyBundle(reader, trust, { now });
+    const { report } = loaded;
     assertVerified(report);
     const { manifest } = report;
     const signers = report.signers.filter((signer) => signer.status === 'valid').map((signer) => signer.name ?? signer.keyId);
     return {
-      content: bundleContent(reader),
+      content: bundleContent(loaded.reader),
       summary: `${manifest.name} ${manifest.version} from ${path} (verified against ${trustDir}: signed by ${signers.join(', ')}; release digest ${report.checksumsDigest})`,
       fields: { source: 'bundle', bundle: path, name: manifest.name, version: manifest.version, digest: report.checksumsDigest, signers },
     };
   } catch (error) {
-    await reader.close();
+    await loaded.close();
     throw error;
   }
 }

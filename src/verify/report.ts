@@ -1,5 +1,5 @@
 /** What a verification found, in a form both people (--json aside) and the installer use. */
-import { AirlockError, type ErrorCode } from '../base/errors.js';
+import { AirlockError } from '../base/errors.js';
 import type { Problem } from '../base/problem.js';
 import type { BundleManifest } from '../manifest/bundle-manifest.js';
 
@@ -36,12 +36,29 @@ export interface VerificationReport {
   checksumsDigest?: string;
 }
 
-/** Throws the first problem, with the others listed as detail, if the bundle did not verify. */
-export function assertVerified(report: VerificationReport): asserts report is VerificationReport & { manifest: BundleManifest } {
+/** A signer whose signature counted, as state, journal, audit and receipt record it. */
+export interface Signer {
+  keyId: string;
+  name?: string;
+  roles: string[];
+}
+
+export function validSigners(report: VerificationReport): Signer[] {
+  return report.signers
+    .filter((signer) => signer.status === 'valid')
+    .map((signer) => ({ keyId: signer.keyId, ...(signer.name === undefined ? {} : { name: signer.name }), roles: signer.roles }));
+}
+
+/** The error a report's problems come to: the first one, with the others listed as detail. */
+export function refusal(report: VerificationReport): AirlockError {
   const [first, ...rest] = report.problems;
-  if (first) {
-    const detail = rest.length > 0 ? rest.map((problem) => `${problem.code}: ${problem.message}`).join('\n') : undefined;
-    throw new AirlockError(first.code, first.message, { detail });
-  }
+  if (!first) return new AirlockError('INTERNAL', `${report.bundle}: refused without a problem`);
+  const detail = rest.length > 0 ? rest.map((problem) => `${problem.code}: ${problem.message}`).join('\n') : undefined;
+  return new AirlockError(first.code, first.message, { detail });
+}
+
+/** Throws the report's refusal if the bundle did not verify. */
+export function assertVerified(report: VerificationReport): asserts report is VerificationReport & { manifest: BundleManifest } {
+  if (report.problems.length > 0) throw refusal(report);
   if (!report.manifest) throw new AirlockError('INTERNAL', `${report.bundle}: verified without a manifest`);
 }

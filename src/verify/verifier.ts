@@ -1,77 +1,78 @@
 /**
- * Verifies a bundle as a few small, named checks, in the order that makes each one
- * meaningful: layout, then signatures over SHA256SUMS (nothing is trusted before this),
- * then every file's digest, then airlock.json's content (every tar header's mtime is its
- * `created`, every file it names under its kind's prefix) and expiry. Fails closed: a
- * step whose input could not be trusted stops the checks after it.
+ * A bundle's checks as a few small, named steps, in the order that makes each one meaningful,
+ * in two stages. Fails closed: a step whose input could not be trusted stops the steps after it.
+ *
+ *   signed listing  layout, signatures over SHA256SUMS and the trust policy (nothing is trusted
+ *                   before this), SHA256SUMS parsed, airlock.json against its line, every tar
+ *                   header's mtime its `created`, every file it names under its kind's prefix,
+ *                   expiry.
+ *                   No payload byte is read but airlock.json's.
+ *   payload         every file's digest against SHA256SUMS, nothing missing, nothing extra:
+ *                   every byte of the bundle hashed once, on every core (check-contents.ts).
+ *
+ * Which stages run, and what becomes of the problems, is the caller's strategy (load-verified.ts).
  */
 import { CHECKSUMS_PATH } from '../bundle/format.js';
 import { parseChecksums } from '../bundle/checksums.js';
 import type { BundleReader } from '../bundle/reader.js';
 import { isAirlockError } from '../base/errors.js';
+import type { Problem } from '../base/problem.js';
 import { sha256Hex } from '../hash/digest.js';
 import type { TrustStore } from '../trust/store.js';
-import { checkContents } from './check-contents.js';
 import { checkExpiry } from './check-freshness.js';
 import { checkHeaderTimes } from './check-headers.js';
-import { checkLayout } from './check-layout.js';
-import { readBundleManifest } from '../manifest/read-bundle-manifest.js';
+import { checkLayout, type SignatureFiles } from './check-layout.js';
+import { checkManifest } from './check-manifest.js';
 import { checkManifestPaths } from './check-paths.js';
 import { checkSignatures } from './check-signatures.js';
 import type { VerificationReport } from './report.js';
 
-export interface VerifyOptions {
-  now: Date;
-  onProgress?: (bytes: number) => void;
+export interface ListingResult {
+  /** Problems of the listing stage, expiry excepted: any of them means nothing in the bundle can be trusted. */
+  report: VerificationReport;
+  /** Past its signed expiry: a verdict on a release that is otherwise vouched for, which an installer may waive. */
+  expiry: Problem[];
+  signatures: SignatureFiles[];
 }
 
-/**
- * Layout, signatures over SHA256SUMS, and SHA256SUMS parsed: who vouches for which file list.
- * No file's content is read; verifyBundle goes on from here.
- */
-export async function verifySignedListing(reader: BundleReader, trust: TrustStore, options: VerifyOptions): Promise<VerificationReport> {
-  const report: VerificationReport = { bundle: reader.file, ok: false, problems: [], signers: [], checksums: new Map() };
-
+/** The entry order alone: which signature files lead the bundle. No signature is checked. */
+export function checkBundleLayout(reader: BundleReader): { report: VerificationReport; signatures: SignatureFiles[] } {
   const layout = checkLayout(reader.entries, reader.file);
-  report.problems.push(...layout.problems);
-  if (report.problems.length > 0) return report;
+  return { report: { ...emptyReport(reader.file), problems: layout.problems }, signatures: layout.signatures };
+}
+
+export async function checkSignedListing(reader: BundleReader, trust: TrustStore, now: Date): Promise<ListingResult> {
+  const { report, signatures: files } = checkBundleLayout(reader);
+  const stopped = { report, expiry: [], signatures: files };
+  if (report.problems.length > 0) return stopped;
 
   const checksumsBytes = await reader.readFile(CHECKSUMS_PATH);
   report.checksumsDigest = sha256Hex(checksumsBytes);
-  const signatures = await checkSignatures(reader, checksumsBytes, layout.signatures, trust, options.now);
+  const signatures = await checkSignatures(reader, checksumsBytes, files, trust, now);
   report.signers = signatures.signers;
   report.policy = signatures.policy;
   report.problems.push(...signatures.problems);
-  if (report.problems.length > 0) return report;
+  if (report.problems.length > 0) return stopped;
 
   try {
     report.checksums = parseChecksums(checksumsBytes);
   } catch (error) {
     if (!isAirlockError(error)) throw error;
     report.problems.push({ code: error.code, message: error.message, path: CHECKSUMS_PATH });
-    return report;
+    return stopped;
   }
+
+  const manifest = await checkManifest(reader, report.checksums);
+  report.problems.push(...manifest.problems);
+  if (manifest.manifest === undefined) return stopped;
+  report.problems.push(...checkHeaderTimes(reader.entries, manifest.manifest.created, reader.file));
+  report.problems.push(...checkManifestPaths(manifest.manifest, report.checksums));
+  if (report.problems.length > 0) return stopped;
+  report.manifest = manifest.manifest;
   report.ok = true;
-  return report;
+  return { report, expiry: checkExpiry(manifest.manifest, now), signatures: files };
 }
 
-export async function verifyBundle(reader: BundleReader, trust: TrustStore, options: VerifyOptions): Promise<VerificationReport> {
-  const report = await verifySignedListing(reader, trust, options);
-  if (!report.ok) return report;
-  report.ok = false;
-  report.problems.push(...(await checkContents(reader, report.checksums, options.onProgress)));
-  if (report.problems.length > 0) return report;
-
-  try {
-    report.manifest = await readBundleManifest(reader);
-  } catch (error) {
-    if (!isAirlockError(error)) throw error;
-    report.problems.push({ code: error.code, message: error.message, path: 'airlock.json' });
-    return report;
-  }
-  report.problems.push(...checkHeaderTimes(reader.entries, report.manifest.created, reader.file));
-  report.problems.push(...checkManifestPaths(report.manifest, report.checksums));
-  report.problems.push(...checkExpiry(report.manifest, options.now));
-  report.ok = report.problems.length === 0;
-  return report;
+export function emptyReport(bundle: string): VerificationReport {
+  return { bundle, ok: false, problems: [], signers: [], checksums: new Map() };
 }

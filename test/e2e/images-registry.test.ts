@@ -175,9 +175,9 @@ describe('the bundle for stock tools and the isolated registry', () => {
     const target = join(dir, 'oci-target');
     const { source, close } = await openBundle(bundle);
     try {
-      const first = await pushImages(source, collected.images, { kind: 'oci-dir', dir: target }, { output: recordingOutput() });
+      const first = await pushImages(source, collected.images, { kind: 'oci-layout', dir: target }, { output: recordingOutput() });
       expect(first[0]!.blobs.transferred).toBeGreaterThan(0);
-      const second = await pushImages(source, collected.images, { kind: 'oci-dir', dir: target }, { output: recordingOutput() });
+      const second = await pushImages(source, collected.images, { kind: 'oci-layout', dir: target }, { output: recordingOutput() });
       expect(second.every((p) => p.blobs.transferred === 0)).toBe(true);
     } finally {
       await close();

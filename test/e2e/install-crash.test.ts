@@ -137,6 +137,40 @@ describe('kill -9 during an install, then the same command again', () => {
     expect(after.state).toEqual(before.state);
   });
 
+  it('journals the rollback of an interrupted install: killed at any point of it, the next rollback finishes it', { timeout: 300_000 }, async () => {
+    const interrupted = await copySite(base);
+    const crashed = await runCli(['install', v110, '--site', interrupted.file, '--yes'], { env: { AIRLOCK_TEST_CRASH_AT: 'write:shop/app.yaml' } });
+    expect(crashed.code).toBe(-1);
+    const rollback = (site: TestSite, env: Record<string, string> = {}) => runCli(['rollback', '--site', site.file, '--yes', '--undo-migrations'], { env });
+
+    const reference = await copySite(interrupted);
+    const list = join(reference.dir, 'points.txt');
+    const uninterrupted = await rollback(reference, { AIRLOCK_TEST_CRASH_LIST: list });
+    expect(uninterrupted.code, uninterrupted.stderr).toBe(0);
+    expect(await snapshot(reference)).toEqual(await snapshot(base));
+    const points = (await readFile(list, 'utf8')).split('\n').filter(Boolean);
+    // Its own begin, the undo of V4, the restore, the end of the install's journal, its own end.
+    expect(points).toEqual(
+      expect.arrayContaining(['begin', 'done:undo:shop:U4', expect.stringMatching(/^done:restore:/), 'failed:operator-rollback', 'end:rolled-back', 'end:succeeded']),
+    );
+    const outcomes = async (site: TestSite) => (await auditLines(site)).map((e) => `${e.action}:${e.outcome}`);
+    const expected = await outcomes(reference);
+    expect(expected.slice(-2)).toEqual(['install:rolled-back', 'rollback:succeeded']);
+
+    await inBatches(points, 4, async (point) => {
+      const site = await copySite(interrupted);
+      const killed = await rollback(site, { AIRLOCK_TEST_CRASH_AT: point });
+      expect(killed.code, `${point} should have killed the rollback; ${killed.stderr}`).toBe(-1);
+      const again = await rollback(site);
+      expect(again.code, `${point}: ${again.stderr}`).toBe(0);
+      expect(await snapshot(site), point).toEqual(await snapshot(reference));
+      expect(await leftovers(site), point).toEqual([]);
+      expect(await outcomes(site), point).toEqual(expected);
+      // The site takes the same upgrade again afterwards.
+      expect((await install(v110, site)).code, point).toBe(0);
+    });
+  });
+
   it('finishes a rollback killed half-way when it is run again', async () => {
     const site = await copySite(base);
     const before = await snapshot(site);

@@ -38,6 +38,12 @@ afterAll(async () => {
   await registry?.stop();
 });
 
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const receipt = async (site: TestSite) =>
+  JSON.parse(await readFile(JSON.parse((await runCli(['status', '--site', site.file, '--json'])).stdout).installed.receipt, 'utf8')) as {
+    imagesPushed: Array<{ ref: string; digest: string; target: string }>;
+  };
+
 const registrySite = () => makeSite(fixture, { images: `{ registry: "${registry.host}", insecure: true }` });
 
 async function registryDigests(target = registry): Promise<string[]> {
@@ -49,7 +55,14 @@ describe('install with images', () => {
     const site = await makeSite(fixture);
     const result = await install(bundle, site);
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toContain(`Images -> OCI layout ${join(site.dir, 'images')} (3):`);
+    const layout = join(site.dir, 'images');
+    expect(result.stdout).toContain(`Images -> OCI layout ${layout} (3):`);
+    // Plan, progress and receipt name both the image and where it went.
+    for (const ref of refs) {
+      expect(result.stdout).toMatch(new RegExp(`\\+ ${escape(ref)} -> ${escape(`${layout}:${ref}`)}  [0-9a-f]{16}  `));
+      expect(result.stdout).toContain(`done  pushed ${ref} -> ${layout}:${ref}`);
+    }
+    expect((await receipt(site)).imagesPushed).toEqual(refs.map((ref) => expect.objectContaining({ ref, target: `${layout}:${ref}` })));
     const index = JSON.parse(await readFile(join(site.dir, 'images', 'index.json'), 'utf8')) as {
       manifests: Array<{ digest: string; annotations: Record<string, string> }>;
     };
@@ -64,8 +77,12 @@ describe('install with images', () => {
     const result = await install(bundle, site);
     expect(result.code, result.stderr).toBe(0);
     expect(await registryDigests()).toEqual([images.app1.descriptor.digest, images.app2.descriptor.digest, images.multi.descriptor.digest]);
-    const receipt = JSON.parse(await readFile(JSON.parse((await runCli(['status', '--site', site.file, '--json'])).stdout).installed.receipt, 'utf8'));
-    expect(receipt.imagesPushed.map((i: { ref: string }) => i.ref)).toEqual(refs);
+    const targets = ['app1', 'app2', 'multi'].map((name) => `${registry.host}/shop/${name}:1.0`);
+    for (const [i, ref] of refs.entries()) {
+      expect(result.stdout).toMatch(new RegExp(`\\+ ${escape(ref)} -> ${escape(targets[i]!)}  [0-9a-f]{16}  `));
+      expect(result.stdout).toContain(`done  pushed ${ref} -> ${targets[i]}`);
+    }
+    expect((await receipt(site)).imagesPushed).toEqual(refs.map((ref, i) => ({ ref, digest: expect.stringMatching(/^sha256:/), target: targets[i] })));
   });
 
   it('finishes a push killed between images into a fresh registry, and --registry overrides the site target', { timeout: 120_000 }, async () => {

@@ -143,9 +143,10 @@ describe('install on SQLite', () => {
     expect(upgraded.code, upgraded.stderr).toBe(0);
     // The installed version built again with another expiry: the same version, another bundle.
     const rebuilt110 = await shopVariant(fixture, { top: 'expires: 365d\ntargets:\n  environments: [staging, prod]' });
-    // Tampered: not the installed bundle (a damaged copy of that one is simply "already installed": nothing is read from it).
+    // Tampered: a newer release with one payload byte flipped. (A tampered copy of the installed
+    // version is refused as that version, before its payload is read: see install-refusals.test.ts.)
     const tampered = join(fixture.dir, 'tampered.airlock');
-    const bytes = await readFile(rebuilt110);
+    const bytes = await readFile(await shopVariant(fixture, { version: '1.2.0' }));
     const at = bytes.indexOf(Buffer.from('-- The lines of an order'));
     bytes[at] = bytes[at]! ^ 1;
     await writeFile(tampered, bytes);
@@ -162,7 +163,7 @@ describe('install on SQLite', () => {
       [expired, 'EXPIRED', 'expired at'],
       [elsewhere, 'WRONG_TARGET', 'plant-b, not plant-a'],
       [v100, 'DOWNGRADE', 'older than the installed 1.1.0'],
-      [rebuilt110, 'DOWNGRADE', '--reinstall'],
+      [rebuilt110, 'DOWNGRADE', 'already installed from another bundle'],
     ];
     for (const [bundle, code, text] of cases) {
       const result = await install(bundle, site);
@@ -347,5 +348,10 @@ describe('install on SQLite', () => {
     expect(second.stderr).toMatch(/another airlock run holds this site: pid \d+ on .*install /);
     expect((await first).exitCode).toBe(0);
     expect(sqliteSchema(site.db).history).toHaveLength(4);
+    // Refused, and audited as such, beside the run that held the lock.
+    expect((await auditLines(site)).slice(-2)).toEqual([
+      expect.objectContaining({ outcome: 'refused', code: 'INSTALL_LOCKED' }),
+      expect.objectContaining({ outcome: 'succeeded', release: { name: 'shop', version: '1.1.0' } }),
+    ]);
   });
 });

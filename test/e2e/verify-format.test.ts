@@ -28,7 +28,7 @@ import { keyIdOf } from '../../src/trust/key-id.js';
 import { loadSigningKey, parseSigningKeyPem, type SigningKey } from '../../src/trust/keys.js';
 import { decodePemBlocks, encodePem } from '../../src/trust/pem.js';
 import { loadTrustStore } from '../../src/trust/store.js';
-import { verifyBundle } from '../../src/verify/verifier.js';
+import { loadVerified } from '../../src/verify/load-verified.js';
 import { runCli } from '../support/cli.js';
 import { auditLines, install, makeFixture, makeSite, type Fixture } from '../support/install-fixture.js';
 import { rsaEncodings, seeded } from '../support/key-encodings.js';
@@ -183,13 +183,12 @@ describe('random single-byte changes anywhere outside the signature files (prope
       await writeFile(file, data);
       let code: string;
       try {
-        const reader = await BundleReader.open(file);
+        const loaded = await loadVerified(file, { checks: 'payload', trust, now, allowExpired: false, unreadable: 'throw' });
         try {
-          const report = await verifyBundle(reader, trust, { now });
-          expect(report.ok, `byte ${offset} changed, and the bundle still verified`).toBe(false);
-          code = report.problems[0]!.code;
+          expect(loaded.report.ok, `byte ${offset} changed, and the bundle still verified`).toBe(false);
+          code = loaded.report.problems[0]!.code;
         } finally {
-          await reader.close();
+          await loaded.close();
         }
       } catch (error) {
         expect(error, `byte ${offset}: ${String(error)}`).toBeInstanceOf(AirlockError);

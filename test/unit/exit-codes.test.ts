@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { expect, it } from 'vitest';
+import { ERROR_CODES } from '../../src/base/errors.js';
 import { exitCodeTable } from '../../src/exit-codes.js';
 
 it('docs/EXIT-CODES.md lists exactly the codes and exit statuses the CLI uses', async () => {
@@ -14,4 +15,9 @@ it('gives every failure class its own status, away from success', () => {
   const byStatus = new Map<number, number>();
   for (const [, exit] of exitCodeTable()) byStatus.set(exit, (byStatus.get(exit) ?? 0) + 1);
   expect(byStatus.size).toBeGreaterThan(40);
+});
+
+it('has an exit status for every error code, and no code it does not know', () => {
+  expect(exitCodeTable().map(([code]) => code).sort()).toEqual([...ERROR_CODES].sort());
+  expect(new Set(ERROR_CODES).size).toBe(ERROR_CODES.length);
 });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Authenticator, basicAuthorization, parseChallenges, parseTokenResponse } from '../../src/images/registry/auth.js';
-import { CredentialStore, parseCredentials, parseDockerConfig } from '../../src/images/registry/credentials.js';
+import { CredentialStore, parseDockerConfig } from '../../src/images/registry/credentials.js';
 
 describe('WWW-Authenticate challenges', () => {
   it('reads Bearer and Basic parameters, quoted or not, with escapes', () => {
@@ -135,8 +135,10 @@ describe('credentials', () => {
     }
   });
 
-  it('splits user:password at the first colon', () => {
-    expect(parseCredentials('u:p:q', '--registry-creds')).toEqual({ username: 'u', password: 'p:q' });
-    expect(() => parseCredentials('nocolon', '--registry-creds')).toThrow(expect.objectContaining({ code: 'USAGE', message: '--registry-creds: expected user:password' }));
+  it('splits an auth entry at the first colon: the password may contain more', () => {
+    const auth = (text: string) => Buffer.from(text).toString('base64');
+    const config = parseDockerConfig(JSON.stringify({ auths: { 'a.example': { auth: auth('u:p:q') }, 'b.example': { auth: auth('nocolon') } } }), 'config.json');
+    expect(config.auths.get('a.example')).toEqual({ username: 'u', password: 'p:q' });
+    expect(config.auths.has('b.example')).toBe(false);
   });
 });

@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DIFF_LIMIT_BYTES } from '../../src/install/config-plan.js';
+import { DIFF_LIMIT_BYTES } from '../../src/install/plan-config-changes.js';
 import { backupConfigs, readConfigFile, restoreConfigs, writeConfigFile } from '../../src/install/targets/files.js';
 import { sha256Hex } from '../../src/hash/digest.js';
 

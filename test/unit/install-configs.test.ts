@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planConfigs, unifiedDiff, type DesiredConfig, type ExistingConfig } from '../../src/install/config-plan.js';
+import { planConfigChanges, unifiedDiff, type DesiredConfig, type ExistingConfig } from '../../src/install/plan-config-changes.js';
 import { maskValues, renderMasked, renderTemplate, requiredVariables } from '../../src/install/templates.js';
 import { missingVariables } from '../../src/install/variables.js';
 import { isAirlockError } from '../../src/base/errors.js';
@@ -68,7 +68,7 @@ describe('config plan', () => {
   });
 
   it('adds, changes, re-modes, keeps and removes only what the previous release installed', () => {
-    const plan = planConfigs(
+    const plan = planConfigChanges(
       [desired('new.conf', 'n', 'new\n'), desired('a.conf', 'a2', 'x\nB\n'), desired('m.conf', 'm', 'm\n', 0o600), desired('same.conf', 's', 's\n')],
       new Map([
         ['a.conf', existing('a1', 'x\nA\n')],
@@ -90,14 +90,14 @@ describe('config plan', () => {
   });
 
   it('says when only variable values changed, without showing them', () => {
-    const [change] = planConfigs([desired('app.yaml', 'new', 'pw=<<pw>>\n')], new Map([['app.yaml', existing('old', 'pw=<<pw>>\n')]]), new Set(['app.yaml']));
+    const [change] = planConfigChanges([desired('app.yaml', 'new', 'pw=<<pw>>\n')], new Map([['app.yaml', existing('old', 'pw=<<pw>>\n')]]), new Set(['app.yaml']));
     expect(change!.action).toBe('change');
     expect(change!.diff).toBeUndefined();
     expect(change!.notes.join(' ')).toContain('only site variable values change');
   });
 
   it('warns about files edited by hand and files it did not install', () => {
-    const plan = planConfigs(
+    const plan = planConfigChanges(
       [desired('a', '2', 'b\n'), desired('b', '2', 'b\n')],
       new Map([
         ['a', existing('1', 'a\n', 'edited')],
@@ -110,7 +110,7 @@ describe('config plan', () => {
   });
 
   it('shows no diff for binary content', () => {
-    const [change] = planConfigs([desired('x.bin', '2', undefined)], new Map([['x.bin', existing('1', undefined)]]), new Set());
+    const [change] = planConfigChanges([desired('x.bin', '2', undefined)], new Map([['x.bin', existing('1', undefined)]]), new Set());
     expect(change!.diff).toBeUndefined();
     expect(change!.notes).toContain('binary or over 1 MiB: no diff shown');
   });

@@ -4,25 +4,17 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isAirlockError } from '../../src/base/errors.js';
-import { appendAudit, readAudit } from '../../src/install/audit.js';
-import { Journal, parseJournal, readJournal, remainingSteps, summarize } from '../../src/install/journal.js';
+import { AuditLog } from '../../src/install/audit.js';
+import { installStepId, type InstallStep } from '../../src/install/install-steps.js';
+import { Journal, readJournal, summarize } from '../../src/install/journal.js';
 import { acquireSiteLock } from '../../src/install/lock.js';
-import { stepId, type Step } from '../../src/install/steps.js';
+import { installBeginRecord } from '../support/install-records.js';
 
-const steps: Step[] = [{ kind: 'prepare' }, { kind: 'backup', dests: ['a'] }, { kind: 'remove', dest: 'a' }, { kind: 'record' }];
-const begin = {
-  event: 'begin' as const,
-  kind: 'install' as const,
-  installId: 'id-1',
-  release: { name: 'shop', version: '1.0.0' },
-  from: null,
-  user: 'root',
-  host: 'h',
-  pid: 1,
-  overrides: [],
-  signers: [],
-  configs: [],
-  steps,
+const steps: InstallStep[] = [{ kind: 'prepare' }, { kind: 'backup', dests: ['a'] }, { kind: 'remove', dest: 'a' }, { kind: 'record' }];
+const begin = installBeginRecord(steps);
+const remaining = (file: string) => {
+  const summary = readJournal(file)!;
+  return summary.begin.kind === 'install' ? summary.begin.steps.map(installStepId).filter((id) => !summary.done.has(id)) : [];
 };
 
 describe('journal', () => {
@@ -37,7 +29,7 @@ describe('journal', () => {
     const summary = readJournal(file)!;
     expect([...summary.done]).toEqual(['prepare']);
     expect(summary.interrupted).toBe('backup');
-    expect(remainingSteps(summary).map(stepId)).toEqual(['backup', 'remove:a', 'record']);
+    expect(remaining(file)).toEqual(['backup', 'remove:a', 'record']);
   });
 
   it('ignores a line torn by a kill, and cuts it off before continuing', async () => {
@@ -53,14 +45,38 @@ describe('journal', () => {
     expect(readJournal(file)!.interrupted).toBe('prepare');
   });
 
-  it('refuses a journal whose complete lines are not records', () => {
-    try {
-      summarize(parseJournal('{"event":"begin"}\n', 'j.jsonl'), 'j.jsonl');
-      expect.unreachable();
-    } catch (error) {
-      expect(isAirlockError(error, 'JOURNAL_INVALID')).toBe(true);
-      expect((error as Error).message).toContain('j.jsonl: line 1');
+  it('refuses a journal whose complete lines are not records, naming the line', () => {
+    const line = (record: unknown) => `${JSON.stringify(record)}\n`;
+    const cases: Array<[string, string]> = [
+      ['{"event":"begin"}\n', 'j.jsonl: line 1 is not a begin record'],
+      // Typed per verb: an install's begin without its bundle, a rollback's without the install it undoes.
+      [line({ ...begin, at: 't', bundleDigest: undefined }), 'line 1 is not a begin record'],
+      [line({ ...begin, at: 't', kind: 'rollback' }), 'line 1 is not a begin record'],
+      [line({ ...begin, at: 't' }) + line({ ...begin, at: 't' }), 'line 2 is not a journal record'],
+      // A failure's code is one of airlock's error codes, not any string.
+      [line({ ...begin, at: 't' }) + line({ event: 'failed', at: 't', step: 'prepare', code: 'NOT_A_CODE', message: 'm' }), 'line 2 is not a journal record'],
+      [line({ ...begin, at: 't' }) + 'not json\n', 'line 2 is not JSON'],
+    ];
+    for (const [text, message] of cases) {
+      try {
+        summarize(text, 'j.jsonl');
+        expect.unreachable();
+      } catch (error) {
+        expect(isAirlockError(error, 'JOURNAL_INVALID')).toBe(true);
+        expect((error as Error).message).toContain(message);
+      }
     }
+    const failed = summarize(line({ ...begin, at: 't' }) + line({ event: 'failed', at: 't', step: 'prepare', code: 'HOOK_FAILED', message: 'm' }), 'j.jsonl');
+    expect(failed?.failure?.code).toBe('HOOK_FAILED');
+  });
+
+  it('replaces whatever journal is there in one rename when a run begins', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'airlock-journal-'));
+    const file = join(dir, 'journal.jsonl');
+    await writeFile(file, 'an old run\n');
+    Journal.create(file, begin).close();
+    expect((await readFile(file, 'utf8')).split('\n').filter(Boolean)).toHaveLength(1);
+    expect(readJournal(file)?.begin.installId).toBe('run-1');
   });
 
   it('treats an empty or missing journal as no run', async () => {
@@ -117,11 +133,15 @@ describe('audit log', () => {
   it('appends entries once per run and outcome, and survives a torn line', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'airlock-audit-'));
     const entry = { action: 'install' as const, outcome: 'succeeded' as const, site: 's', environment: 'e', installId: 'run-1' };
-    await appendAudit(dir, entry);
-    await appendAudit(dir, entry);
+    await AuditLog.read(dir).append(entry);
+    // A resumed run that reaches the same conclusion again, read afresh.
+    const log = AuditLog.read(dir);
+    await log.append(entry);
     await appendFile(join(dir, 'audit.jsonl'), '{"at":"torn');
-    await appendAudit(dir, { ...entry, installId: 'run-2', overrides: ['--reinstall'] });
-    const entries = readAudit(dir);
+    await log.append({ ...entry, installId: 'run-2', overrides: ['--reinstall'] });
+    await log.append({ ...entry, installId: 'run-2', overrides: ['--reinstall'] });
+    const { entries } = AuditLog.read(dir);
+    expect(log.entries).toEqual(entries);
     expect(entries.map((e) => e.installId)).toEqual(['run-1', 'run-2']);
     expect(entries[1]!.overrides).toEqual(['--reinstall']);
     expect(entries[0]!.user.length).toBeGreaterThan(0);

@@ -12,13 +12,14 @@ import { parseRegistryHost } from '../../oci/reference.js';
 import { RegistryTransport } from '../registry/transport.js';
 import type { BlobSource } from './blob-source.js';
 import { imageContents, indexEntry, readLayoutIndex, type ImageContents } from './bundle-graph.js';
-import { pushToLayout } from './oci-dir-target.js';
+import { pushToLayout } from './layout-target.js';
 import { holdersOf, pushToRegistry } from './registry-target.js';
 import { assertNoCollisions, mapReference } from './repository-map.js';
 import type { ImageTarget, PushedImage, PushOptions } from './types.js';
 
 export type { BlobSource } from './blob-source.js';
 export { bundleBlobSource } from './blob-source.js';
+export { imageDestination } from './destination.js';
 export type { BlobEvent, ImageTarget, PushedImage, PushOptions } from './types.js';
 
 // distribution saves and reloads its hash state around every PATCH, so small chunks cost throughput
@@ -42,7 +43,7 @@ export async function pushImages(source: BlobSource, images: BundleImage[], targ
     planned.reduce((sum, p) => sum + p.contents.blobs.reduce((s, b) => s + b.size, 0), 0),
   );
   try {
-    if (target.kind === 'oci-dir') {
+    if (target.kind === 'oci-layout') {
       const layout = await OciLayout.open(target.dir, { create: true, durable: true });
       const pushed: PushedImage[] = [];
       for (const { image, contents } of planned) pushed.push(await pushToLayout(layout, source, image.ref, contents, progress, options));

@@ -16,7 +16,7 @@ export type ImageTarget =
       /** Blobs up to this size are uploaded in one request, larger ones in chunks of this size. Default 128 MiB. */
       chunkSize?: number;
     }
-  | { kind: 'oci-dir'; dir: string };
+  | { kind: 'oci-layout'; dir: string };
 
 export interface BlobEvent {
   ref: string;

@@ -1,13 +1,12 @@
 /**
- * Where registry credentials come from: given explicitly (a flag or environment variable read by
- * the command), else Docker's config.json ($DOCKER_CONFIG/config.json or ~/.docker/config.json)
+ * Where registry credentials come from: given explicitly (environment variables read by the
+ * command), else Docker's config.json ($DOCKER_CONFIG/config.json or ~/.docker/config.json)
  * as the docker CLI reads it: the registry's `credHelpers` entry, else `credsStore`, else `auths`.
  */
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { AirlockError } from '../../base/errors.js';
 import { parseJson } from '../../base/validate.js';
 import { credentialsFromHelper } from './credential-helper.js';
 import type { RegistryCredentials } from './registry-credentials.js';
@@ -61,13 +60,6 @@ function parseUserPass(value: string): RegistryCredentials | undefined {
   const colon = value.indexOf(':');
   if (colon <= 0) return undefined;
   return { username: value.slice(0, colon), password: value.slice(colon + 1) };
-}
-
-/** `user:password` as given to a flag or environment variable (the password may contain ':'). */
-export function parseCredentials(value: string, what: string): RegistryCredentials {
-  const credentials = parseUserPass(value);
-  if (!credentials) throw new AirlockError('USAGE', `${what}: expected user:password`);
-  return credentials;
 }
 
 export function dockerConfigPath(env: NodeJS.ProcessEnv = process.env): string {

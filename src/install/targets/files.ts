@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { AirlockError } from '../../base/errors.js';
 import { sha256Hex, sha256Stream, verifiedStream } from '../../hash/digest.js';
-import { DIFF_LIMIT_BYTES } from '../config-plan.js';
+import { DIFF_LIMIT_BYTES } from '../plan-config-changes.js';
 import { chmodDurable, removeDurable, tempPathFor, writeFileDurable } from '../../fs/durable.js';
 
 export interface FileOnDisk {

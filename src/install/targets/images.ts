@@ -1,37 +1,57 @@
 /**
  * Where a release's images go: an OCI registry on the isolated network, or an OCI image
  * layout directory (the embedded default). The pushing itself is src/images/'s pushImages;
- * this is the installer's side of it: blobs are read straight from the bundle (pushImages
- * checks every blob against its digest as it streams), one image per journaled step.
+ * this is the installer's side of it: the target is settled (and a bundle with images refused
+ * on a site without one) before any payload byte is read, then blobs are read straight from
+ * the bundle (pushImages checks every blob against its digest as it streams), one image per
+ * journaled step.
  */
 import { stat } from 'node:fs/promises';
 import { AirlockError } from '../../base/errors.js';
 import { OciLayout } from '../../images/layout.js';
-import { bundleBlobSource, pushImages, type ImageTarget } from '../../images/push/push.js';
+import { bundleBlobSource, imageDestination, pushImages, type ImageTarget } from '../../images/push/push.js';
 import { mapReference } from '../../images/push/repository-map.js';
 import { getManifest, putManifest } from '../../images/registry/manifests.js';
 import { parseRegistryHost } from '../../oci/reference.js';
 import { RegistryTransport } from '../../images/registry/transport.js';
-import type { ImagesTarget, Site } from '../../manifest/site.js';
+import type { BundleManifest } from '../../manifest/bundle-manifest.js';
+import type { Site, SiteImageTarget } from '../../manifest/site.js';
 import type { Output } from '../../ui/output.js';
-import type { VerifiedBundle } from '../verified-bundle.js';
+import type { VerifiedBundle } from '../../verify/verified-bundle.js';
+import type { InstallStep } from '../install-steps.js';
 
-export interface ImagePusher {
+/** The image target of this run, resolved: credentials read from their environment variables. */
+export interface SiteImages {
+  readonly target: ImageTarget;
   /** For people: registry host or layout directory. */
   readonly description: string;
+  /** Where an image of the bundle goes: `<registry>/<repository>:<tag>`, or `<layout dir>:<ref>`. */
+  destination(ref: string): string;
+}
+
+export interface ImagePusher {
   /** Pushes one image (skipping blobs the target has) and tags it with its ref. Idempotent. */
-  push(image: { ref: string; digest: string }): Promise<void>;
+  push(step: Extract<InstallStep, { kind: 'image' }>): Promise<void>;
 }
 
-/** The site's image target, or the registry given with --registry (keeping the site's credentials and prefix). */
-export function siteImageTarget(site: Site, registry: { host: string; insecure: boolean } | undefined): ImagesTarget | undefined {
-  if (registry === undefined) return site.images;
+/**
+ * The site's image target, or the registry given with --registry (keeping the site's
+ * credentials and prefix); undefined for a release without images, SITE_INVALID for one with
+ * images and nowhere to put them.
+ */
+export function siteImages(site: Site, manifest: BundleManifest, registry: { host: string; insecure: boolean } | undefined): SiteImages | undefined {
+  if (manifest.images.length === 0) return undefined;
   const base = site.images?.kind === 'registry' ? site.images : undefined;
-  return { ...base, kind: 'registry', registry: registry.host, insecure: registry.insecure };
-}
-
-export function describeImageTarget(target: ImagesTarget): string {
-  return target.kind === 'registry' ? `registry ${target.registry}${target.insecure ? ' (plain HTTP)' : ''}` : `OCI layout ${target.dir}`;
+  const chosen: SiteImageTarget | undefined = registry === undefined ? site.images : { ...base, kind: 'registry', registry: registry.host, insecure: registry.insecure };
+  if (chosen === undefined) {
+    throw new AirlockError('SITE_INVALID', `${site.file}: the bundle carries ${manifest.images.length} image(s), but targets.images is not set (or pass --registry)`);
+  }
+  const target = resolveImageTarget(chosen);
+  return {
+    target,
+    description: chosen.kind === 'registry' ? `registry ${chosen.registry}${chosen.insecure ? ' (plain HTTP)' : ''}` : `OCI layout ${chosen.dir}`,
+    destination: (ref) => imageDestination(target, ref),
+  };
 }
 
 function envValue(name: string, what: string): string {
@@ -40,8 +60,8 @@ function envValue(name: string, what: string): string {
   return value;
 }
 
-function pushTarget(target: ImagesTarget): ImageTarget {
-  if (target.kind === 'oci-layout') return { kind: 'oci-dir', dir: target.dir };
+function resolveImageTarget(target: SiteImageTarget): ImageTarget {
+  if (target.kind === 'oci-layout') return { kind: 'oci-layout', dir: target.dir };
   return {
     kind: 'registry',
     registry: target.registry,
@@ -53,15 +73,17 @@ function pushTarget(target: ImagesTarget): ImageTarget {
   };
 }
 
-export function openImagePusher(bundle: VerifiedBundle, target: ImagesTarget, output: Output): ImagePusher {
+export function openImagePusher(bundle: VerifiedBundle, images: SiteImages, output: Output): ImagePusher {
   const source = bundleBlobSource(bundle.reader);
-  const destination = pushTarget(target);
   return {
-    description: describeImageTarget(target),
     async push(step) {
       const image = bundle.manifest.images.find((candidate) => candidate.ref === step.ref && candidate.digest === step.digest);
       if (image === undefined) throw new AirlockError('JOURNAL_INVALID', `${step.ref}@${step.digest}: the journal names an image this bundle does not carry`);
-      await pushImages(source, [image], destination, { output });
+      const destination = images.destination(step.ref);
+      if (destination !== step.target) {
+        throw new AirlockError('JOURNAL_INVALID', `${step.ref}: this install began pushing to ${step.target}, not ${destination}: run it again with the same image target (--registry)`);
+      }
+      await pushImages(source, [image], images.target, { output });
     },
   };
 }
@@ -71,9 +93,9 @@ export function openImagePusher(bundle: VerifiedBundle, target: ImagesTarget, ou
  * a registry gets the manifest PUT under the tag again, an OCI layout gets its index.json entry
  * replaced. Idempotent.
  */
-export async function retagImage(target: ImagesTarget, image: { ref: string; digest: string; mediaType: string }, output: Output): Promise<void> {
-  const destination = pushTarget(target);
-  if (destination.kind === 'oci-dir') {
+export async function retagImage(target: SiteImageTarget, image: { ref: string; digest: string; mediaType: string }, output: Output): Promise<void> {
+  const destination = resolveImageTarget(target);
+  if (destination.kind === 'oci-layout') {
     const layout = await OciLayout.open(destination.dir, { create: false, durable: true });
     const { size } = await stat(layout.blobPath(image.digest)).catch((cause: unknown) => {
       throw new AirlockError('IMAGE_NOT_FOUND', `${image.ref}: ${image.digest} is no longer in ${destination.dir}; cannot point the tag back at it`, { cause });

@@ -3,7 +3,7 @@
  * (better-sqlite3, loaded only when a site uses it: it is native and not inlined in the
  * bundled installer). Both keep the same history table, airlock_schema_history.
  */
-import type { AppliedMigration, MigrationFile } from '../migration-plan.js';
+import type { AppliedMigration, MigrationFile } from '../plan-pending-migrations.js';
 
 export const HISTORY_TABLE = 'airlock_schema_history';
 

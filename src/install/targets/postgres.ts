@@ -15,7 +15,7 @@ import pg from 'pg';
 import { AirlockError } from '../../base/errors.js';
 import { seconds, timeLimits } from '../../base/time-limits.js';
 import type { PostgresTarget } from '../../manifest/site.js';
-import type { AppliedMigration, MigrationFile } from '../migration-plan.js';
+import type { AppliedMigration, MigrationFile } from '../plan-pending-migrations.js';
 import { HISTORY_TABLE, migrationFailed, type MigrationTarget } from './migration-target.js';
 
 // Two 32-bit keys of our own ('airl', 'ock1') so no application lock can collide by accident.

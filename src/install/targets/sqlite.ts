@@ -10,7 +10,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { AirlockError } from '../../base/errors.js';
 import type { SqliteTarget } from '../../manifest/site.js';
 import { ensureDir, exists } from '../../fs/durable.js';
-import type { AppliedMigration, MigrationFile } from '../migration-plan.js';
+import type { AppliedMigration, MigrationFile } from '../plan-pending-migrations.js';
 import { HISTORY_TABLE, migrationFailed, type MigrationTarget } from './migration-target.js';
 
 type Database = BetterSqlite3.Database;

@@ -8,9 +8,9 @@ import { EXECUTABLE_MODE, HOOKS_DIR } from '../bundle/format.js';
 import type { BundleManifest } from '../manifest/bundle-manifest.js';
 import { HOOK_PHASES, type ReleaseManifest } from '../manifest/release.js';
 import { displaySource } from '../manifest/release-paths.js';
-import type { PlanContext } from './plan-context.js';
+import type { PackContext } from './pack-context.js';
 
-export function planHooks(context: PlanContext, manifest: ReleaseManifest): BundleManifest['hooks'] {
+export function packHooks(context: PackContext, manifest: ReleaseManifest): BundleManifest['hooks'] {
   const hooks: BundleManifest['hooks'] = { preInstall: [], postInstall: [], healthCheck: [] };
   const owners = new Map<string, { source: string; field: string }>();
   for (const phase of HOOK_PHASES) {

@@ -9,7 +9,7 @@ import type { ReleaseManifest } from '../manifest/release.js';
 import { compareMigrationVersions, MIGRATION_NAME_HINT, parseMigrationFileName } from '../manifest/release-migrations.js';
 import { displaySource } from '../manifest/release-paths.js';
 import type { SourceEntry } from './source-listing.js';
-import { entryProblem, type PlanContext } from './plan-context.js';
+import { entryProblem, type PackContext } from './pack-context.js';
 
 interface Script {
   name: string;
@@ -18,7 +18,7 @@ interface Script {
   description: string;
 }
 
-export function planMigrations(context: PlanContext, manifest: ReleaseManifest): Record<string, BundleMigration[]> {
+export function packMigrations(context: PackContext, manifest: ReleaseManifest): Record<string, BundleMigration[]> {
   const migrations: Record<string, BundleMigration[]> = {};
   for (const db of Object.keys(manifest.migrations).sort(comparePaths)) {
     const dir = manifest.migrations[db]?.dir ?? '';

@@ -1,18 +1,19 @@
 /**
- * The steps of an install or a rollback, as data. The plan is turned into this list once,
- * recorded in the journal's first line, and a resumed run executes the recorded list, not a
- * fresh plan (a fresh plan would see the half-applied site and plan something else).
- * Steps carry no secrets: rendered configs appear only as their sha256.
+ * The steps of an install, as data. The plan is turned into this list once, recorded in the
+ * journal's first line, and a resumed run executes the recorded list, not a fresh plan (a fresh
+ * plan would see the half-applied site and plan something else). Steps carry no secrets:
+ * rendered configs appear only as their sha256.
  */
 import { z } from 'zod';
 
 const hookPhase = z.enum(['preInstall', 'postInstall', 'healthCheck']);
 
-export const stepSchema = z.discriminatedUnion('kind', [
+export const installStepSchema = z.discriminatedUnion('kind', [
   /** Extracts hooks, masked config views and undo scripts into the install's state directory. */
   z.object({ kind: z.literal('prepare') }),
   z.object({ kind: z.literal('hook'), phase: hookPhase, name: z.string(), path: z.string(), timeoutSeconds: z.number() }),
-  z.object({ kind: z.literal('image'), ref: z.string(), digest: z.string(), mediaType: z.string().optional() }),
+  /** `target`: where the image goes, `<registry>/<repository>:<tag>` or `<layout dir>:<ref>`, as the plan showed it. */
+  z.object({ kind: z.literal('image'), ref: z.string(), digest: z.string(), mediaType: z.string().optional(), target: z.string() }),
   z.object({
     kind: z.literal('migrate'),
     db: z.string(),
@@ -32,20 +33,13 @@ export const stepSchema = z.discriminatedUnion('kind', [
     sha256: z.string(),
   }),
   z.object({ kind: z.literal('remove'), dest: z.string() }),
-  /** Rollback: puts back the config files an install touched, from its backup. */
-  z.object({ kind: z.literal('restore'), installId: z.string() }),
-  /** Rollback: runs U<version>__ scripts of the migrations the rolled-back install applied. */
-  z.object({ kind: z.literal('undo'), db: z.string(), version: z.string(), file: z.string() }),
-  /** Rollback: points an image tag back at the digest the previous release had under it. */
-  z.object({ kind: z.literal('retag'), ref: z.string(), digest: z.string(), mediaType: z.string() }),
-  /** Writes state, receipt and audit line. */
+  /** Writes state (the release goes onto the site's stack). */
   z.object({ kind: z.literal('record') }),
 ]);
 
-export type Step = z.infer<typeof stepSchema>;
-export type HookPhase = z.infer<typeof hookPhase>;
+export type InstallStep = z.infer<typeof installStepSchema>;
 
-export function stepId(step: Step): string {
+export function installStepId(step: InstallStep): string {
   switch (step.kind) {
     case 'prepare':
     case 'backup':
@@ -61,11 +55,5 @@ export function stepId(step: Step): string {
       return `config:${step.dest}`;
     case 'remove':
       return `remove:${step.dest}`;
-    case 'restore':
-      return `restore:${step.installId}`;
-    case 'undo':
-      return `undo:${step.db}:U${step.version}`;
-    case 'retag':
-      return `retag:${step.ref}`;
   }
 }

@@ -9,7 +9,7 @@ import type { BundleConfigFile } from '../manifest/bundle-manifest.js';
 import type { ReleaseConfigEntry, ReleaseManifest } from '../manifest/release.js';
 import { displaySource, UNUSABLE_NAME } from '../manifest/release-paths.js';
 import type { SourceEntry } from './source-listing.js';
-import { entryProblem, type PlanContext } from './plan-context.js';
+import { entryProblem, type PackContext } from './pack-context.js';
 
 const TEMPLATE_SUFFIXES = ['.tmpl', '.mustache'] as const;
 
@@ -27,7 +27,7 @@ interface ConfigFile {
 }
 
 /** The files one config entry stands for, or none (with problems recorded) when its source is unusable. */
-function expandEntry(context: PlanContext, spec: ReleaseConfigEntry, where: PropertyKey[]): ConfigFile[] {
+function expandEntry(context: PackContext, spec: ReleaseConfigEntry, where: PropertyKey[]): ConfigFile[] {
   const entry = context.source(spec.src, [...where, 'src'], 'file');
   if (!entry) return [];
   const isTemplate = (source: string): boolean => spec.template ?? templateSuffix(source) !== undefined;
@@ -67,7 +67,7 @@ function ancestors(path: string): string[] {
   return parts.slice(1).map((_, index) => parts.slice(0, index + 1).join('/'));
 }
 
-export function planConfigs(context: PlanContext, manifest: ReleaseManifest): Record<string, BundleConfigFile[]> {
+export function packConfigs(context: PackContext, manifest: ReleaseManifest): Record<string, BundleConfigFile[]> {
   const configs: Record<string, BundleConfigFile[]> = {};
   for (const env of Object.keys(manifest.configs).sort(comparePaths)) {
     // Which entry claimed each destination file, and each directory above one: a path cannot be both.

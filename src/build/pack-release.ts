@@ -7,15 +7,15 @@ import type { PayloadFile } from '../bundle/payload.js';
 import type { BundleConfigFile, BundleManifest, BundleMigration } from '../manifest/bundle-manifest.js';
 import { HOOK_PHASES, type ReleaseManifest } from '../manifest/release.js';
 import type { ManifestProblem } from '../manifest/release-problems.js';
-import { PlanContext, type InputFile } from './plan-context.js';
-import { planConfigs } from './plan-configs.js';
-import { planHooks } from './plan-hooks.js';
-import { planMigrations } from './plan-migrations.js';
+import { PackContext, type InputFile } from './pack-context.js';
+import { packConfigs } from './pack-configs.js';
+import { packHooks } from './pack-hooks.js';
+import { packMigrations } from './pack-migrations.js';
 import type { SourceListing } from './source-listing.js';
 
-export type { InputFile } from './plan-context.js';
+export type { InputFile } from './pack-context.js';
 
-export interface PlannedRelease {
+export interface PackedRelease {
   /** Payload files in bundle order (byte-wise by path); sources are absolute paths under the manifest's directory. */
   files: PayloadFile[];
   configs: Record<string, BundleConfigFile[]>;
@@ -25,9 +25,9 @@ export interface PlannedRelease {
   inputs: InputFile[];
 }
 
-export type PlanResult = { ok: true; plan: PlannedRelease } | { ok: false; problems: ManifestProblem[] };
+export type PackResult = { ok: true; packed: PackedRelease } | { ok: false; problems: ManifestProblem[] };
 
-/** Every path the planner will look up, relative to the manifest's directory: what listSources must list. */
+/** Every path packing will look up, relative to the manifest's directory: what listSources must list. */
 export function sourcePaths(manifest: ReleaseManifest): string[] {
   return [
     ...Object.values(manifest.configs).flatMap((entries) => entries.map((entry) => entry.src)),
@@ -37,11 +37,11 @@ export function sourcePaths(manifest: ReleaseManifest): string[] {
 }
 
 /** `root` is the manifest's directory, used only to make payload sources absolute. */
-export function planRelease(manifest: ReleaseManifest, listing: SourceListing, root: string): PlanResult {
-  const context = new PlanContext(listing, root);
-  const configs = planConfigs(context, manifest);
-  const migrations = planMigrations(context, manifest);
-  const hooks = planHooks(context, manifest);
+export function packRelease(manifest: ReleaseManifest, listing: SourceListing, root: string): PackResult {
+  const context = new PackContext(listing, root);
+  const configs = packConfigs(context, manifest);
+  const migrations = packMigrations(context, manifest);
+  const hooks = packHooks(context, manifest);
   if (context.problems.length > 0) return { ok: false, problems: context.problems };
-  return { ok: true, plan: { files: context.payload(), configs, migrations, hooks, inputs: context.inputFiles() } };
+  return { ok: true, packed: { files: context.payload(), configs, migrations, hooks, inputs: context.inputFiles() } };
 }

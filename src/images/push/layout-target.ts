@@ -7,6 +7,7 @@ import type { OciLayout } from '../layout.js';
 import { forEachLimit, TRANSFER_CONCURRENCY } from '../../base/parallel.js';
 import type { ByteProgress } from '../../ui/progress.js';
 import type { BlobSource } from './blob-source.js';
+import { imageDestination } from './destination.js';
 import type { ImageContents } from './bundle-graph.js';
 import type { PushedImage, PushOptions } from './types.js';
 
@@ -19,7 +20,7 @@ export async function pushToLayout(
   options: PushOptions,
 ): Promise<PushedImage> {
   const top = contents.manifests.at(-1)!.descriptor;
-  const result: PushedImage = { ref, target: `${layout.dir}:${ref}`, digest: top.digest, blobs: { transferred: 0, mounted: 0, skipped: 0 }, bytesTransferred: 0 };
+  const result: PushedImage = { ref, target: imageDestination({ kind: 'oci-layout', dir: layout.dir }, ref), digest: top.digest, blobs: { transferred: 0, mounted: 0, skipped: 0 }, bytesTransferred: 0 };
   await forEachLimit(contents.blobs, TRANSFER_CONCURRENCY, async (descriptor) => {
     let outcome: 'skipped' | 'copied' = 'skipped';
     // A blob under its digest name was written verified and renamed into place: its presence is enough.

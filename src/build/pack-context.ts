@@ -1,5 +1,5 @@
 /**
- * Shared state of one planning pass: the listing it reads, and the payload files, input
+ * Shared state of one packing pass: the listing it reads, and the payload files, input
  * files and problems it gathers. Every problem is kept so the engineer sees all at once.
  */
 import { join } from 'node:path';
@@ -32,7 +32,7 @@ export function entryProblem(path: string, entry: SourceEntry): string | undefin
   }
 }
 
-export class PlanContext {
+export class PackContext {
   readonly problems: ManifestProblem[] = [];
   private readonly files = new Map<string, PayloadFile>();
   private readonly inputs = new Map<string, number>();

@@ -29,7 +29,7 @@ export interface MigrationPlan {
   unknown: string[];
 }
 
-export function planMigrations(db: string, files: readonly MigrationFile[], history: readonly AppliedMigration[]): MigrationPlan {
+export function planPendingMigrations(db: string, files: readonly MigrationFile[], history: readonly AppliedMigration[]): MigrationPlan {
   const applied = new Map(history.map((row) => [row.version, row]));
   const pending: MigrationFile[] = [];
   for (const file of [...files].sort((a, b) => compareMigrationVersions(a.version, b.version))) {

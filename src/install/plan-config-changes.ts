@@ -70,7 +70,7 @@ function describeChange(desired: DesiredConfig, existing: ExistingConfig): Pick<
   return { notes, diff };
 }
 
-export function planConfigs(
+export function planConfigChanges(
   desired: readonly DesiredConfig[],
   existing: ReadonlyMap<string, ExistingConfig>,
   managed: ReadonlySet<string>,
