@@ -56,7 +56,7 @@ export async function statusCommand(output: Output, options: SiteOptions): Promi
   if (!current) {
     for (const line of table([['installed', 'nothing'], ...highestRow])) output.say(line);
   } else {
-    const signers = current.signers.map((s) => `${s.name ?? '?'} ${shortDigest(s.keyId)}${s.roles.length > 0 ? ` (${s.roles.join(', ')})` : ''}`);
+    const signers = current.signers.map((s) => `${s.name ?? '?'} ${s.keyId}${s.roles.length > 0 ? ` (${s.roles.join(', ')})` : ''}`);
     for (const line of table([
       ['installed', `${current.name} ${current.version}`],
       ['when', `${current.installedAt} by ${current.installedBy} on ${current.host}`],

@@ -13,7 +13,7 @@ const MAX_DIFF_LINES = 120;
 function signerNames(plan: InstallPlan): string {
   if (plan.bundle.signers.length === 0) return 'nobody';
   return plan.bundle.signers
-    .map((s) => `${s.name ?? shortDigest(s.keyId)}${s.roles.length > 0 ? ` (${s.roles.join(', ')})` : ''}`)
+    .map((s) => `${s.name ? `${s.name} ${s.keyId}` : s.keyId}${s.roles.length > 0 ? ` (${s.roles.join(', ')})` : ''}`)
     .join(', ');
 }
 

