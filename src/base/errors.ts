@@ -49,6 +49,10 @@ export const ERROR_CODES = [
   'REGISTRY_ERROR',
   'IMAGE_NOT_FOUND',
   'IMAGE_INVALID',
+  // telemetry (Prometheus health gates)
+  'TELEMETRY_UNREACHABLE',
+  'TELEMETRY_AUTH',
+  'TELEMETRY_QUERY_FAILED',
   // install
   'INSTALL_LOCKED',
   'VARIABLE_MISSING',

@@ -51,6 +51,31 @@ const imagesSchema = z.union([
   z.strictObject({ ociLayout: dir }),
 ]);
 
+/** http(s)://host[:port][/path]: a credential belongs in bearerTokenEnv, never in the URL (which is printed and recorded). */
+const httpUrl = z.string().refine((value) => {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.username === '' && url.password === '' && url.search === '' && url.hash === '';
+  } catch {
+    return false;
+  }
+}, 'expected http(s)://host:port[/path], without user, password, query or fragment (a token goes in bearerTokenEnv)');
+
+const telemetryEndpointSchema = z.strictObject({
+  url: httpUrl,
+  /** Name of the environment variable that holds a bearer token (its value is never stored or printed). */
+  bearerTokenEnv: envVarName.optional(),
+});
+
+const telemetrySchema = z.strictObject({
+  /** The site's Prometheus, whose HTTP API (/api/v1/query) health gates are judged by. */
+  prometheus: telemetryEndpointSchema.optional(),
+  /** node_exporter's textfile collector directory: every run rewrites <dir>/airlock.prom. */
+  textfile: dir.optional(),
+  /** A Pushgateway the same series are pushed to (job airlock, grouped by site). */
+  pushgateway: telemetryEndpointSchema.optional(),
+});
+
 const siteSchema = z.strictObject({
   site: name,
   environment: name,
@@ -67,10 +92,15 @@ const siteSchema = z.strictObject({
   }),
   /** Overrides the bundle's reaction to a failed health check. */
   onHealthCheckFailure: z.enum(['rollback', 'stop']).optional(),
+  /** Health gates' Prometheus, and where deployment markers go (docs/TELEMETRY.md). */
+  telemetry: telemetrySchema.default({}),
 });
 
 export type SiteFile = z.infer<typeof siteSchema>;
 export type SiteVariables = SiteFile['variables'];
+/** A telemetry server as the site file names it: the token by the name of its environment variable. */
+export type TelemetryEndpoint = z.infer<typeof telemetryEndpointSchema>;
+export type SiteTelemetry = SiteFile['telemetry'];
 
 export interface PostgresTarget {
   kind: 'postgres';
@@ -104,6 +134,8 @@ export interface Site {
   databases: ReadonlyMap<string, DatabaseTarget>;
   images?: SiteImageTarget;
   onHealthCheckFailure?: 'rollback' | 'stop';
+  /** `textfile` is absolute. */
+  telemetry: SiteTelemetry;
 }
 
 function resolveSite(parsed: SiteFile, file: string): Site {
@@ -136,6 +168,7 @@ function resolveSite(parsed: SiteFile, file: string): Site {
             }
           : { kind: 'oci-layout', dir: at(images.ociLayout) },
     onHealthCheckFailure: parsed.onHealthCheckFailure,
+    telemetry: { ...parsed.telemetry, ...(parsed.telemetry.textfile === undefined ? {} : { textfile: at(parsed.telemetry.textfile) }) },
   };
 }
 
