@@ -1,7 +1,8 @@
 /**
  * Hook scripts: each becomes `hooks/<file name>` (mode 0755) and keeps its place in its
  * phase, because hooks run in the order the manifest lists them. One script may serve
- * several hooks; two different scripts may not share a file name.
+ * several hooks; two different scripts may not share a file name. A health gate
+ * (`kind: prometheus`) has no script: it goes into airlock.json as it is, durations in seconds.
  */
 import { posix } from 'node:path';
 import { EXECUTABLE_MODE, HOOKS_DIR } from '../bundle/format.js';
@@ -15,6 +16,12 @@ export function packHooks(context: PackContext, manifest: ReleaseManifest): Bund
   const owners = new Map<string, { source: string; field: string }>();
   for (const phase of HOOK_PHASES) {
     manifest.hooks[phase].forEach((hook, index) => {
+      if (!('script' in hook)) {
+        // A gate on the site's metrics: nothing to pack, its query travels in airlock.json.
+        const { for: forSeconds, interval, timeout, ...gate } = hook;
+        hooks.healthCheck.push({ ...gate, forSeconds, intervalSeconds: interval, timeoutSeconds: timeout });
+        return;
+      }
       const where = ['hooks', phase, index, 'script'];
       const entry = context.source(hook.script, where, 'file');
       if (!entry) return;

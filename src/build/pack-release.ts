@@ -32,7 +32,7 @@ export function sourcePaths(manifest: ReleaseManifest): string[] {
   return [
     ...Object.values(manifest.configs).flatMap((entries) => entries.map((entry) => entry.src)),
     ...Object.values(manifest.migrations).map((db) => db.dir),
-    ...HOOK_PHASES.flatMap((phase) => manifest.hooks[phase].map((hook) => hook.script)),
+    ...HOOK_PHASES.flatMap((phase) => manifest.hooks[phase].flatMap((hook) => ('script' in hook ? [hook.script] : []))),
   ];
 }
 

@@ -22,6 +22,8 @@ export async function statusCommand(output: Output, options: SiteOptions): Promi
   const pending = records.journal;
   const interrupted = pending !== undefined && pending.outcome === undefined ? pending.begin : undefined;
   const last = records.audit.entries.at(-1);
+  // The installed release's health gates, as its install's audit line recorded them (its receipt has every sample).
+  const gates = current ? ([...records.audit.entries].reverse().find((entry) => entry.action === 'install' && entry.installId === current.installId)?.gates ?? []) : [];
 
   output.result({
     site: site.site,
@@ -39,6 +41,7 @@ export async function statusCommand(output: Output, options: SiteOptions): Promi
           bundleDigest: current.bundleDigest,
           signers: current.signers,
           health: current.health,
+          gates,
           configs: Object.keys(current.configs).length,
           receipt: receiptFile(site.stateDir, site.site, current.installId),
         }
@@ -64,6 +67,7 @@ export async function statusCommand(output: Output, options: SiteOptions): Promi
       ['digest', `${current.bundleDigest} (sha256 of SHA256SUMS)`],
       ['signers', signers.join(', ') || 'none recorded'],
       ['health', current.health === 'none' ? 'no health checks' : current.health],
+      ...gates.map((gate) => ['gate', `${gate.name} ${gate.verdict}: ${gate.reason}`]),
       ['configs', `${Object.keys(current.configs).length} file(s) under ${site.configRoot}`],
       ['receipt', receiptFile(site.stateDir, site.site, current.installId)],
       ['previous', previous ? `${previous.name} ${previous.version} (airlock rollback returns to it)` : 'none'],
@@ -80,5 +84,6 @@ export async function statusCommand(output: Output, options: SiteOptions): Promi
   }
   if (last && last.outcome !== 'succeeded') {
     output.say(`  last run   ${last.action} ${last.release ? `${last.release.name} ${last.release.version} ` : ''}${last.outcome} at ${last.at}${last.code ? ` (${last.code})` : ''}`);
+    for (const gate of last.installId === current?.installId ? [] : (last.gates ?? [])) output.say(`    gate     ${gate.name} ${gate.verdict}: ${gate.reason}`);
   }
 }

@@ -10,13 +10,17 @@ import { z } from 'zod';
 import { AirlockError } from '../base/errors.js';
 import { onFileSync } from '../fs/file-fault.js';
 import { appendRecordSync } from '../fs/write-all.js';
+import { gateSummarySchema } from '../telemetry/gate-result.js';
 import { ensureStateDir, signerRecordSchema, statePaths } from './state.js';
 import { currentUser } from './who.js';
+
+/** How a run can end, as the audit log records it. */
+export const AUDIT_OUTCOMES = ['succeeded', 'failed', 'rolled-back', 'unhealthy', 'refused', 'aborted'] as const;
 
 const auditEntrySchema = z.object({
   at: z.string(),
   action: z.enum(['install', 'rollback']),
-  outcome: z.enum(['succeeded', 'failed', 'rolled-back', 'unhealthy', 'refused', 'aborted']),
+  outcome: z.enum(AUDIT_OUTCOMES),
   site: z.string(),
   environment: z.string(),
   user: z.string(),
@@ -32,18 +36,37 @@ const auditEntrySchema = z.object({
   code: z.string().optional(),
   message: z.string().optional(),
   resumed: z.boolean().optional(),
+  /** When the run began (a resumed run: when it first began): with `at`, its duration. */
+  startedAt: z.string().optional(),
+  /** An install's health gates: query, condition, what was observed, verdict (the receipt has every sample). */
+  gates: z.array(gateSummarySchema).optional(),
+  /** What went wrong publishing this entry's deployment markers (textfile, Pushgateway): never a reason to fail the run. */
+  telemetry: z.array(z.string()).optional(),
 });
 
 export type AuditEntry = z.infer<typeof auditEntrySchema>;
 export type AuditInput = Omit<AuditEntry, 'at' | 'user' | 'host' | 'signers' | 'overrides'> &
   Partial<Pick<AuditEntry, 'signers' | 'overrides'>>;
 
+/**
+ * Sees each new entry before it is written (the deployment markers, install/deployment-markers.ts);
+ * what it returns is recorded with the entry. It never fails the append: it reports its own trouble that way.
+ */
+export type AuditObserver = (entry: AuditEntry) => Promise<Pick<AuditEntry, 'telemetry'>>;
+
 /** The audit log as read once at the start of a run; entries this run appends are added to it. */
 export class AuditLog {
+  private observer?: AuditObserver;
+
   private constructor(
     private readonly stateDir: string,
     readonly entries: AuditEntry[],
   ) {}
+
+  observe(observer: AuditObserver | undefined): this {
+    this.observer = observer;
+    return this;
+  }
 
   static read(stateDir: string): AuditLog {
     return new AuditLog(stateDir, readEntries(statePaths(stateDir).audit));
@@ -55,11 +78,12 @@ export class AuditLog {
    */
   async append(input: AuditInput): Promise<AuditEntry> {
     await ensureStateDir(this.stateDir);
-    const entry = auditEntrySchema.parse({ at: new Date().toISOString(), user: currentUser(), host: hostname(), ...input });
-    if (entry.installId !== undefined) {
-      const earlier = this.entries.find((e) => e.installId === entry.installId && e.action === entry.action && e.outcome === entry.outcome);
+    const parsed = auditEntrySchema.parse({ at: new Date().toISOString(), user: currentUser(), host: hostname(), ...input });
+    if (parsed.installId !== undefined) {
+      const earlier = this.entries.find((e) => e.installId === parsed.installId && e.action === parsed.action && e.outcome === parsed.outcome);
       if (earlier) return earlier;
     }
+    const entry = this.observer === undefined ? parsed : { ...parsed, ...(await this.observer(parsed)) };
     const file = statePaths(this.stateDir).audit;
     onFileSync(file, () => {
       const fd = openSync(file, 'a', 0o600);

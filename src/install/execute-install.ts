@@ -11,9 +11,11 @@ import { writeFileDurable } from '../fs/durable.js';
 import type { Site, SiteVariables } from '../manifest/site.js';
 import type { Output } from '../ui/output.js';
 import type { VerifiedBundle } from '../verify/verified-bundle.js';
+import { gateSummary } from '../telemetry/gate-result.js';
 import { displayPath, renderTemplateConfig, type ConfigSource } from './configs.js';
 import type { Databases } from './databases.js';
-import { installStepId, type InstallStep } from './install-steps.js';
+import { readGateResults, runGate } from './health-gates.js';
+import { installStepId, isHealthCheck, type InstallStep } from './install-steps.js';
 import type { Failure, InstallBegin, Journal, Outcome } from './journal.js';
 import { endRun, runSteps, type Verb } from './journaled-run.js';
 import { writeReceipt } from './receipt.js';
@@ -55,6 +57,8 @@ function describeStep(step: InstallStep): string {
       return 'prepared the run';
     case 'hook':
       return `${step.phase === 'healthCheck' ? 'health check' : step.phase === 'preInstall' ? 'pre-install hook' : 'post-install hook'} ${step.name} passed`;
+    case 'gate':
+      return `health gate ${step.gate.name} passed`;
     case 'image':
       return `pushed ${step.ref} -> ${step.target}`;
     case 'migrate':
@@ -124,7 +128,7 @@ async function migrate(run: InstallRun, step: Extract<InstallStep, { kind: 'migr
 }
 
 function hasHealthChecks(begin: InstallBegin): boolean {
-  return begin.steps.some((s) => s.kind === 'hook' && s.phase === 'healthCheck');
+  return begin.steps.some(isHealthCheck);
 }
 
 function installVerb(run: InstallRun): Verb<InstallStep> {
@@ -148,6 +152,8 @@ function installVerb(run: InstallRun): Verb<InstallStep> {
             },
             step.phase === 'healthCheck' ? 'HEALTH_CHECK_FAILED' : 'HOOK_FAILED',
           );
+        case 'gate':
+          return runGate(run.site, run.begin.installId, step, run.output);
         case 'image':
           if (run.images === undefined) throw new AirlockError('SITE_INVALID', `${run.site.file}: the bundle carries images but targets.images is not set`);
           return run.images.push(step);
@@ -181,7 +187,8 @@ export async function recordOutcome(
 ): Promise<string> {
   const { site } = records;
   const failure = facts.failure && { step: facts.failure.step, code: facts.failure.code, message: facts.failure.message };
-  const receipt = await writeReceipt(site.stateDir, { begin, site: site.site, environment: site.environment, ...facts, failure });
+  const gates = await readGateResults(site.stateDir, begin);
+  const receipt = await writeReceipt(site.stateDir, { begin, site: site.site, environment: site.environment, ...facts, failure, gates });
   await records.audit.append({
     action: 'install',
     outcome: facts.outcome,
@@ -196,6 +203,8 @@ export async function recordOutcome(
     overrides: begin.overrides,
     ...(failure ? { code: failure.code, message: failure.message } : {}),
     ...(facts.resumed ? { resumed: true } : {}),
+    startedAt: begin.at,
+    ...(gates.length > 0 ? { gates: gates.map(gateSummary) } : {}),
   });
   return receipt;
 }
@@ -209,7 +218,7 @@ async function finish(run: InstallRun, outcome: Outcome, health: Health, failure
 
 /**
  * Concludes a run after a failed step. A failure before the configs leaves them as they were;
- * a failure while writing them puts them back; a failed post-install hook or health check gets
+ * a failure while writing them puts them back; a failed post-install hook, health check or gate gets
  * the release's reaction (site override first): `rollback` puts the configs back, `stop`
  * records the release as installed but unhealthy. Returns the error to report, saying what
  * was done about the failure.
@@ -217,13 +226,13 @@ async function finish(run: InstallRun, outcome: Outcome, health: Health, failure
 async function conclude(run: InstallRun, failure: Failure): Promise<AirlockError> {
   const { begin } = run;
   const step = begin.steps.find((s) => installStepId(s) === failure.step);
-  const afterConfigs = step?.kind === 'hook' && step.phase !== 'preInstall';
+  const afterConfigs = (step?.kind === 'hook' && step.phase !== 'preInstall') || step?.kind === 'gate';
   const back = begin.from ? `${begin.from.name} ${begin.from.version}` : 'the state before this install';
   let outcome: Outcome = 'failed';
   let what: string;
   if (afterConfigs && begin.onHealthCheckFailure === 'stop') {
     if (!run.done.has('record')) {
-      await recordRelease(run.records, begin, step.phase === 'healthCheck' ? 'failed' : 'none');
+      await recordRelease(run.records, begin, isHealthCheck(step) ? 'failed' : 'none');
       run.done.add('record');
     }
     outcome = 'unhealthy';
@@ -235,6 +244,6 @@ async function conclude(run: InstallRun, failure: Failure): Promise<AirlockError
   } else {
     what = '; no config file was changed';
   }
-  await finish(run, outcome, step?.kind === 'hook' && step.phase === 'healthCheck' ? 'failed' : 'none', failure);
+  await finish(run, outcome, isHealthCheck(step) ? 'failed' : 'none', failure);
   return new AirlockError(failure.code, `${failure.message}${what}`);
 }

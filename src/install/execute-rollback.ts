@@ -137,6 +137,7 @@ export async function executeRollback(run: RollbackRun): Promise<RollbackReport>
     overrides: begin.overrides,
     ...(failure ? { code: failure.code, message: failure.message } : {}),
     ...(run.resumed ? { resumed: true } : {}),
+    startedAt: begin.at,
   });
   if (failure !== undefined && target.interrupted) await handBack(site.stateDir, run.journal, begin.installId, target.installId);
   else await endRun(site.stateDir, run.journal, begin.installId, failure === undefined ? 'succeeded' : 'failed');

@@ -5,6 +5,7 @@
  * rendered configs appear only as their sha256.
  */
 import { z } from 'zod';
+import { healthGateSchema } from '../manifest/health-gate.js';
 
 const hookPhase = z.enum(['preInstall', 'postInstall', 'healthCheck']);
 
@@ -12,6 +13,12 @@ export const installStepSchema = z.discriminatedUnion('kind', [
   /** Extracts hooks, masked config views and undo scripts into the install's state directory. */
   z.object({ kind: z.literal('prepare') }),
   z.object({ kind: z.literal('hook'), phase: hookPhase, name: z.string(), path: z.string(), timeoutSeconds: z.number() }),
+  /**
+   * A health check judged on the site's Prometheus. `before`: its query's value sampled just
+   * before the install began (noWorseThan gates), recorded here so a resumed run judges the
+   * release against the same baseline, not one the half-applied release already moved.
+   */
+  z.object({ kind: z.literal('gate'), gate: healthGateSchema, before: z.object({ value: z.number(), at: z.string() }).optional() }),
   /** `target`: where the image goes, `<registry>/<repository>:<tag>` or `<layout dir>:<ref>`, as the plan showed it. */
   z.object({ kind: z.literal('image'), ref: z.string(), digest: z.string(), mediaType: z.string().optional(), target: z.string() }),
   z.object({
@@ -47,6 +54,8 @@ export function installStepId(step: InstallStep): string {
       return step.kind;
     case 'hook':
       return step.phase === 'healthCheck' ? `health:${step.name}` : `hook:${step.phase}:${step.name}`;
+    case 'gate':
+      return `health:${step.gate.name}`;
     case 'image':
       return `image:${step.ref}`;
     case 'migrate':
@@ -56,4 +65,9 @@ export function installStepId(step: InstallStep): string {
     case 'remove':
       return `remove:${step.dest}`;
   }
+}
+
+/** A health check (a script, or a gate): its failure gets the release's onHealthCheckFailure reaction. */
+export function isHealthCheck(step: InstallStep | undefined): boolean {
+  return (step?.kind === 'hook' && step.phase === 'healthCheck') || step?.kind === 'gate';
 }

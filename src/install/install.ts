@@ -26,11 +26,13 @@ import type { BundleReader } from '../bundle/reader.js';
 import type { VerificationReport } from '../verify/report.js';
 import type { SignedRelease, VerifiedBundle } from '../verify/verified-bundle.js';
 import type { BundleConfigFile } from '../manifest/bundle-manifest.js';
-import { AuditLog, type AuditInput } from './audit.js';
+import { AuditLog, type AuditInput, type AuditObserver } from './audit.js';
 import { checkTarget, checkVersion } from './checks.js';
 import { configEntries, loadConfigSources, templateNeeds, type ConfigSource } from './configs.js';
 import { Databases } from './databases.js';
+import { markerPublisher } from './deployment-markers.js';
 import { applyInstall, type ApplyResult, type InstallRun } from './execute-install.js';
+import { gatePrometheus, withBaselines } from './health-gates.js';
 import { installStepId } from './install-steps.js';
 import { isInstallRun, Journal, type InstallBegin, type JournalSummary } from './journal.js';
 import { archiveJournal } from './journaled-run.js';
@@ -97,6 +99,8 @@ class Attempt {
   constructor(
     private readonly site: Site,
     private readonly request: InstallRequest,
+    /** Publishes the deployment markers with each audit line (docs/TELEMETRY.md). */
+    readonly markers?: AuditObserver,
   ) {
     this.databases = new Databases(site);
     this.audit = { bundleFile: typeof request.bundle === 'string' ? request.bundle : request.bundle.name };
@@ -117,9 +121,10 @@ class Attempt {
     if (this.request.planOnly || this.begun) return;
     const { code, message } = isAirlockError(error) ? error : new AirlockError('INTERNAL', error instanceof Error ? error.message : String(error));
     await ensureStateDir(this.site.stateDir);
-    const audit = this.records?.audit ?? AuditLog.read(this.site.stateDir);
+    const audit = this.records?.audit ?? AuditLog.read(this.site.stateDir).observe(this.markers);
     await audit.append({
       ...this.audit,
+      startedAt: this.request.now.toISOString(),
       action: 'install',
       outcome: code === 'ABORTED' ? 'aborted' : 'refused',
       site: this.site.site,
@@ -143,7 +148,7 @@ function newInstallId(name: string, version: string, now: Date): string {
 
 export async function runInstall(output: Output, request: InstallRequest): Promise<InstallReport> {
   const site = await loadSite(request.siteFile);
-  const attempt = new Attempt(site, request);
+  const attempt = new Attempt(site, request, markerPublisher(site, output));
   try {
     return await install(output, request, site, attempt);
   } catch (error) {
@@ -163,6 +168,7 @@ async function install(output: Output, request: InstallRequest, site: Site, atte
   }
   const trust = await loadTrustStore(site.trustDir);
   const records = await SiteRecords.read(site);
+  records.audit.observe(attempt.markers);
   attempt.records = records;
 
   const loaded = (attempt.bundle = await loadVerified(request.bundle, {
@@ -206,6 +212,7 @@ async function install(output: Output, request: InstallRequest, site: Site, atte
   attempt.audit.from = current ? { name: current.name, version: current.version } : null;
 
   const images = siteImages(site, release.manifest, request.registry);
+  const prometheus = gatePrometheus(site, release.manifest);
   const configs = configEntries(release.manifest, site.environment);
   const databases = await planDatabases(site, release, attempt.databases, { lock: !request.planOnly });
 
@@ -225,7 +232,8 @@ async function install(output: Output, request: InstallRequest, site: Site, atte
   await confirmPlan(request);
 
   const installId = newInstallId(plan.release.name, plan.release.version, request.now);
-  const begin = installBegin(plan, { installId, user: currentUser(), host: hostname(), pid: process.pid });
+  const steps = await withBaselines(plan.steps, prometheus, output);
+  const begin = installBegin({ ...plan, steps }, { installId, user: currentUser(), host: hostname(), pid: process.pid });
   await ensureDir(statePaths(site.stateDir).install(installId), 0o700);
   const journal = Journal.create(statePaths(site.stateDir).journal, begin);
   attempt.begun = true;
@@ -334,6 +342,7 @@ async function resume(
   }
   const pending = begin.steps.filter((step) => !summary.done.has(installStepId(step)));
   const images: SiteImages | undefined = pending.some((step) => step.kind === 'image') ? siteImages(site, release.manifest, request.registry) : undefined;
+  if (pending.some((step) => step.kind === 'gate')) gatePrometheus(site, release.manifest);
   for (const step of pending) if (step.kind === 'migrate') await attempt.databases.get(step.db, { lock: true });
   const bundle = await loaded.verifyPayload();
   const inputs = await runInputs(output, request, { site, records, attempt, bundle, images, configs: configEntries(release.manifest, site.environment) });

@@ -12,7 +12,8 @@
  *   post-install hooks, health checks
  *   record            the release goes onto the site's state
  */
-import type { BundleHook, BundleImage, BundleManifest } from '../manifest/bundle-manifest.js';
+import type { BundleHealthCheck, BundleHook, BundleImage, BundleManifest } from '../manifest/bundle-manifest.js';
+import { isHealthGate } from '../manifest/health-gate.js';
 import type { Signer } from '../verify/report.js';
 import type { InstallStep } from './install-steps.js';
 import type { InstallBegin } from './journal.js';
@@ -43,6 +44,8 @@ export interface InstallPlan {
   configs: ConfigChange[];
   databases: DatabasePlan[];
   hooks: BundleManifest['hooks'];
+  /** The site's Prometheus the health gates query (its URL), when the site names one. */
+  prometheus?: string;
   onHealthCheckFailure: 'rollback' | 'stop';
   overrides: string[];
   steps: InstallStep[];
@@ -50,7 +53,7 @@ export interface InstallPlan {
 
 export interface InstallPlanInputs {
   release: { file: string; manifest: BundleManifest; digest: string; signers: readonly Signer[] };
-  site: { site: string; environment: string; onHealthCheckFailure?: 'rollback' | 'stop' };
+  site: { site: string; environment: string; onHealthCheckFailure?: 'rollback' | 'stop'; telemetry?: { prometheus?: { url: string } } };
   from: ReleaseRef | null;
   /** Overrides the checks needed (expiry, downgrade, reinstall). */
   overrides: readonly string[];
@@ -75,6 +78,7 @@ export function planInstall(inputs: InstallPlanInputs): InstallPlan {
     configs: planConfigChanges(inputs.configs.desired, inputs.configs.existing, inputs.configs.managed),
     databases: inputs.databases,
     hooks: manifest.hooks,
+    ...(inputs.site.telemetry?.prometheus === undefined ? {} : { prometheus: inputs.site.telemetry.prometheus.url }),
     onHealthCheckFailure: inputs.site.onHealthCheckFailure ?? manifest.onHealthCheckFailure,
     overrides: [...inputs.overrides],
   };
@@ -83,6 +87,11 @@ export function planInstall(inputs: InstallPlanInputs): InstallPlan {
 
 function hookSteps(phase: 'preInstall' | 'postInstall' | 'healthCheck', hooks: readonly BundleHook[]): InstallStep[] {
   return hooks.map((hook) => ({ kind: 'hook', phase, name: hook.name, path: hook.path, timeoutSeconds: hook.timeoutSeconds }));
+}
+
+/** Scripts and gates, in the order the release lists them; a gate's baseline is sampled when the run begins (health-gates.ts). */
+function healthCheckSteps(checks: readonly BundleHealthCheck[]): InstallStep[] {
+  return checks.flatMap((check) => (isHealthGate(check) ? [{ kind: 'gate' as const, gate: check }] : hookSteps('healthCheck', [check])));
 }
 
 function installSteps(plan: Omit<InstallPlan, 'steps'>): InstallStep[] {
@@ -102,7 +111,7 @@ function installSteps(plan: Omit<InstallPlan, 'steps'>): InstallStep[] {
       steps.push({ kind: 'config', dest, path, template, mode, sha256 });
     }
   }
-  steps.push(...hookSteps('postInstall', plan.hooks.postInstall), ...hookSteps('healthCheck', plan.hooks.healthCheck));
+  steps.push(...hookSteps('postInstall', plan.hooks.postInstall), ...healthCheckSteps(plan.hooks.healthCheck));
   steps.push({ kind: 'record' });
   return steps;
 }

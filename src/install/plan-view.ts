@@ -1,4 +1,7 @@
 /** The plans for people (text), and the install plan for scripts (the `plan` member of --json output). */
+import type { BundleHook } from '../manifest/bundle-manifest.js';
+import { isHealthGate } from '../manifest/health-gate.js';
+import { describeGate, needsBaseline } from '../telemetry/gate-condition.js';
 import { humanBytes, shortDigest } from '../ui/format.js';
 import { formatMode, type ConfigChange } from './plan-config-changes.js';
 import { planCounts, type InstallPlan } from './plan-install.js';
@@ -75,7 +78,13 @@ export function planLines(plan: InstallPlan, configRoot: string): string[] {
     lines.push(`  ${label}: ${list.length === 0 ? '(none)' : list.map((hook) => `${hook.name} (${hook.timeoutSeconds}s)`).join(', ')}`);
   hooks('pre-install ', plan.hooks.preInstall);
   hooks('post-install', plan.hooks.postInstall);
-  hooks('health check', plan.hooks.healthCheck);
+  hooks('health check', plan.hooks.healthCheck.filter((check): check is BundleHook => !isHealthGate(check)));
+  const gates = plan.hooks.healthCheck.filter(isHealthGate);
+  if (gates.length > 0) lines.push(`  health gates on Prometheus ${plan.prometheus ?? '(none named in the site file)'}:`);
+  for (const gate of gates) {
+    lines.push(`    ${gate.name}: ${describeGate(gate)}`);
+    if (needsBaseline(gate)) lines.push('      the value before is sampled once the plan is confirmed, before anything changes');
+  }
   lines.push(`  if a health check fails: ${plan.onHealthCheckFailure === 'rollback' ? 'restore the previous configs' : 'stop and report'}`);
   return lines;
 }
@@ -107,6 +116,7 @@ export function planJson(plan: InstallPlan) {
       unknown: db.unknown,
     })),
     hooks: plan.hooks,
+    ...(plan.prometheus === undefined ? {} : { prometheus: plan.prometheus }),
     onHealthCheckFailure: plan.onHealthCheckFailure,
   };
 }

@@ -1,11 +1,12 @@
 /**
  * The receipt: one JSON file per install run, written under `<stateDir>/receipts/`, that the
  * operator carries back to the connected side as proof of what was installed where (each
- * image with the registry repository or layout it went to). It names files by their sha256
- * only, never by content.
+ * image with the registry repository or layout it went to, each health gate with its query,
+ * samples and verdict). It names files by their sha256 only, never by content.
  */
 import { join } from 'node:path';
 import { writeFileDurable } from '../fs/durable.js';
+import type { GateResult } from '../telemetry/gate-result.js';
 import { installStepId } from './install-steps.js';
 import type { InstallBegin, Outcome } from './journal.js';
 import { statePaths } from './state.js';
@@ -20,6 +21,8 @@ export interface ReceiptFacts {
   done: ReadonlySet<string>;
   resumed: boolean;
   failure?: { step: string; code: string; message: string };
+  /** The health gates that concluded: query, condition, every sample, verdict. */
+  gates: readonly GateResult[];
 }
 
 export function receiptFile(stateDir: string, site: string, installId: string): string {
@@ -62,6 +65,7 @@ function buildReceipt(facts: ReceiptFacts) {
     migrationsApplied: migrations,
     imagesPushed: images,
     hooks,
+    gates: facts.gates,
   };
 }
 

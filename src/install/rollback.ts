@@ -17,6 +17,7 @@ import { loadSite, type Site } from '../manifest/site.js';
 import { askConfirm } from '../ui/prompts.js';
 import type { Output } from '../ui/output.js';
 import { Databases } from './databases.js';
+import { markerPublisher } from './deployment-markers.js';
 import { executeRollback, type RollbackReport } from './execute-rollback.js';
 import { isInstallRun, Journal, type JournalSummary, type RollbackBegin } from './journal.js';
 import { archiveJournal } from './journaled-run.js';
@@ -82,6 +83,7 @@ export async function runRollback(output: Output, request: RollbackRequest): Pro
   const databases = new Databases(site);
   try {
     const records = await SiteRecords.read(site);
+    records.audit.observe(markerPublisher(site, output));
     let pending = records.journal;
     if (pending?.outcome !== undefined) {
       // A run killed after its end record, before it moved its journal away. A rollback that

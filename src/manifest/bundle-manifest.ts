@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { FORMAT_VERSION } from '../bundle/format.js';
+import { healthGateSchema } from './health-gate.js';
 
 const isoTime = z.iso.datetime({ offset: false });
 const digest = z.string().regex(/^sha256:[0-9a-f]{64}$/, 'expected sha256:<64 hex>');
@@ -62,7 +63,8 @@ export const bundleManifestSchema = z.object({
   hooks: z.object({
     preInstall: z.array(hookSchema),
     postInstall: z.array(hookSchema),
-    healthCheck: z.array(hookSchema),
+    /** Scripts and gates on the site's metrics (`kind: prometheus`), in the order they run; the gate first, so a script never takes its place. */
+    healthCheck: z.array(z.union([healthGateSchema, hookSchema])),
   }),
   images: z.array(imageSchema),
   /** What to do when a health check fails: restore the previous configs, or stop and report. */
@@ -74,5 +76,6 @@ export type BundleManifest = z.infer<typeof bundleManifestSchema>;
 export type BundleConfigFile = z.infer<typeof configFileSchema>;
 export type BundleMigration = z.infer<typeof migrationSchema>;
 export type BundleHook = z.infer<typeof hookSchema>;
+export type BundleHealthCheck = BundleManifest['hooks']['healthCheck'][number];
 export type BundleImage = z.infer<typeof imageSchema>;
 export type HookPhase = keyof BundleManifest['hooks'];

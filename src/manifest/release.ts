@@ -5,7 +5,8 @@
  */
 import { z } from 'zod';
 import { imageSpecSchema } from './release-images.js';
-import { durationSeconds } from './release-durations.js';
+import { durationSchema, durationSeconds } from './release-durations.js';
+import { healthCheckSchema } from './release-gates.js';
 import { DEST_RULES, normalizeRelativePath, SOURCE_RULES, type RelativePathRules } from './release-paths.js';
 import { manifestInvalid, type ManifestProblem } from './release-problems.js';
 import { isSemver } from './semver.js';
@@ -97,21 +98,11 @@ const configEntrySchema = z.strictObject({
   template: z.boolean().optional(),
 });
 
-const timeoutSchema = z
-  .string()
-  .default(DEFAULT_HOOK_TIMEOUT)
-  .transform((value, ctx) => {
-    const seconds = durationSeconds(value);
-    if (seconds !== undefined) return seconds;
-    ctx.addIssue({ code: 'custom', message: `expected a duration such as 60s, 5m or 1h: ${value}` });
-    return z.NEVER;
-  });
-
 const hookSchema = z.strictObject({
   name: slug,
   script: sourcePath,
   /** Written `60s`, `5m`, `1h`; parsed to seconds. */
-  timeout: timeoutSchema,
+  timeout: durationSchema(DEFAULT_HOOK_TIMEOUT),
 });
 
 const releaseManifestSchema = z.strictObject({
@@ -128,7 +119,8 @@ const releaseManifestSchema = z.strictObject({
     .strictObject({
       preInstall: z.array(hookSchema).default(() => []),
       postInstall: z.array(hookSchema).default(() => []),
-      healthCheck: z.array(hookSchema).default(() => []),
+      /** Scripts, or gates on the site's metrics (`kind: prometheus`), in the order they run. */
+      healthCheck: z.array(healthCheckSchema(hookSchema)).default(() => []),
     })
     .default(() => ({ preInstall: [], postInstall: [], healthCheck: [] })),
   onHealthCheckFailure: z.enum(['rollback', 'stop']).default('rollback'),

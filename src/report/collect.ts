@@ -50,7 +50,9 @@ export async function collectReport(reader: BundleReader, options: CollectOption
   }
   const hooks = [];
   for (const phase of HOOK_PHASES) {
-    for (const hook of manifest.hooks[phase]) hooks.push({ phase, name: hook.name, timeoutSeconds: hook.timeoutSeconds, ...(await show(hook.path)) });
+    for (const hook of manifest.hooks[phase]) {
+      if ('path' in hook) hooks.push({ phase, name: hook.name, timeoutSeconds: hook.timeoutSeconds, ...(await show(hook.path)) });
+    }
   }
 
   return {

@@ -39,6 +39,9 @@ export function checkManifestPaths(manifest: BundleManifest, checksums: Readonly
       if (migration.undo !== undefined) named(`migrations.${database}[${index}].undo`, migration.undo, `${MIGRATIONS_DIR}${database}/`);
     });
   }
-  for (const phase of HOOK_PHASES) manifest.hooks[phase].forEach((hook, index) => named(`hooks.${phase}[${index}].path`, hook.path, HOOKS_DIR));
+  for (const phase of HOOK_PHASES) {
+    // A health gate names no file: its query is all of it.
+    manifest.hooks[phase].forEach((hook, index) => 'path' in hook && named(`hooks.${phase}[${index}].path`, hook.path, HOOKS_DIR));
+  }
   return problems;
 }
