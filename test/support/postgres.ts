@@ -5,9 +5,9 @@
  */
 import { execa } from 'execa';
 import { chown, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { freePort } from './ports.js';
 
 const PGBIN = '/usr/lib/postgresql/15/bin';
 
@@ -32,18 +32,6 @@ export interface TestPostgres {
   /** A login role that must give its password (scram-sha-256 over TCP), unlike the trusted superuser. */
   addPasswordUser(user: string, password: string): Promise<void>;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function postgresIds(): { uid: number; gid: number } {
