@@ -8,7 +8,7 @@
  * Prometheus stopped and one stalled by SIGSTOP, a token refused, a Pushgateway that is gone.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, readdir } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -70,6 +70,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all([prometheus?.stop(), nodeExporter?.stop(), pushgateway?.stop(), app?.stop(), proxy?.stop()]);
+  if (textfiles !== undefined) await rm(textfiles, { recursive: true, force: true });
 });
 
 /** shop 1.1.0 with these health checks (YAML list items) and, when given, an app/health.conf that sets the app's error ratio. */
@@ -320,6 +321,17 @@ describe('the Prometheus client', () => {
     const notPrometheus = await queryValue(new Endpoint(app.url), 'up', 5000).then(() => undefined, (caught: unknown) => caught);
     expect(isAirlockError(notPrometheus, 'TELEMETRY_UNREACHABLE'), String(notPrometheus)).toBe(true);
     expect(String(notPrometheus)).toContain(`${app.url}/api/v1/query answered something that is not the Prometheus HTTP API`);
+  });
+
+  it('refuses a release with gates on a site that names no Prometheus, before anything changes', async () => {
+    const site = await makeSite(fixture, { site: 'tg-none' });
+    expect((await install(v100, site)).code).toBe(0);
+    const before = await snapshot(site);
+    const result = await install(await gatedRelease('1.1.0', [errorRate()]), site);
+    expect(result.code).toBe(exitCodeFor('SITE_INVALID'));
+    expect(result.stderr).toContain(`${site.file}: shop 1.1.0 has health gates on Prometheus (error-rate), but telemetry.prometheus.url is not set`);
+    expect(await snapshot(site)).toEqual(before);
+    expect((await auditLines(site)).at(-1)).toMatchObject({ outcome: 'refused', code: 'SITE_INVALID' });
   });
 
   it('fails the install when a gate\'s query gives no number, and rolls it back', async () => {
