@@ -10,7 +10,7 @@ const LAYERS = [
   ['oci', 'bundle'], //             formats: OCI documents and references; the bundle's tar layout
   ['manifest'], //                  zod schemas: release manifest, airlock.json, site file
   ['trust'], //                     keys, signatures, certificates, trust store, policy, signed lists
-  ['images', 'media'], //           registries and OCI layouts; release media volumes
+  ['images', 'media', 'evidence'], // registries and OCI layouts; release media volumes; upstream image signatures judged
   ['verify'], //                    the bundle verifier and loading a verified bundle
   ['install', 'build', 'report', 'serve'], // the installer, the builder, the officer's report, the read-only registry
   ['commands'], //                  one file per verb

@@ -49,6 +49,9 @@ export const ERROR_CODES = [
   'REGISTRY_ERROR',
   'IMAGE_NOT_FOUND',
   'IMAGE_INVALID',
+  // upstream image evidence (docs/SUPPLY-CHAIN.md)
+  'IMAGE_POLICY',
+  'IMAGE_SIGNATURE_INVALID',
   // install
   'INSTALL_LOCKED',
   'VARIABLE_MISSING',

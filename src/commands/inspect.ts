@@ -22,6 +22,7 @@ const KIND_TITLES: Record<ContentKind, string> = {
   migration: 'migrations',
   hook: 'hooks',
   image: 'image layout (OCI)',
+  'image-policy': 'image policy (keys, Sigstore trusted root)',
   other: 'other',
 };
 
