@@ -6,7 +6,7 @@
  * supply-chain/keys/<key id>.pem and the Sigstore trusted root as supply-chain/trusted_root.json,
  * all listed in SHA256SUMS, so install and verify can judge the same way offline.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { AirlockError } from '../base/errors.js';
 import { SUPPLY_CHAIN_DIR } from '../bundle/format.js';
@@ -66,7 +66,9 @@ export async function judgeBuildImages(release: ReleaseManifest, images: BundleI
     manifest: { images: withPolicy, ...(trustedRoot ? { trustedRoot } : {}) },
     site: undefined,
     readFile: async (path) => files.get(path)!,
-    reader: { read: (descriptor, what) => cache.readBlob({ ...descriptor, what }, EVIDENCE_LIMIT) },
+    reader: {
+      read: async (descriptor, what) => cache.readBlob({ digest: descriptor.digest, size: descriptor.size ?? (await stat(cache.blobPath(descriptor.digest)).catch(() => ({ size: 0 }))).size, what }, EVIDENCE_LIMIT),
+    },
     bundleName: 'the release manifest',
   });
   const problems = judged.flatMap((evidence) => evidence.problems);

@@ -12,9 +12,9 @@ import { imageManifestSchema, type Descriptor } from '../oci/schema.js';
 import { dsseEnvelopeSchema, type DsseEnvelope } from './in-toto.js';
 import { parseJsonLoosely, sbomFacts, type SbomFacts } from './sbom-count.js';
 
-/** Reads a blob of the image's layout whole, checked against its descriptor. */
+/** Reads a blob of the image's layout whole, checked against its digest (and its size, when known). */
 export interface EvidenceReader {
-  read(descriptor: Pick<Descriptor, 'digest' | 'size'>, what: string): Promise<Buffer>;
+  read(descriptor: Pick<Descriptor, 'digest'> & { size?: number }, what: string): Promise<Buffer>;
 }
 
 /** Evidence layers are small documents; anything larger is not read as one. */

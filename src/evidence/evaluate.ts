@@ -47,12 +47,14 @@ interface Found {
   notes: string[];
   /** Signatures that claim to be about a digest and fail: they decide the code when nothing counts. */
   invalid: string[];
+  /** Keyless signers whose signatures verify but who are not the policy's. */
+  strangers: ImageSigner[];
 }
 
 export async function evaluateImage(inputs: EvidenceInputs): Promise<ImageEvidence> {
   const { image, policy } = inputs;
   const covering = await coveringDigests(image, inputs.reader);
-  const found: Found = { signatures: [], attestations: [], sboms: [], notes: [], invalid: [] };
+  const found: Found = { signatures: [], attestations: [], sboms: [], notes: [], invalid: [], strangers: [] };
   for (const { subject, source, claims } of await evidenceOf(image, inputs.reader)) {
     for (const claim of claims) judgeClaim(claim, { subject, source, counts: covering.has(subject), policy, sigstore: inputs.sigstore }, found);
   }
@@ -75,7 +77,7 @@ function policyProblems(ref: string, policy: ResolvedPolicy, found: Found): Prob
   const problems: Problem[] = [];
   const counted = found.signatures.filter((s) => s.counts && meetsPolicy(policy, s.signer));
   if (counted.length === 0) {
-    const others = unique(found.signatures.filter((s) => s.counts).map((s) => s.signer));
+    const others = unique([...found.signatures.filter((s) => s.counts).map((s) => s.signer), ...found.strangers]);
     const seen =
       others.length > 0
         ? `it is signed by ${others.map(describeSigner).join(', ')} only`
@@ -137,6 +139,11 @@ function judgeClaim(claim: Claim, context: ClaimContext, found: Found): void {
         if (context.sigstore === undefined) return void found.notes.push(`${what}: a Sigstore bundle (no trusted root to check it against)`);
         const signer = verifySigstoreBundle(claim.data, context.sigstore, what);
         const who: ImageSigner = { identity: signer.identity, issuer: signer.issuer };
+        if (context.policy && !meetsPolicy(context.policy, who)) {
+          // Not the policy's signer: what it signed cannot count, whatever it is.
+          found.strangers.push(who);
+          return void found.notes.push(`${what}: signed by ${describeSigner(who)}`);
+        }
         if (signer.content.kind === 'message') {
           bound(signer.content.digest, context, what);
           found.signatures.push({ signer: who, counts: context.counts });
@@ -185,7 +192,7 @@ async function coveringDigests(image: BundleImage, reader: EvidenceReader): Prom
   const listed = new Set(upstream.index.manifests.map((d) => d.digest));
   let kept = [image.digest];
   if (isIndexType(image.mediaType)) {
-    const own = parseManifest(await reader.read(image, image.ref), image.mediaType, image.ref);
+    const own = parseManifest(await reader.read({ digest: image.digest }, image.ref), image.mediaType, image.ref);
     if (own.kind === 'index') kept = own.index.manifests.map((d) => d.digest);
   }
   if (kept.every((digest) => listed.has(digest))) covering.add(image.upstream.digest);
@@ -200,7 +207,7 @@ async function evidenceOf(image: BundleImage, reader: EvidenceReader): Promise<A
     out.push({ subject: attached.subject, source, claims: await readClaims(await reader.read(attached, source), reader, source) });
   }
   if (isIndexType(image.mediaType)) {
-    const index = parseManifest(await reader.read(image, image.ref), image.mediaType, image.ref);
+    const index = parseManifest(await reader.read({ digest: image.digest }, image.ref), image.mediaType, image.ref);
     for (const entry of index.kind === 'index' ? index.index.manifests : []) {
       const subject = buildxAttestationSubject(entry);
       if (subject === undefined) continue;

@@ -61,14 +61,17 @@ export function manifestExists(transport: RegistryTransport, repository: string,
   });
 }
 
-/** PUT by digest or tag; the registry must file it under the digest of the bytes we sent. */
+/**
+ * PUT by digest or tag; the registry must file it under the digest of the bytes we sent. Returns
+ * the `OCI-Subject` a registry with the referrers API answers for a manifest with a subject.
+ */
 export function putManifest(
   transport: RegistryTransport,
   repository: string,
   reference: string,
   manifest: { bytes: Buffer; digest: string; mediaType: string },
   what: string,
-): Promise<void> {
+): Promise<{ subject?: string }> {
   return transport.retrying(async () => {
     const response = await transport.request({
       method: 'PUT',
@@ -83,5 +86,7 @@ export function putManifest(
     if (typeof stored === 'string' && stored !== manifest.digest) {
       throw new AirlockError('REGISTRY_ERROR', `${what}: registry ${transport.registry} stored manifest ${manifest.digest} as ${stored}`);
     }
+    const subject = response.headers['oci-subject'];
+    return typeof subject === 'string' ? { subject } : {};
   });
 }
