@@ -7,11 +7,14 @@
  * judge it again offline from the bundle, install pushes the evidence beside the image, and a
  * site's own images.yaml wins over the bundle's policy.
  */
+import { execa } from 'execa';
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Spec, Validation } from '@cyclonedx/cyclonedx-library';
+import { PackageURL } from 'packageurl-js';
 import { exitCodeFor } from '../../src/exit-codes.js';
 import { runCli } from '../support/cli.js';
 import { makeTestImages, registryDigest, seed, skopeo, type Descriptor, type TestImages } from '../support/images.js';
@@ -96,12 +99,23 @@ beforeAll(async () => {
   await mkdir(trust);
   await cp(join(dir, 'keys', 'build.pub.pem'), join(trust, 'build.pub.pem'));
   await cp(join(FIXTURE, 'trusted_root.json'), join(dir, 'trusted_root.json'));
+  await mkdir(join(dir, 'migrations'));
+  await mkdir(join(dir, 'hooks'));
+  await writeFile(join(dir, 'app.conf'), 'listen = 8080\n');
+  await writeFile(join(dir, 'migrations', 'V1__init.sql'), 'CREATE TABLE t (id INTEGER);\n');
+  await writeFile(join(dir, 'hooks', 'ok.sh'), '#!/bin/sh\necho ok\n', { mode: 0o755 });
 });
 
 afterAll(async () => {
   await Promise.all([upstream?.stop(), site?.stop()]);
   if (dir) await rm(dir, { recursive: true, force: true });
 });
+
+/** SHA256SUMS of a bundle as stock tar reads it: path -> hex. */
+async function sha256sums(bundle: string): Promise<Array<[string, string]>> {
+  const { stdout } = await execa('tar', ['-xOf', bundle, 'SHA256SUMS']);
+  return stdout.trim().split('\n').map((line) => [line.slice(66), line.slice(0, 64)] as [string, string]);
+}
 
 let builds = 0;
 async function build(manifest: string, extra: string[] = []) {
@@ -122,6 +136,12 @@ describe('carrying and checking upstream evidence', () => {
   it('builds a release whose images meet their policy, and verify re-checks every signature offline', async () => {
     const built = await build(
       release(builds, [
+        'configs:',
+        '  prod: [{ src: app.conf, dest: app.conf }]',
+        'migrations:',
+        '  shop: { dir: migrations }',
+        'hooks:',
+        '  postInstall: [{ name: ok, script: hooks/ok.sh }]',
         'images:',
         image('app1', `, verify: { key: trusted.cosign.pem, attestations: ["${SLSA_PROVENANCE}"] }`),
         image('buildx', ', platforms: [linux/amd64]'),
@@ -159,6 +179,42 @@ describe('carrying and checking upstream evidence', () => {
       [digestTag(images.app1.descriptor.digest, 'att'), digestTag(images.app1.descriptor.digest, 'sig'), sbomReferrer.digest].sort(),
     );
     expect(inspected.images[0].verify.key.keyId).toBe(trusted.keyId);
+  });
+
+  it('describes the release as a CycloneDX 1.6 SBOM that validates against the schema', async () => {
+    const printed = await runCli(['inspect', signed, '--sbom', 'cyclonedx', '--trust', trust]);
+    expect(printed.code, printed.stderr).toBe(0);
+    const validator = new Validation.JsonStrictValidator(Spec.Version.v1dot6);
+    expect(await validator.validate(printed.stdout)).toBeNull();
+    const sbom = JSON.parse(printed.stdout);
+    // The validator does judge: a component of a type the schema does not know is refused.
+    expect(await validator.validate(JSON.stringify({ ...sbom, components: [{ type: 'spaceship', name: 'x' }] }))).not.toBeNull();
+    expect(sbom).toMatchObject({ bomFormat: 'CycloneDX', specVersion: '1.6', metadata: { component: { type: 'application', name: 'shop', version: '1.0.0' } } });
+    const app1 = sbom.components.find((c: { name: string }) => c.name === 'shop/app1');
+    const purl = PackageURL.fromString(app1.purl);
+    expect([purl.type, purl.name, purl.version, purl.qualifiers]).toEqual(['oci', 'app1', images.app1.descriptor.digest, { repository_url: `${upstream.host}/shop/app1`, tag: '1.0' }]);
+    expect(app1.hashes).toEqual([{ alg: 'SHA-256', content: images.app1.descriptor.digest.slice(7) }]);
+    expect(app1.properties).toEqual(expect.arrayContaining([{ name: 'airlock:signer', value: `key ${trusted.keyId}` }, { name: 'airlock:platform', value: 'linux/amd64' }]));
+    const spdxLayer = JSON.parse(await skopeo(['inspect', '--raw', '--tls-verify=false', `docker://${upstream.host}/shop/app1@${sbomReferrer.digest}`])).layers[0].digest as string;
+    expect(app1.externalReferences).toEqual([expect.objectContaining({ type: 'bom', url: `blobs/sha256/${spdxLayer.slice(7)}`, hashes: [{ alg: 'SHA-256', content: spdxLayer.slice(7) }] })]);
+    const files = sbom.components.filter((c: { type: string }) => c.type === 'file').map((c: { name: string; hashes: Array<{ content: string }> }) => [c.name, c.hashes[0]!.content]);
+    const sums = Object.fromEntries(await sha256sums(signed));
+    expect(files.sort()).toEqual(['configs/prod/app.conf', 'hooks/ok.sh', 'migrations/shop/V1__init.sql'].map((path) => [path, sums[path]]));
+    expect(sbom.metadata.component.properties).toEqual([{ name: 'airlock:contentDigest', value: expect.stringMatching(/^[0-9a-f]{64}$/) }]);
+    // Without a trust store: the same document, from what the build recorded.
+    expect((await runCli(['inspect', signed, '--sbom', 'cyclonedx'])).stdout).toBe(printed.stdout);
+
+    const report = join(dir, 'report.json');
+    expect((await runCli(['inspect', signed, '--report', report, '--trust', trust])).code).toBe(0);
+    const model = JSON.parse(await readFile(report, 'utf8'));
+    expect(model.sbom).toEqual(sbom);
+    expect(model.images[0].judged).toMatchObject({ verdict: 'met', signers: [{ keyId: trusted.keyId }] });
+    const html = join(dir, 'report.html');
+    expect((await runCli(['inspect', signed, '--report', html, '--trust', trust])).code).toBe(0);
+    const page = await readFile(html, 'utf8');
+    expect(page).toContain('policy met');
+    expect(page).toContain(`attestation</dt><dd>${SLSA_PROVENANCE}: signed by key ${trusted.keyId}`.replace('attestation', 'Attestation'));
+    expect(page).toContain('SBOM (CycloneDX 1.6)');
   });
 
   it('refuses images that do not meet their policy at build, naming the image and why', async () => {
@@ -201,7 +257,7 @@ describe('carrying and checking upstream evidence', () => {
 
   it('pushes the evidence with the image at install, digests unchanged, found by skopeo and the referrers tag', async () => {
     const siteDir = await mkdtemp(join(dir, 'site-'));
-    await writeFile(join(siteDir, 'site.yaml'), `site: a\nenvironment: prod\nstateDir: state\ntrust: ${trust}\ntargets:\n  configRoot: etc\n  images: { registry: "${site.host}", insecure: true }\n`);
+    await writeFile(join(siteDir, 'site.yaml'), `site: a\nenvironment: prod\nstateDir: state\ntrust: ${trust}\ntargets:\n  configRoot: etc\n  databases:\n    shop: { sqlite: { file: data/shop.db } }\n  images: { registry: "${site.host}", insecure: true }\n`);
     const installed = await runCli(['install', signed, '--site', join(siteDir, 'site.yaml'), '--yes']);
     expect(installed.code, installed.stderr).toBe(0);
     expect(await registryDigest(`${site.host}/shop/app1:1.0`)).toBe(images.app1.descriptor.digest);
@@ -224,7 +280,7 @@ describe('carrying and checking upstream evidence', () => {
 
   it('puts the evidence into an OCI layout target beside the image', async () => {
     const siteDir = await mkdtemp(join(dir, 'site-'));
-    await writeFile(join(siteDir, 'site.yaml'), `site: a\nenvironment: prod\nstateDir: state\ntrust: ${trust}\ntargets:\n  configRoot: etc\n  images: { ociLayout: images }\n`);
+    await writeFile(join(siteDir, 'site.yaml'), `site: a\nenvironment: prod\nstateDir: state\ntrust: ${trust}\ntargets:\n  configRoot: etc\n  databases:\n    shop: { sqlite: { file: data/shop.db } }\n  images: { ociLayout: images }\n`);
     const installed = await runCli(['install', signed, '--site', join(siteDir, 'site.yaml'), '--yes']);
     expect(installed.code, installed.stderr).toBe(0);
     const layout = join(siteDir, 'images');
@@ -245,7 +301,7 @@ describe('carrying and checking upstream evidence', () => {
     expect(verified.code).toBe(exitCodeFor('IMAGE_POLICY'));
     expect(verified.stdout).toContain(`${ref('app1')}: a signature by key ${other.keyId} is required (${join(siteTrust, 'images.yaml')}, rule ${upstream.host}/shop/*)`);
     const siteDir = await mkdtemp(join(dir, 'site-'));
-    await writeFile(join(siteDir, 'site.yaml'), `site: a\nenvironment: prod\nstateDir: state\ntrust: ${siteTrust}\ntargets:\n  configRoot: etc\n  images: { ociLayout: images }\n`);
+    await writeFile(join(siteDir, 'site.yaml'), `site: a\nenvironment: prod\nstateDir: state\ntrust: ${siteTrust}\ntargets:\n  configRoot: etc\n  databases:\n    shop: { sqlite: { file: data/shop.db } }\n  images: { ociLayout: images }\n`);
     const refused = await runCli(['install', signed, '--site', join(siteDir, 'site.yaml'), '--yes']);
     expect(refused.code).toBe(exitCodeFor('IMAGE_POLICY'));
     expect(refused.stderr).toContain(ref('app1'));
