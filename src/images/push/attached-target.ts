@@ -13,7 +13,8 @@ import type { ImageReference } from '../../oci/reference.js';
 import { imageIndexSchema, type Descriptor } from '../../oci/schema.js';
 import { parseJson } from '../../base/validate.js';
 import { putManifest } from '../registry/manifests.js';
-import { findManifest } from '../registry/referrers.js';
+import { findManifest, getReferrers } from '../registry/referrers.js';
+import { forEachLimit, TRANSFER_CONCURRENCY } from '../../base/parallel.js';
 import type { BlobSource } from './blob-source.js';
 import { imageContents, type ImageContents } from './bundle-graph.js';
 import { pushToRegistry, type RegistryPush } from './registry-target.js';
@@ -31,25 +32,30 @@ export async function attachmentContents(source: BlobSource, image: BundleImage)
   return planned;
 }
 
+/** The artifacts side by side (each is small: the cost is round trips), then each subject's referrers tag once. */
 export async function pushAttachedToRegistry(push: RegistryPush, image: BundleImage, planned: PlannedAttachment[], destination: ImageReference): Promise<void> {
+  const { tag: _tag, ...repository } = destination;
+  await forEachLimit(planned, TRANSFER_CONCURRENCY, async ({ attached, contents }) => {
+    await pushToRegistry(push, `${image.ref}: attached ${attached.digest}`, contents, attached.tag === undefined ? repository : { ...repository, tag: attached.tag });
+  });
+  const bySubject = new Map<string, Array<ImageContents['manifests'][number]>>();
   for (const { attached, contents } of planned) {
-    const { tag: _tag, ...repository } = destination;
-    const to = attached.tag === undefined ? repository : { ...repository, tag: attached.tag };
-    await pushToRegistry(push, `${image.ref}: attached ${attached.digest}`, contents, to);
-    if (attached.tag !== undefined) continue;
-    const top = contents.manifests.at(-1)!;
-    // Pushed again by digest to learn whether the registry indexed the subject itself.
-    const answer = await putManifest(push.transport, destination.repository, top.descriptor.digest, { ...top.descriptor, bytes: top.bytes }, image.ref);
-    if (answer.subject === undefined) await addToReferrersTag(push, destination.repository, attached.subject, top, image.ref);
+    if (attached.tag === undefined) bySubject.set(attached.subject, [...(bySubject.get(attached.subject) ?? []), contents.manifests.at(-1)!]);
+  }
+  for (const [subject, referrers] of bySubject) {
+    // A registry with the referrers API lists them already; one without is told through the tag.
+    if ((await getReferrers(push.transport, repository.repository, subject, image.ref)) !== undefined) continue;
+    await addToReferrersTag(push, repository.repository, subject, referrers, image.ref);
   }
 }
 
-async function addToReferrersTag(push: RegistryPush, repository: string, subject: string, referrer: ImageContents['manifests'][number], what: string): Promise<void> {
+async function addToReferrersTag(push: RegistryPush, repository: string, subject: string, referrers: Array<ImageContents['manifests'][number]>, what: string): Promise<void> {
   const tag = digestTag(subject);
   const existing = await findManifest(push.transport, repository, tag, what);
   const manifests = existing ? parseJson(imageIndexSchema, existing.bytes, `${what}: referrers tag ${tag}`, 'IMAGE_INVALID').manifests : [];
-  if (manifests.some((d) => d.digest === referrer.descriptor.digest)) return;
-  const fields = parseJson(artifactFieldsSchema, referrer.bytes, what, 'IMAGE_INVALID');
-  const bytes = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [...manifests, referrerDescriptor(fields, referrer.descriptor)] }));
+  const missing = referrers.filter((referrer) => !manifests.some((d) => d.digest === referrer.descriptor.digest));
+  if (missing.length === 0) return;
+  const added = missing.map((referrer) => referrerDescriptor(parseJson(artifactFieldsSchema, referrer.bytes, what, 'IMAGE_INVALID'), referrer.descriptor));
+  const bytes = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [...manifests, ...added] }));
   await putManifest(push.transport, repository, tag, { bytes, digest: sha256Digest(bytes), mediaType: OCI_INDEX }, `${what}: referrers tag ${tag}`);
 }

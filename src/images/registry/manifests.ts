@@ -61,17 +61,14 @@ export function manifestExists(transport: RegistryTransport, repository: string,
   });
 }
 
-/**
- * PUT by digest or tag; the registry must file it under the digest of the bytes we sent. Returns
- * the `OCI-Subject` a registry with the referrers API answers for a manifest with a subject.
- */
+/** PUT by digest or tag; the registry must file it under the digest of the bytes we sent. */
 export function putManifest(
   transport: RegistryTransport,
   repository: string,
   reference: string,
   manifest: { bytes: Buffer; digest: string; mediaType: string },
   what: string,
-): Promise<{ subject?: string }> {
+): Promise<void> {
   return transport.retrying(async () => {
     const response = await transport.request({
       method: 'PUT',
@@ -86,7 +83,5 @@ export function putManifest(
     if (typeof stored === 'string' && stored !== manifest.digest) {
       throw new AirlockError('REGISTRY_ERROR', `${what}: registry ${transport.registry} stored manifest ${manifest.digest} as ${stored}`);
     }
-    const subject = response.headers['oci-subject'];
-    return typeof subject === 'string' ? { subject } : {};
   });
 }
