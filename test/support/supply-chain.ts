@@ -57,41 +57,39 @@ function createHashHex(data: Buffer): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/** cosign's config for .sig and .att manifests: an image config with no platform. */
-function cosignConfig(builder: LayoutBuilder, layers: Buffer[]): Descriptor {
-  const diffIds = layers.map((data) => `sha256:${createHashHex(data)}`);
-  return builder.blob(Buffer.from(JSON.stringify({ architecture: '', os: '', config: {}, rootfs: { type: 'layers', diff_ids: diffIds } })), 'application/vnd.oci.image.config.v1+json');
-}
-
 export function digestTag(digest: string, suffix?: 'sig' | 'att' | 'sbom'): string {
   return `sha256-${digest.slice(7)}${suffix ? `.${suffix}` : ''}`;
 }
 
-/** A cosign `.sig` manifest: one simple-signing layer per signature, tagged sha256-<hex>.sig in the layout. */
-export function cosignSignatureManifest(builder: LayoutBuilder, subject: string, signatures: Array<{ payload: Buffer; signature: Buffer }>): TestImage {
-  const config = cosignConfig(builder, signatures.map((s) => s.payload));
+/**
+ * A manifest as cosign pushes it under `sha256-<hex>.<suffix>`: an image config with no platform
+ * (its diff_ids the layers' digests) and one layer per signature or attestation.
+ */
+function cosignManifest(builder: LayoutBuilder, subject: string, suffix: 'sig' | 'att', layers: Array<{ data: Buffer; mediaType: string; annotations: Record<string, string> }>): TestImage {
+  const diffIds = layers.map((l) => `sha256:${createHashHex(l.data)}`);
+  const config = builder.blob(Buffer.from(JSON.stringify({ architecture: '', os: '', config: {}, rootfs: { type: 'layers', diff_ids: diffIds } })), 'application/vnd.oci.image.config.v1+json');
   const manifest = {
     schemaVersion: 2,
     mediaType: 'application/vnd.oci.image.manifest.v1+json',
     config,
-    layers: signatures.map((s) => ({
-      ...builder.blob(s.payload, 'application/vnd.dev.cosign.simplesigning.v1+json'),
-      annotations: { 'dev.cosignproject.cosign/signature': s.signature.toString('base64') },
-    })),
+    layers: layers.map((l) => ({ ...builder.blob(l.data, l.mediaType), annotations: l.annotations })),
   };
-  return builder.tag(digestTag(subject, 'sig'), builder.blob(Buffer.from(JSON.stringify(manifest)), manifest.mediaType));
+  return builder.tag(digestTag(subject, suffix), builder.blob(Buffer.from(JSON.stringify(manifest)), manifest.mediaType));
+}
+
+/** A cosign `.sig` manifest: one simple-signing layer per signature, the signature base64 in its annotation. */
+export function cosignSignatureManifest(builder: LayoutBuilder, subject: string, signatures: Array<{ payload: Buffer; signature: Buffer }>): TestImage {
+  return cosignManifest(
+    builder,
+    subject,
+    'sig',
+    signatures.map((s) => ({ data: s.payload, mediaType: 'application/vnd.dev.cosign.simplesigning.v1+json', annotations: { 'dev.cosignproject.cosign/signature': s.signature.toString('base64') } })),
+  );
 }
 
 /** A cosign `.att` manifest: one DSSE envelope layer per attestation. */
 export function cosignAttestationManifest(builder: LayoutBuilder, subject: string, envelopes: Array<{ envelope: Buffer; predicateType: string }>): TestImage {
-  const config = cosignConfig(builder, envelopes.map((e) => e.envelope));
-  const manifest = {
-    schemaVersion: 2,
-    mediaType: 'application/vnd.oci.image.manifest.v1+json',
-    config,
-    layers: envelopes.map((e) => ({ ...builder.blob(e.envelope, 'application/vnd.dsse.envelope.v1+json'), annotations: { predicateType: e.predicateType } })),
-  };
-  return builder.tag(digestTag(subject, 'att'), builder.blob(Buffer.from(JSON.stringify(manifest)), manifest.mediaType));
+  return cosignManifest(builder, subject, 'att', envelopes.map((e) => ({ data: e.envelope, mediaType: 'application/vnd.dsse.envelope.v1+json', annotations: { predicateType: e.predicateType } })));
 }
 
 /** A DSSE envelope over an in-toto statement, signed by openssl. */

@@ -93,8 +93,9 @@ async function pushToRegistryTarget(
     const push = { transport, source, chunkSize: target.chunkSize ?? DEFAULT_CHUNK_SIZE, progress, options, holders };
     const pushed: PushedImage[] = [];
     for (const [i, { image, contents, attachments }] of planned.entries()) {
-      pushed.push(await pushToRegistry(push, image.ref, contents, destinations[i]!));
-      await pushAttachedToRegistry(push, image, attachments, destinations[i]!);
+      // The attached artifacts are small: their round trips overlap the image's own transfers.
+      const [result] = await Promise.all([pushToRegistry(push, image.ref, contents, destinations[i]!), pushAttachedToRegistry(push, image, attachments, destinations[i]!)]);
+      pushed.push(result);
     }
     return pushed;
   } finally {
