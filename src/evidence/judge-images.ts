@@ -4,6 +4,7 @@
  * trusted root, else the bundle's. The same code runs at build (the policy just written, read
  * from the image cache) and at verify and install (read from the verified bundle, offline).
  */
+import { AirlockError } from '../base/errors.js';
 import type { BundleImage, BundleManifest } from '../manifest/bundle-manifest.js';
 import { parseCosignKey } from '../trust/cosign-key.js';
 import { siteRuleFor, type SiteImagePolicy } from '../trust/image-policy-file.js';
@@ -47,6 +48,9 @@ async function policyFor(image: BundleImage, inputs: JudgeInputs): Promise<Resol
   const verify = image.verify;
   if (verify === undefined) return undefined;
   const key = verify.key ? parseCosignKey((await inputs.readFile(verify.key.path)).toString('utf8'), `${inputs.bundleName}: ${verify.key.path}`) : undefined;
+  if (key && key.keyId !== verify.key!.keyId) {
+    throw new AirlockError('BUNDLE_FORMAT', `${inputs.bundleName}: ${image.ref}: verify.key names key ${verify.key!.keyId}, but ${verify.key!.path} holds key ${key.keyId}`);
+  }
   return {
     source: inputs.bundleName,
     ...(key ? { key } : {}),

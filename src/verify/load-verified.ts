@@ -145,9 +145,15 @@ function loaded(reader: BundleReader, listing: ListingResult, waived: readonly P
         const bundle = verifiedBundle(release(), reader);
         // Upstream image signatures are judged once every byte they are read from is known good.
         if (trust) {
-          const evidence = await checkEvidence(bundle, trust);
-          report.images = evidence.images;
-          payloadProblems = evidence.problems;
+          try {
+            const evidence = await checkEvidence(bundle, trust);
+            report.images = evidence.images;
+            payloadProblems = evidence.problems;
+          } catch (error) {
+            // Evidence that cannot even be read (a malformed artifact, a key that is not one) rejects the bundle like any problem.
+            if (!isAirlockError(error)) throw error;
+            payloadProblems = [{ code: error.code, message: error.message }];
+          }
           settle();
           if (payloadProblems.length > 0) throw refusal(report);
         }

@@ -19,6 +19,7 @@ import { exitCodeFor } from '../../src/exit-codes.js';
 import { runCli } from '../support/cli.js';
 import { makeTestImages, registryDigest, seed, skopeo, type Descriptor, type TestImages } from '../support/images.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
+import { curl, json, startServe } from '../support/serve.js';
 import {
   buildxAttestation,
   cosignAttestationManifest,
@@ -144,8 +145,9 @@ describe('carrying and checking upstream evidence', () => {
         '  postInstall: [{ name: ok, script: hooks/ok.sh }]',
         'images:',
         image('app1', `, verify: { key: trusted.cosign.pem, attestations: ["${SLSA_PROVENANCE}"] }`),
-        image('buildx', ', platforms: [linux/amd64]'),
+        image('buildx'),
       ]),
+      ['--platform', 'linux/amd64'],
     );
     expect(built.code, built.stderr).toBe(0);
     signed = built.bundle;
@@ -215,6 +217,45 @@ describe('carrying and checking upstream evidence', () => {
     expect(page).toContain('policy met');
     expect(page).toContain(`attestation</dt><dd>${SLSA_PROVENANCE}: signed by key ${trusted.keyId}`.replace('attestation', 'Attestation'));
     expect(page).toContain('SBOM (CycloneDX 1.6)');
+    const markdown = join(dir, 'report.md');
+    expect((await runCli(['inspect', signed, '--report', markdown])).code).toBe(0);
+    const md = await readFile(markdown, 'utf8');
+    // Without a trust store: what the build recorded, marked not checked.
+    expect(md).toContain('**not checked (no trust store)**');
+    expect(md).toContain(`| Signed by | key ${trusted.keyId} |`);
+    expect(md).toContain('## SBOM (CycloneDX 1.6)');
+  });
+
+  it('serves the evidence from the bundle with airlock serve: the cosign tags and the referrers API', async () => {
+    const served = await startServe([signed, '--trust', trust, '--listen', '127.0.0.1:0', '--json']);
+    try {
+      const sigTag = digestTag(images.app1.descriptor.digest, 'sig');
+      expect(await registryDigest(`${served.host}/shop/app1:${sigTag}`)).toBe(await registryDigest(`${upstream.host}/shop/app1:${sigTag}`));
+      const listing = json(await curl(`${served.url}/v2/shop/app1/referrers/${images.app1.descriptor.digest}`));
+      expect(listing.manifests.map((d: Descriptor) => d.digest)).toEqual([sbomReferrer.digest]);
+    } finally {
+      await served.stop();
+    }
+  });
+
+  it('carries what an OCI layout source holds beside its image: cosign tags and untagged referrers', async () => {
+    const layout = join(dir, 'source-layout');
+    let tag = '';
+    let referrer: Descriptor | undefined;
+    const payload = simpleSigningPayload('local/app', images.app1.descriptor.digest);
+    const signature = await opensslSign(trusted.key, payload);
+    await makeTestImages(layout, {
+      extend: (builder, made) => {
+        tag = cosignSignatureManifest(builder, made.app1.descriptor.digest, [{ payload, signature }]).tag;
+        referrer = builder.artifact(made.app1.descriptor, { artifactType: 'application/spdx+json', payload: SPDX, payloadType: 'application/spdx+json' });
+        builder.untagged(referrer);
+      },
+    });
+    const built = await build(release(builds, ['images:', '  - { ref: "registry.example/local/app:1.0", ociLayout: source-layout, tag: app1, verify: { key: trusted.cosign.pem } }']));
+    expect(built.code, built.stderr).toBe(0);
+    const inspected = JSON.parse((await runCli(['inspect', built.bundle, '--json'])).stdout);
+    expect(inspected.images[0].attached.map((a: { tag?: string; digest: string }) => a.tag ?? a.digest).sort()).toEqual([tag, referrer!.digest].sort());
+    expect(inspected.images[0].evidence.signers).toEqual([{ keyId: trusted.keyId }]);
   });
 
   it('refuses images that do not meet their policy at build, naming the image and why', async () => {
