@@ -273,6 +273,10 @@ describe('carrying and checking upstream evidence', () => {
     expect(unsigned.code).toBe(exitCodeFor('IMAGE_POLICY'));
     expect(unsigned.stderr).toContain(`${ref('buildx')}: a signature by key ${trusted.keyId} is required (the release manifest), but it carries no signature`);
 
+    const noRoot = await build(release(builds, ['images:', image('app1', `, verify: { identity: x, issuer: "${GITHUB_ISSUER}" }`)]));
+    expect(noRoot.code).toBe(exitCodeFor('MANIFEST_INVALID'));
+    expect(noRoot.stderr).toContain('images[0].verify: a keyless policy needs trustedRoot');
+
     const missingAttestation = await build(release(builds, ['images:', image('app1', `, verify: { key: trusted.cosign.pem, attestations: [https://example.com/other/v1] }`)]));
     expect(missingAttestation.code).toBe(exitCodeFor('IMAGE_POLICY'));
     expect(missingAttestation.stderr).toContain('an attestation of type https://example.com/other/v1');
@@ -346,5 +350,18 @@ describe('carrying and checking upstream evidence', () => {
     const refused = await runCli(['install', signed, '--site', join(siteDir, 'site.yaml'), '--yes']);
     expect(refused.code).toBe(exitCodeFor('IMAGE_POLICY'));
     expect(refused.stderr).toContain(ref('app1'));
+    expect(await readFile(join(siteDir, 'state', 'audit.jsonl'), 'utf8')).toContain('"code":"IMAGE_POLICY"');
+
+    // A keyless rule of the site, checked against the site's own trusted root: the bundle carries none.
+    const keylessBuilt = await build(release(builds, ['images:', `  - { ref: "${upstream.host}/shop/keyless:1.0", insecure: true, platforms: [linux/amd64] }`]));
+    expect(keylessBuilt.code, keylessBuilt.stderr).toBe(0);
+    const keylessTrust = join(dir, 'keyless-trust');
+    await cp(trust, keylessTrust, { recursive: true });
+    await cp(join(FIXTURE, 'trusted_root.json'), join(keylessTrust, 'trusted_root.json'));
+    await writeFile(join(keylessTrust, 'images.yaml'), `trustedRoot: trusted_root.json\nimages:\n  - ref: "*"\n    verify: { identity: "https://github.com/acme/x", issuer: "${GITHUB_ISSUER}" }\n`);
+    const keylessVerified = await runCli(['verify', keylessBuilt.bundle, '--trust', keylessTrust]);
+    expect(keylessVerified.code).toBe(exitCodeFor('IMAGE_POLICY'));
+    expect(keylessVerified.stdout).toContain(`it is signed by ${CONFORMANCE_SAN} (issuer ${GITHUB_ISSUER}) only`);
+    expect(JSON.parse((await runCli(['verify', keylessBuilt.bundle, '--trust', trust, '--json'])).stdout).images[0].verdict).toBe('none');
   });
 });
