@@ -10,7 +10,8 @@ const LAYERS = [
   ['oci', 'bundle'], //             formats: OCI documents and references; the bundle's tar layout
   ['manifest'], //                  zod schemas: release manifest, airlock.json, site file
   ['trust'], //                     keys, signatures, certificates, trust store, policy, signed lists
-  ['images', 'media', 'telemetry'], // registries and OCI layouts; release media volumes; Prometheus queries and deployment markers
+  ['images', 'media', 'telemetry', 'evidence'], // registries and OCI layouts; release media volumes; Prometheus queries and
+  //                                deployment markers; upstream image signatures judged
   ['verify'], //                    the bundle verifier and loading a verified bundle
   ['install', 'build', 'report', 'serve'], // the installer, the builder, the officer's report, the read-only registry
   ['commands'], //                  one file per verb

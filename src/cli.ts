@@ -118,7 +118,8 @@ function buildProgram(): Command {
     .argument('<bundle>', 'bundle file (.airlock)')
     .option('--report <file>', "write the security officer's report (self-contained HTML, Markdown or JSON) to this file")
     .option('--format <format>', 'report format: html, md or json (default: from the file extension, else html)')
-    .option('-t, --trust <dir>', 'with --report: verify against this trust store and lead the report with the verdict')
+    .option('-t, --trust <dir>', 'with --report: verify against this trust store and lead the report with the verdict (with --sbom: verify first)')
+    .option('--sbom <format>', "print the release's SBOM instead: cyclonedx (CycloneDX 1.6 JSON)")
     .addOption(json())
     .addHelpText(
       'after',
@@ -127,6 +128,7 @@ function buildProgram(): Command {
         'airlock inspect shop-1.4.0.airlock --json | jq .images',
         'airlock inspect shop-1.4.0.airlock --report shop-1.4.0.html --trust /etc/airlock/trust',
         'airlock inspect shop-1.4.0.airlock --report shop-1.4.0.md --format md',
+        'airlock inspect shop-1.4.0.airlock --sbom cyclonedx --trust /etc/airlock/trust > shop-1.4.0.cdx.json',
       ]),
     )
     .action(action(async (output, bundle: string, options: InspectOptions) => {

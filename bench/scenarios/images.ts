@@ -3,11 +3,14 @@
  * CNCF distribution registry on loopback. Pull: `airlock build` with a cold image cache against
  * skopeo copying the same images out of the same registry. Push: `airlock install` into an
  * emptied isolated registry against skopeo copying the images into it. Then a second install
- * of the same bundle, and the bundle's size against the unique blob bytes it carries.
+ * of the same bundle, and the bundle's size against the unique blob bytes it carries. Issue 13:
+ * every image signed, attested and given an SBOM upstream; build (policy checked) and install
+ * (evidence pushed) with the evidence against the same without it (`attached: false`).
+ * `--size` scales the images (1G, the default: 150 MiB base and application layers).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { registryDigest, seed } from '../../test/support/images.js';
 import { startRegistry, type TestRegistry } from '../../test/support/registry.js';
 import { measureContenders, type Command, type Contender } from '../measure.js';
@@ -17,10 +20,10 @@ import { skopeoEach } from '../skopeo.js';
 import { ensureSyntheticImages, type SyntheticImages } from '../synthetic-images.js';
 import { formatBytes, GiB, MiB } from '../units.js';
 import { assertFreeSpace } from '../workdir.js';
+import { signAndAttest } from '../signed-images.js';
 
-const BASE_BYTES = 150 * MiB;
-const APP_BYTES = 150 * MiB;
-const SIZE_LABEL = '3×300M';
+const LAYER_SHARE = 150 / 1024;
+const EVIDENCE_SLOWDOWN_TARGET = 1.05;
 const SKOPEO_RATIO_TARGET = 1.0;
 const SECOND_INSTALL_SHARE = 0.1;
 const BUNDLE_OVERHEAD_SHARE = 0.01;
@@ -33,7 +36,8 @@ export const imagesScenario: Scenario = {
   perSize: false,
   async run(context: BenchContext): Promise<ScenarioResult> {
     const { workDir, say } = context;
-    const images = await ensureSyntheticImages(join(workDir, 'layout'), { baseBytes: BASE_BYTES, appBytes: APP_BYTES }, say);
+    const layerBytes = Math.round((context.size.bytes * LAYER_SHARE) / MiB) * MiB;
+    const images = await ensureSyntheticImages(join(workDir, 'layout'), { baseBytes: layerBytes, appBytes: layerBytes }, say);
     await assertFreeSpace(workDir, images.uniqueBlobBytes * DISK_FACTOR + GiB, 'the images scenario', 'the layout, registries, cache, bundle and skopeo copies');
     // Registries start empty, also after a --keep run: stale blobs would be warmed and counted.
     for (const dir of ['upstream', 'isolated']) rmSync(join(workDir, dir), { recursive: true, force: true });
@@ -44,18 +48,30 @@ export const imagesScenario: Scenario = {
       say(`seeding ${images.tags.length} images into the upstream registry ${upstream.host} with skopeo`);
       const sources = images.tags.map((tag) => `${upstream.host}/bench/${tag}:1`);
       for (const [index, tag] of images.tags.entries()) await seed(images.layoutDir, tag, sources[index]!);
-      return await measure(context, images, upstream, isolated, sources);
+      say('signing and attesting every image upstream (openssl, skopeo)');
+      const vendor = await signAndAttest(images.layoutDir, images.tags, sources, workDir);
+      return await measure(context, images, upstream, isolated, sources, { layerBytes, vendorKey: basename(vendor.pub) });
     } finally {
       await Promise.all([upstream.stop(), isolated?.stop()]);
     }
   },
 };
 
-async function measure(context: BenchContext, images: SyntheticImages, upstream: TestRegistry, isolated: TestRegistry, sources: string[]): Promise<ScenarioResult> {
+async function measure(
+  context: BenchContext,
+  images: SyntheticImages,
+  upstream: TestRegistry,
+  isolated: TestRegistry,
+  sources: string[],
+  sizing: { layerBytes: number; vendorKey: string },
+): Promise<ScenarioResult> {
   const { cli, workDir, runs, say } = context;
+  const sizeLabel = `3×${formatBytes(2 * sizing.layerBytes)}`;
+  const baseBytes = sizing.layerBytes;
+  const appBytes = sizing.layerBytes;
   const key = generateKey(cli, join(workDir, 'signer'));
   const manifest = join(workDir, 'release.yaml');
-  writeFileSync(manifest, releaseManifest(sources));
+  writeFileSync(manifest, releaseManifest(sources, { attached: false }));
   const cache = join(workDir, 'cache');
   const outDir = join(workDir, 'out');
   const bundle = join(outDir, 'bench-images-1.0.0.airlock');
@@ -118,22 +134,62 @@ async function measure(context: BenchContext, images: SyntheticImages, upstream:
   );
   await assertPushed(images, targets, isolated);
 
+  // Issue 13: the same images with their upstream evidence, against the bundle above (attached: false).
+  say('with upstream evidence: build (policy checked) and install (evidence pushed), against attached: false');
+  const signedManifest = join(workDir, 'release-signed.yaml');
+  writeFileSync(signedManifest, releaseManifest(sources, { attached: true, verifyKey: sizing.vendorKey }));
+  const signedOut = join(workDir, 'out-signed');
+  mkdirSync(signedOut, { recursive: true });
+  const signedBuild = airlockBuild(cli, signedManifest, key, signedOut);
+  const signedBundle = join(signedOut, 'bench-images-1.0.0.airlock');
+  const evidenceBuild = await measureContenders(
+    [
+      { name: 'airlock build, cold cache, signed + attested + SBOM (policy checked)', role: 'ours', command: { ...signedBuild, argv: [...signedBuild.argv, '--cache', cache] }, inputs: [upstream.storageDir], outputs: [cache, signedBundle] },
+      { name: 'airlock build, cold cache, attached: false', role: 'ours', command: buildWithCache, inputs: [upstream.storageDir], outputs: [cache, bundle] },
+    ],
+    runs,
+    workDir,
+    say,
+  );
+  const evidenceInstall = await measureContenders(
+    [
+      { name: 'airlock install, evidence re-checked and pushed', role: 'ours', command: airlockInstall(cli, signedBundle, site), inputs: [signedBundle], outputs: [isolated.storageDir, state, join(siteDir, 'etc')] },
+      { name: 'airlock install, attached: false', role: 'ours', command: install, inputs: [bundle], outputs: [isolated.storageDir, state, join(siteDir, 'etc')] },
+    ],
+    runs,
+    workDir,
+    say,
+  );
+  const slowdown = (results: typeof evidenceBuild, what: string): TargetCheck => {
+    const ratio = results[0]!.seconds / results[1]!.seconds;
+    return {
+      scenario: 'images',
+      size: sizeLabel,
+      name: `${what} with evidence ≤ ${EVIDENCE_SLOWDOWN_TARGET.toFixed(2)}× without`,
+      target: `≤ ${EVIDENCE_SLOWDOWN_TARGET.toFixed(2)}×`,
+      actual: `${ratio.toFixed(3)}× (${results[0]!.seconds.toFixed(2)} s / ${results[1]!.seconds.toFixed(2)} s)`,
+      pass: ratio <= EVIDENCE_SLOWDOWN_TARGET,
+    };
+  };
+
   const rows: Row[] = [
-    ...rowsFor('images', SIZE_LABEL, 'pull', bytes, pull),
-    ...rowsFor('images', SIZE_LABEL, 'pull', bytes, warm),
-    ...rowsFor('images', SIZE_LABEL, 'push', bytes, push),
-    ...rowsFor('images', SIZE_LABEL, 'push', bytes, again),
+    ...rowsFor('images', sizeLabel, 'pull', bytes, pull),
+    ...rowsFor('images', sizeLabel, 'pull', bytes, warm),
+    ...rowsFor('images', sizeLabel, 'push', bytes, push),
+    ...rowsFor('images', sizeLabel, 'push', bytes, again),
+    ...rowsFor('images', sizeLabel, 'pull', bytes, evidenceBuild),
+    ...rowsFor('images', sizeLabel, 'push', bytes, evidenceInstall),
   ];
   const row = (name: string) => rows.find((candidate) => candidate.contender === name)!;
   const first = row(push[0]!.name);
   const second = row(again[0]!.name);
   const overhead = bundleBytes / bytes - 1;
   const checks: TargetCheck[] = [
-    ...pull.slice(1).map((stock) => ratioTarget('images', SIZE_LABEL, `pull ≥ 1.0× ${stock.name}`, row(stock.name), SKOPEO_RATIO_TARGET)),
-    ...push.slice(1).map((stock) => ratioTarget('images', SIZE_LABEL, `push ≥ 1.0× ${stock.name}`, row(stock.name), SKOPEO_RATIO_TARGET)),
+    ...pull.slice(1).map((stock) => ratioTarget('images', sizeLabel, `pull ≥ 1.0× ${stock.name}`, row(stock.name), SKOPEO_RATIO_TARGET)),
+    ...push.slice(1).map((stock) => ratioTarget('images', sizeLabel, `push ≥ 1.0× ${stock.name}`, row(stock.name), SKOPEO_RATIO_TARGET)),
     {
       scenario: 'images',
-      size: SIZE_LABEL,
+      size: sizeLabel,
       name: 'second install ≤ 10% of the first',
       target: '≤ 10%',
       actual: `${((second.seconds / first.seconds) * 100).toFixed(1)}% (${second.seconds.toFixed(2)} s / ${first.seconds.toFixed(2)} s)`,
@@ -141,34 +197,38 @@ async function measure(context: BenchContext, images: SyntheticImages, upstream:
     },
     {
       scenario: 'images',
-      size: SIZE_LABEL,
+      size: sizeLabel,
       name: 'bundle size vs unique blob bytes',
       target: '≤ +1%',
       actual: `+${(overhead * 100).toFixed(3)}% (${bundleBytes.toLocaleString('en')} vs ${bytes.toLocaleString('en')} bytes)`,
       pass: overhead <= BUNDLE_OVERHEAD_SHARE,
     },
+    slowdown(evidenceBuild, 'build'),
+    slowdown(evidenceInstall, 'install'),
   ];
   return {
     rows,
     targets: checks,
     notes: [
-      `${SIZE_LABEL}: ${images.tags.length} images of ${images.imageBytes.map((size) => formatBytes(size)).join(' / ')}, each a ${formatBytes(BASE_BYTES)} base layer shared by all and a ${formatBytes(APP_BYTES)} layer of its own (gzip, stored blocks, of tars of incompressible bytes); ${formatBytes(bytes)} of unique blobs, the bytes MiB/s is counted over. Registries: CNCF distribution on loopback, plain HTTP, filesystem storage on the same disk.`,
-      `${SIZE_LABEL}: airlock build pulls four blobs at a time into its cache, then signs and writes (and fsyncs) the ${formatBytes(bundleBytes)} bundle; the warm-cache row is that bundle work alone. skopeo to oci-archive writes each image's archive separately (the base layer three times); to oci: it shares one directory.`,
-      `${SIZE_LABEL}: airlock install verifies the bundle (a hash of every byte and the signature) before it pushes, then records the install; skopeo pushes without checks of its own. Pushing from the bundle, skopeo unpacks the whole archive once per image.`,
-      `${SIZE_LABEL}: the same install run again checks the signatures, sees the installed release's own bundle and stops (nothing to do; no payload byte is read). --reinstall re-verifies every byte, re-plans and finds every blob in the registry.`,
+      `${sizeLabel}: ${images.tags.length} images of ${images.imageBytes.map((size) => formatBytes(size)).join(' / ')}, each a ${formatBytes(baseBytes)} base layer shared by all and a ${formatBytes(appBytes)} layer of its own (gzip, stored blocks, of tars of incompressible bytes); ${formatBytes(bytes)} of unique blobs, the bytes MiB/s is counted over. Registries: CNCF distribution on loopback, plain HTTP, filesystem storage on the same disk.`,
+      `${sizeLabel}: airlock build pulls four blobs at a time into its cache, then signs and writes (and fsyncs) the ${formatBytes(bundleBytes)} bundle; the warm-cache row is that bundle work alone. skopeo to oci-archive writes each image's archive separately (the base layer three times); to oci: it shares one directory.`,
+      `${sizeLabel}: airlock install verifies the bundle (a hash of every byte and the signature) before it pushes, then records the install; skopeo pushes without checks of its own. Pushing from the bundle, skopeo unpacks the whole archive once per image.`,
+      `${sizeLabel}: the same install run again checks the signatures, sees the installed release's own bundle and stops (nothing to do; no payload byte is read). --reinstall re-verifies every byte, re-plans and finds every blob in the registry.`,
+      `${sizeLabel}: with evidence, each image has upstream a cosign signature (.sig, openssl P-256), a DSSE SLSA provenance (.att) and a 40-package SPDX SBOM as an OCI 1.1 referrer (referrers tag: distribution has no referrers API); build looks them up (the referrers API, its tag, three cosign tags per digest), fetches them and checks the key policy; install re-checks it offline and pushes them, keeping the referrers tag. The rows without evidence build the same images with attached: false.`,
     ],
   };
 }
 
-function releaseManifest(sources: string[]): string {
+function releaseManifest(sources: string[], evidence: { attached: boolean; verifyKey?: string }): string {
   return [
     '# Written by bench/scenarios/images.ts (npm run bench -- --only images).',
     'name: bench-images',
     'version: 1.0.0',
     'targets:',
     '  environments: [prod]',
+    ...(evidence.verifyKey ? [`verify: { key: ${JSON.stringify(evidence.verifyKey)}, attestations: ["https://slsa.dev/provenance/v1"] }`] : []),
     'images:',
-    ...sources.map((source) => `  - { ref: "${source}", insecure: true }`),
+    ...sources.map((source) => `  - { ref: "${source}", insecure: true${evidence.attached ? '' : ', attached: false'} }`),
     '',
   ].join('\n');
 }

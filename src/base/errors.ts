@@ -53,6 +53,9 @@ export const ERROR_CODES = [
   'TELEMETRY_UNREACHABLE',
   'TELEMETRY_AUTH',
   'TELEMETRY_QUERY_FAILED',
+  // upstream image evidence (docs/SUPPLY-CHAIN.md)
+  'IMAGE_POLICY',
+  'IMAGE_SIGNATURE_INVALID',
   // install
   'INSTALL_LOCKED',
   'VARIABLE_MISSING',

@@ -18,6 +18,7 @@ import { collectRelease } from './collect-release.js';
 import { resolveCreated } from './created-time.js';
 import { buildBundleManifest } from './describe-bundle.js';
 import { bundleSigner } from './signers.js';
+import { judgeBuildImages } from './image-policy.js';
 
 export interface BuildRequest {
   manifestFile: string;
@@ -53,14 +54,23 @@ export async function buildRelease(request: BuildRequest): Promise<BuildResult> 
           credentials: request.credentials,
           output: request.output,
         });
+  const judged =
+    release.images.length === 0
+      ? { images: [], files: [] }
+      : await judgeBuildImages(release, images.images, { manifestDir: dirname(resolve(request.manifestFile)), cacheDir: request.cacheDir, output: request.output });
   const created = resolveCreated(release, request.env, collected.inputs);
-  const manifest = buildBundleManifest(release, collected, { created, images: images.images, builtBy: { tool: 'airlock', version: VERSION } });
+  const manifest = buildBundleManifest(release, collected, {
+    created,
+    images: judged.images,
+    ...(judged.trustedRoot ? { trustedRoot: judged.trustedRoot } : {}),
+    builtBy: { tool: 'airlock', version: VERSION },
+  });
 
   await mkdir(request.outDir, { recursive: true });
   const written = await writeBundle({
     file: join(request.outDir, bundleFileName(manifest.name, manifest.version)),
     manifest: Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`),
-    payload: [...collected.files, ...images.files],
+    payload: [...collected.files, ...images.files, ...judged.files],
     signers: keys.map(bundleSigner),
     mtime: created,
     onProgress: request.onProgress,

@@ -10,6 +10,8 @@ export const BLOBS_DIR = 'blobs/sha256/';
 export const CONFIGS_DIR = 'configs/';
 export const MIGRATIONS_DIR = 'migrations/';
 export const HOOKS_DIR = 'hooks/';
+/** Image signature policy material: cosign keys (keys/<key id>.pem) and the Sigstore trusted root. */
+export const SUPPLY_CHAIN_DIR = 'supply-chain/';
 
 export const TAR_BLOCK = 512;
 export const FILE_MODE = 0o644;

@@ -2,6 +2,7 @@
  * `airlock inspect`: what a bundle holds, read without a trust store. Nothing shown is
  * vouched for until `airlock verify` says so, and the output says as much.
  */
+import { AirlockError } from '../base/errors.js';
 import { parseChecksums } from '../bundle/checksums.js';
 import { contentKind, type ContentKind } from '../bundle/content-kind.js';
 import { CHECKSUMS_PATH, isSignaturePath, signatureKeyIds } from '../bundle/format.js';
@@ -11,9 +12,12 @@ import { humanBytes, shortDigest, table } from '../ui/format.js';
 import type { Output } from '../ui/output.js';
 import { readBundleManifest } from '../manifest/read-bundle-manifest.js';
 import { inspectReportCommand, wantsReport, type ReportOptions } from './inspect-report.js';
+import { inspectSbomCommand } from './inspect-sbom.js';
 
 export interface InspectOptions extends ReportOptions {
   json?: boolean;
+  /** Print the release's SBOM in this format (cyclonedx) instead of the listing. */
+  sbom?: string;
 }
 
 const KIND_TITLES: Record<ContentKind, string> = {
@@ -22,10 +26,15 @@ const KIND_TITLES: Record<ContentKind, string> = {
   migration: 'migrations',
   hook: 'hooks',
   image: 'image layout (OCI)',
+  'image-policy': 'image policy (keys, Sigstore trusted root)',
   other: 'other',
 };
 
 export async function inspectCommand(output: Output, bundle: string, options: InspectOptions): Promise<void> {
+  if (options.sbom !== undefined) {
+    if (options.report !== undefined || options.format !== undefined) throw new AirlockError('USAGE', '--sbom prints the SBOM; the report (--report) embeds it already');
+    return inspectSbomCommand(output, bundle, options);
+  }
   if (wantsReport(options)) return inspectReportCommand(output, bundle, options);
   const reader = await openBundle(bundle);
   try {

@@ -2,6 +2,7 @@
 import type { Output } from '../ui/output.js';
 import { table } from '../ui/format.js';
 import type { VerificationReport } from '../verify/report.js';
+import { imageEvidenceLines } from './evidence-view.js';
 
 const STATUS_MARK = { valid: 'ok', invalid: 'BAD', 'unknown-key': '??', revoked: 'REVOKED' } as const;
 
@@ -28,6 +29,10 @@ export function printVerification(output: Output, report: VerificationReport): v
   if (report.checksums.size > 0) {
     output.say(`files     ${report.checksums.size} listed in SHA256SUMS${report.checksumsDigest ? ` (sha256 ${report.checksumsDigest})` : ''}`);
   }
+  if (report.images && report.images.length > 0) {
+    output.say('images');
+    for (const line of report.images.flatMap(imageEvidenceLines)) output.say(`  ${line}`);
+  }
   for (const problem of report.problems) output.say(`FAIL      ${problem.code}: ${problem.message}`);
   output.say(report.ok ? 'result    VERIFIED' : `result    REJECTED (${report.problems.length} problem${report.problems.length === 1 ? '' : 's'})`);
 }
@@ -42,6 +47,7 @@ export function verificationJson(report: VerificationReport): unknown {
     policy: report.policy ?? null,
     checksumsDigest: report.checksumsDigest ?? null,
     files: report.checksums.size,
+    images: (report.images ?? []).map(({ problems: _problems, ...image }) => image),
   };
 }
 

@@ -14,6 +14,7 @@ import { resolveImage, type ResolvedImage } from './image-graph.js';
 import type { ImageSpec } from '../manifest/release-images.js';
 import { digestHex } from '../oci/digest.js';
 import { OCI_LAYOUT_BYTES, OciLayout, renderIndex, type TaggedImage } from './layout.js';
+import { attachedEntries, collectAttached, type AttachedArtifacts } from './attached.js';
 import type { Descriptor } from '../oci/schema.js';
 import { forEachLimit, TRANSFER_CONCURRENCY } from '../base/parallel.js';
 import { byteProgress } from '../ui/progress.js';
@@ -57,25 +58,40 @@ export async function collectImages(specs: ImageSpec[], options: CollectOptions)
     options.output,
   );
   try {
-    const resolved: Array<{ spec: ImageSpec; source: ImageSource; image: ResolvedImage }> = [];
+    const resolved: Array<{ spec: ImageSpec; source: ImageSource; image: ResolvedImage; attached: AttachedArtifacts }> = [];
     for (const spec of specs) {
       const source = await openSource(spec, options, cache, connections);
-      const image = await resolveImage(source, cache, spec.platforms ?? options.platforms);
+      const carry = spec.attached !== false;
+      const image = await resolveImage(source, cache, spec.platforms ?? options.platforms, carry);
       options.output.debug(`image ${spec.ref}: ${image.descriptor.digest} (${image.platforms.join(', ') || 'no platform'})`);
-      resolved.push({ spec, source, image });
+      const attached = carry ? await collectAttached(source, cache, image, options.output) : { attached: [], contents: [], blobs: [] };
+      resolved.push({ spec, source, image, attached });
     }
-    await fetchBlobs(resolved, cache, options.output);
+    await fetchBlobs(
+      resolved.map(({ source, image, attached }) => ({ source, blobs: [...image.blobs, ...attached.blobs] })),
+      cache,
+      options.output,
+    );
     const tagged = resolved.map(({ spec, image }) => ({ ref: spec.ref, descriptor: image.descriptor }));
     await cache.tagImages(tagged);
-    return {
-      files: payloadFiles(resolved.map((r) => r.image), cache, tagged),
-      images: resolved.map(({ spec, image }) => ({
+    const images = resolved.map(({ spec, image, attached }) => {
+      // Signatures of the published index vouch for what was selected from it, so that index travels too.
+      const upstream = image.published.digest !== image.descriptor.digest && attached.attached.some((a) => a.subject === image.published.digest) ? image.published : undefined;
+      const bundleImage: BundleImage = {
         ref: spec.ref,
         digest: image.descriptor.digest,
         mediaType: image.descriptor.mediaType,
         platforms: image.platforms,
         size: image.size,
-      })),
+        ...(upstream ? { upstream } : {}),
+        ...(attached.attached.length > 0 ? { attached: attached.attached } : {}),
+      };
+      return { bundleImage, contents: [...image.contents, ...attached.contents, ...(upstream ? [upstream as Descriptor] : [])] };
+    });
+    const entries = [...tagged, ...images.flatMap(({ bundleImage }) => attachedEntries(bundleImage))];
+    return {
+      files: payloadFiles(images.map((i) => i.contents), cache, entries),
+      images: images.map((i) => i.bundleImage),
     };
   } finally {
     await connections.close();
@@ -93,10 +109,10 @@ async function openSource(spec: ImageSpec, options: CollectOptions, cache: OciLa
 }
 
 /** Each blob once, from the first image that needs it; already-cached (and re-verified) blobs are not fetched again. */
-async function fetchBlobs(resolved: Array<{ source: ImageSource; image: ResolvedImage }>, cache: OciLayout, output: Output): Promise<void> {
+async function fetchBlobs(resolved: Array<{ source: ImageSource; blobs: Descriptor[] }>, cache: OciLayout, output: Output): Promise<void> {
   const wanted = new Map<string, { descriptor: Descriptor; source: ImageSource }>();
-  for (const { source, image } of resolved) {
-    for (const descriptor of image.blobs) if (!wanted.has(descriptor.digest)) wanted.set(descriptor.digest, { descriptor, source });
+  for (const { source, blobs } of resolved) {
+    for (const descriptor of blobs) if (!wanted.has(descriptor.digest)) wanted.set(descriptor.digest, { descriptor, source });
   }
   const all = [...wanted.values()];
   const progress = byteProgress(output, 'pulling images', all.reduce((sum, b) => sum + b.descriptor.size, 0));
@@ -116,9 +132,9 @@ async function fetchBlobs(resolved: Array<{ source: ImageSource; image: Resolved
   output.debug(`images: ${fetched} blobs fetched, ${all.length - fetched} already cached`);
 }
 
-function payloadFiles(images: ResolvedImage[], cache: OciLayout, tagged: readonly TaggedImage[]): PayloadFile[] {
+function payloadFiles(images: Descriptor[][], cache: OciLayout, tagged: readonly TaggedImage[]): PayloadFile[] {
   const sizes = new Map<string, number>();
-  for (const image of images) for (const blob of image.contents) sizes.set(blob.digest, blob.size);
+  for (const contents of images) for (const blob of contents) sizes.set(blob.digest, blob.size);
   const blobs: PayloadFile[] = [...sizes.entries()].map(([digest, size]) => ({
     path: `${BLOBS_DIR}${digestHex(digest)}`,
     size,

@@ -22,21 +22,24 @@ export interface ResolvedImage {
   blobs: Descriptor[];
   /** Bytes of every blob the image needs, its manifests included. */
   size: number;
+  /** The top-level document as published (in the cache too); differs from `descriptor` when platforms were selected. */
+  published: Pick<Descriptor, 'mediaType' | 'digest' | 'size'>;
 }
 
 const IMAGE_CONFIG_TYPES = new Set(['application/vnd.oci.image.config.v1+json', 'application/vnd.docker.container.image.v1+json']);
 
-export async function resolveImage(source: ImageSource, cache: OciLayout, wanted: readonly string[] | undefined): Promise<ResolvedImage> {
+/** `attestations`: keep buildx's attestation manifests of the platforms kept (see choosePlatforms). */
+export async function resolveImage(source: ImageSource, cache: OciLayout, wanted: readonly string[] | undefined, attestations = false): Promise<ResolvedImage> {
   const what = source.what;
   const root = await source.root();
   let bytes = root.bytes;
   let parsed = parseManifest(bytes, root.contentType, what);
-  await cache.writeBytes(bytes);
+  const published = { mediaType: parsed.mediaType, ...(await cache.writeBytes(bytes)) };
   let platforms: string[] = [];
   let checkConfigPlatform = parsed.kind === 'manifest';
 
   if (parsed.kind === 'index') {
-    const choice = choosePlatforms(parsed.index, wanted, what);
+    const choice = choosePlatforms(parsed.index, wanted, what, attestations);
     if (choice.kind === 'one') {
       bytes = await source.manifest(choice.descriptor);
       verifyBytes(bytes, { ...choice.descriptor, what });
@@ -86,7 +89,7 @@ export async function resolveImage(source: ImageSource, cache: OciLayout, wanted
   }
 
   const contents = [...seen.values()];
-  return { descriptor, platforms, contents, blobs: [...blobs.values()], size: contents.reduce((sum, d) => sum + d.size, 0) };
+  return { descriptor, platforms, contents, blobs: [...blobs.values()], size: contents.reduce((sum, d) => sum + d.size, 0), published };
 }
 
 /** A config is needed before the layers (for its platform): fetched whole, checked, and cached like any blob. */

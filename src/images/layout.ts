@@ -22,15 +22,25 @@ import { fsyncPath } from '../fs/fsync-path.js';
 import { writeAll } from '../fs/write-all.js';
 
 export const REF_NAME = 'org.opencontainers.image.ref.name';
+/** On an attached artifact's entry: the ref of the image it is attached to (docs/IMAGES.md). */
+export const ATTACHED_TO = 'dev.airlock.attached.to';
 export const OCI_LAYOUT_BYTES = Buffer.from('{"imageLayoutVersion":"1.0.0"}', 'utf8');
 const READ_CHUNK = 1024 * 1024;
 
 const layoutFileSchema = z.looseObject({ imageLayoutVersion: z.literal('1.0.0') });
 
-/** A top-level image of a layout: the descriptor index.json lists, tagged by ref.name. */
+/** A top-level entry of a layout: the descriptor index.json lists, tagged by ref.name ('' for none), with any other annotations. */
 export interface TaggedImage {
   ref: string;
   descriptor: Pick<Descriptor, 'mediaType' | 'digest' | 'size'>;
+  annotations?: Record<string, string>;
+}
+
+/** Which entries are the same one: a tagged entry by its ref, an attached artifact by its digest and image. */
+function entryKey(entry: TaggedImage): string | undefined {
+  if (entry.ref !== '') return `ref ${entry.ref}`;
+  const to = entry.annotations?.[ATTACHED_TO];
+  return to === undefined ? undefined : `${entry.descriptor.digest} ${to}`;
 }
 
 /**
@@ -38,14 +48,20 @@ export interface TaggedImage {
  * images always give the same bytes.
  */
 export function renderIndex(images: readonly TaggedImage[]): Buffer {
-  const sorted = [...images].sort((a, b) => comparePaths(a.ref, b.ref) || comparePaths(a.descriptor.digest, b.descriptor.digest));
-  const manifests = sorted.map(({ ref, descriptor }) => ({
+  const sorted = [...images].sort(
+    (a, b) => comparePaths(a.ref, b.ref) || comparePaths(a.descriptor.digest, b.descriptor.digest) || comparePaths(a.annotations?.[ATTACHED_TO] ?? '', b.annotations?.[ATTACHED_TO] ?? ''),
+  );
+  const manifests = sorted.map(({ ref, descriptor, annotations }) => ({
     mediaType: descriptor.mediaType,
     digest: descriptor.digest,
     size: descriptor.size,
-    annotations: { [REF_NAME]: ref },
+    annotations: { ...(ref === '' ? {} : { [REF_NAME]: ref }), ...sortedRecord(annotations ?? {}) },
   }));
   return Buffer.from(`${JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests }, null, 2)}\n`, 'utf8');
+}
+
+function sortedRecord(record: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => comparePaths(a, b)));
 }
 
 async function hashFile(path: string): Promise<{ digest: string; size: number }> {
@@ -160,10 +176,14 @@ export class OciLayout {
     } catch {
       throw new AirlockError('INPUT_NOT_FOUND', `${this.dir}: OCI layout has no index.json`);
     }
-    return parseJson(imageIndexSchema, data, file, 'IMAGE_INVALID').manifests.map((descriptor) => ({
-      ref: descriptor.annotations?.[REF_NAME] ?? '',
-      descriptor: { mediaType: descriptor.mediaType, digest: descriptor.digest, size: descriptor.size },
-    }));
+    return parseJson(imageIndexSchema, data, file, 'IMAGE_INVALID').manifests.map((descriptor) => {
+      const { [REF_NAME]: ref, ...annotations } = descriptor.annotations ?? {};
+      return {
+        ref: ref ?? '',
+        descriptor: { mediaType: descriptor.mediaType, digest: descriptor.digest, size: descriptor.size },
+        ...(Object.keys(annotations).length === 0 ? {} : { annotations }),
+      };
+    });
   }
 
   /** Replaces index.json atomically (temp, fsync, rename, fsync of the directory). */
@@ -171,10 +191,16 @@ export class OciLayout {
     await this.replaceFile('index.json', renderIndex(images));
   }
 
-  /** Adds or retags images: an entry with the same ref is replaced; untagged entries of other tools are kept. */
+  /**
+   * Adds or retags images and their attached artifacts: an entry with the same ref (an attached
+   * artifact: the same digest for the same image) is replaced; untagged entries of other tools are kept.
+   */
   async tagImages(images: readonly TaggedImage[]): Promise<void> {
-    const refs = new Set(images.map((image) => image.ref));
-    const kept = (await this.readIndex()).filter((image) => image.ref === '' || !refs.has(image.ref));
+    const keys = new Set(images.map(entryKey));
+    const kept = (await this.readIndex()).filter((image) => {
+      const key = entryKey(image);
+      return key === undefined || !keys.has(key);
+    });
     await this.writeIndex([...kept, ...images]);
   }
 

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { FORMAT_VERSION } from '../bundle/format.js';
 import { healthGateSchema } from './health-gate.js';
+import { bundleImagePolicySchema, imageSignerSchema } from './image-policy.js';
 
 const isoTime = z.iso.datetime({ offset: false });
 const digest = z.string().regex(/^sha256:[0-9a-f]{64}$/, 'expected sha256:<64 hex>');
@@ -46,7 +47,35 @@ const imageSchema = z.object({
   platforms: z.array(z.string()),
   /** Bytes of every blob the image needs (shared blobs counted in each image). */
   size: z.number().int().nonnegative(),
+  /** The index as published, when platform selection stored another document: its signatures name it (docs/SUPPLY-CHAIN.md). */
+  upstream: z.object({ digest, mediaType: z.string().min(1), size: z.number().int().nonnegative() }).optional(),
+  /** Artifacts attached upstream (signatures, attestations, SBOMs), carried in the OCI layout and pushed with the image. */
+  attached: z.array(attachedSchema()).optional(),
+  /** The image's signature policy, checked at build and again at install and verify. */
+  verify: bundleImagePolicySchema.optional(),
+  /** What the build found and checked: who signed, which attestations and SBOMs are present. */
+  evidence: evidenceSchema().optional(),
 });
+
+/** An attached artifact's manifest: an OCI 1.1 referrer of `subject`, or found under cosign's `tag` (`sha256-<hex>.sig`, `.att`, `.sbom`). */
+function attachedSchema() {
+  return z.object({
+    digest,
+    mediaType: z.string().min(1),
+    size: z.number().int().nonnegative(),
+    subject: digest,
+    artifactType: z.string().min(1).optional(),
+    tag: z.string().regex(/^sha256-[0-9a-f]{64}\.(sig|att|sbom)$/).optional(),
+  });
+}
+
+function evidenceSchema() {
+  return z.object({
+    signers: z.array(imageSignerSchema),
+    attestations: z.array(z.object({ predicateType: z.string(), digest, signedBy: z.array(imageSignerSchema) })),
+    sboms: z.array(z.object({ format: z.string(), packages: z.number().int().nonnegative(), digest })),
+  });
+}
 
 export const bundleManifestSchema = z.object({
   format: z.literal(FORMAT_VERSION),
@@ -70,6 +99,8 @@ export const bundleManifestSchema = z.object({
   /** What to do when a health check fails: restore the previous configs, or stop and report. */
   onHealthCheckFailure: z.enum(['rollback', 'stop']),
   builtBy: z.object({ tool: z.literal('airlock'), version: z.string() }),
+  /** The Sigstore trusted root keyless image policies were checked against (a bundle path). */
+  trustedRoot: bundlePath.optional(),
 });
 
 export type BundleManifest = z.infer<typeof bundleManifestSchema>;
@@ -78,4 +109,6 @@ export type BundleMigration = z.infer<typeof migrationSchema>;
 export type BundleHook = z.infer<typeof hookSchema>;
 export type BundleHealthCheck = BundleManifest['hooks']['healthCheck'][number];
 export type BundleImage = z.infer<typeof imageSchema>;
+export type BundleAttached = NonNullable<BundleImage['attached']>[number];
+export type ImageEvidenceSummary = NonNullable<BundleImage['evidence']>;
 export type HookPhase = keyof BundleManifest['hooks'];

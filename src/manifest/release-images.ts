@@ -4,6 +4,7 @@
  * pulled from the registry named by `ref`.
  */
 import { z } from 'zod';
+import { writtenImagePolicySchema } from './image-policy.js';
 
 export const imageSpecSchema = z
   .strictObject({
@@ -17,6 +18,10 @@ export const imageSpecSchema = z
     platforms: z.array(z.string().regex(/^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/, 'expected os/arch[/variant]')).optional(),
     /** Talk plain HTTP to this image's registry (only ever on explicit request). */
     insecure: z.boolean().optional(),
+    /** Carry what is attached to the image upstream (referrers, cosign signatures, attestations, SBOMs); default true. */
+    attached: z.boolean().optional(),
+    /** This image's signature policy (replaces the manifest's top-level verify). */
+    verify: writtenImagePolicySchema.optional(),
   })
   .refine((spec) => !(spec.ociLayout && spec.dockerArchive), {
     message: 'give at most one of ociLayout and dockerArchive',

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { imageSpecSchema } from './release-images.js';
+import { writtenImagePolicySchema } from './image-policy.js';
 import { durationSchema, durationSeconds } from './release-durations.js';
 import { healthCheckSchema } from './release-gates.js';
 import { DEST_RULES, normalizeRelativePath, SOURCE_RULES, type RelativePathRules } from './release-paths.js';
@@ -125,6 +126,10 @@ const releaseManifestSchema = z.strictObject({
     .default(() => ({ preInstall: [], postInstall: [], healthCheck: [] })),
   onHealthCheckFailure: z.enum(['rollback', 'stop']).default('rollback'),
   images: z.array(imageSpecSchema).default(() => []),
+  /** The signature policy of every image that names none of its own (docs/SUPPLY-CHAIN.md). */
+  verify: writtenImagePolicySchema.optional(),
+  /** Sigstore trusted_root.json that keyless policies are checked against; carried in the bundle. */
+  trustedRoot: sourcePath.optional(),
 });
 
 export type ReleaseManifest = z.infer<typeof releaseManifestSchema>;
@@ -174,6 +179,14 @@ function releaseManifestProblems(manifest: ReleaseManifest): ManifestProblem[] {
       if (result && !result.ok) problems.push({ path: ['images', index, field], message: result.problem });
     }
   });
+  const policies = [...(manifest.verify ? [{ policy: manifest.verify, path: ['verify'] }] : []), ...manifest.images.flatMap((image, index) => (image.verify ? [{ policy: image.verify, path: ['images', index, 'verify'] }] : []))];
+  for (const { policy, path } of policies) {
+    if (policy.identity !== undefined && manifest.trustedRoot === undefined) problems.push({ path, message: 'a keyless policy needs trustedRoot: the Sigstore trusted_root.json it is checked against' });
+    if (policy.key !== undefined) {
+      const result = normalizeRelativePath(policy.key, SOURCE_RULES);
+      if (!result.ok) problems.push({ path: [...path, 'key'], message: result.problem });
+    }
+  }
   if (manifest.created !== undefined && manifest.expires !== undefined && durationSeconds(manifest.expires) === undefined) {
     if (Date.parse(manifest.expires) <= Date.parse(manifest.created)) {
       problems.push({ path: ['expires'], message: `${manifest.expires} is not after created (${manifest.created})` });

@@ -4,6 +4,7 @@
  * all, becomes a new index listing only them (so its digest differs from upstream's).
  */
 import { AirlockError } from '../base/errors.js';
+import { buildxAttestationSubject } from './attached.js';
 import { formatPlatform, type Descriptor, type ImageIndex } from './schema.js';
 
 export type PlatformChoice =
@@ -29,7 +30,11 @@ export function indexPlatforms(index: ImageIndex): string[] {
     .map((d) => formatPlatform(d.platform!));
 }
 
-export function choosePlatforms(index: ImageIndex, wanted: readonly string[] | undefined, what: string): PlatformChoice {
+/**
+ * With `attestations`, buildx's attestation manifest of every kept platform is kept beside it, so
+ * one platform with an attestation becomes an index of the two rather than the bare manifest.
+ */
+export function choosePlatforms(index: ImageIndex, wanted: readonly string[] | undefined, what: string, attestations = false): PlatformChoice {
   if (wanted === undefined || wanted.length === 0) return { kind: 'all' };
   const positions = new Set<number>();
   for (const platform of wanted) {
@@ -38,6 +43,13 @@ export function choosePlatforms(index: ImageIndex, wanted: readonly string[] | u
       throw new AirlockError('IMAGE_NOT_FOUND', `${what}: no manifest for platform ${platform} (the index has ${indexPlatforms(index).join(', ') || 'no platforms'})`);
     }
     for (const i of found) positions.add(i);
+  }
+  if (attestations) {
+    const kept = new Set([...positions].map((i) => index.manifests[i]!.digest));
+    index.manifests.forEach((d, i) => {
+      const subject = buildxAttestationSubject(d);
+      if (subject !== undefined && kept.has(subject)) positions.add(i);
+    });
   }
   const sorted = [...positions].sort((a, b) => a - b);
   if (sorted.length === index.manifests.length) return { kind: 'all' };

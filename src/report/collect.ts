@@ -7,13 +7,16 @@ import { basename } from 'node:path';
 import { parseChecksums } from '../bundle/checksums.js';
 import { CHECKSUMS_PATH, comparePaths, isSignaturePath, signatureKeyIds } from '../bundle/format.js';
 import type { BundleReader } from '../bundle/reader.js';
-import type { HookPhase } from '../manifest/bundle-manifest.js';
+import type { BundleImage, HookPhase } from '../manifest/bundle-manifest.js';
 import { sha256Hex } from '../hash/digest.js';
 import { VERSION } from '../base/version.js';
 import { readBundleManifest } from '../manifest/read-bundle-manifest.js';
 import type { VerificationReport } from '../verify/report.js';
 import { REPORT_FORMAT, type FileContent, type ReportFile, type ReportListing, type ReportModel, type ReportVerification } from './model.js';
 import { countHidden } from './visible-text.js';
+import { releaseSbom } from './sbom.js';
+import { describePolicy } from '../manifest/image-policy.js';
+import type { ReportImage } from './model.js';
 
 /** Larger files are listed by digest only: a report is read by people and kept in a file. */
 export const MAX_SHOWN_BYTES = 4 * 1024 * 1024;
@@ -55,6 +58,7 @@ export async function collectReport(reader: BundleReader, options: CollectOption
     }
   }
 
+  const images = reportImages(manifest.images, options.verified?.report);
   return {
     format: REPORT_FORMAT,
     generated: options.now.toISOString(),
@@ -73,12 +77,25 @@ export async function collectReport(reader: BundleReader, options: CollectOption
     signatureFiles: signatureKeyIds(reader.entries.map((entry) => entry.path)),
     verification: verificationOf(options),
     checksumsDigest: sha256Hex(checksumsBytes),
-    images: manifest.images,
+    images,
+    sbom: releaseSbom({ manifest, checksums, checksumsDigest: sha256Hex(checksumsBytes), evidence: new Map(images.map((image) => [image.ref, image.judged])) }),
     configs,
     migrations,
     hooks,
     listing: listing(reader, checksums),
   };
+}
+
+function reportImages(images: readonly BundleImage[], verification: VerificationReport | undefined): ReportImage[] {
+  return images.map((image) => {
+    const judged = verification?.images?.find((candidate) => candidate.ref === image.ref);
+    if (judged) {
+      const { signers, attestations, sboms, verdict, policy, notes } = judged;
+      return { ...image, judged: { signers, attestations, sboms, verdict, policy: policy && `${policy.description} (${policy.source})`, notes } };
+    }
+    const recorded = image.evidence ?? { signers: [], attestations: [], sboms: [] };
+    return { ...image, judged: { ...recorded, verdict: 'unchecked', policy: image.verify ? `${describePolicy(image.verify)} (not checked)` : null, notes: [] } };
+  });
 }
 
 function verificationOf(options: CollectOptions): ReportVerification {

@@ -3,7 +3,7 @@
  * JSON. Everything in it except `generated`, `tool` and `verification` comes from the
  * bundle, which is untrusted input: renderers must escape every string.
  */
-import type { BundleImage } from '../manifest/bundle-manifest.js';
+import type { BundleImage, ImageEvidenceSummary } from '../manifest/bundle-manifest.js';
 import type { PolicyReport, SignerReport } from '../verify/report.js';
 import type { Problem } from '../base/problem.js';
 
@@ -66,6 +66,19 @@ export type ReportVerification =
       problems: Problem[];
     };
 
+/**
+ * An image's upstream evidence as the report shows it: judged by the verification when it ran
+ * (verdict met, failed or none), else what the build recorded in airlock.json (unchecked).
+ */
+export interface ReportImage extends BundleImage {
+  judged: ImageEvidenceSummary & {
+    verdict: 'met' | 'failed' | 'none' | 'unchecked';
+    /** The policy and where it came from, when one applied. */
+    policy: string | null;
+    notes: string[];
+  };
+}
+
 export interface ReportModel {
   format: typeof REPORT_FORMAT;
   generated: string;
@@ -87,7 +100,9 @@ export interface ReportModel {
   verification: ReportVerification;
   /** SHA-256 of SHA256SUMS: the identity of this release's content. */
   checksumsDigest: string;
-  images: BundleImage[];
+  images: ReportImage[];
+  /** The release's SBOM, CycloneDX 1.6 JSON (src/report/sbom.ts). */
+  sbom: string;
   configs: ReportConfig[];
   migrations: ReportMigration[];
   hooks: ReportHook[];

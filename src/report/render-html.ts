@@ -6,6 +6,7 @@
 import { humanBytes } from '../ui/format.js';
 import type { FileContent, ReportFile, ReportModel } from './model.js';
 import { verdictOf } from './verdict.js';
+import { evidenceRows, evidenceVerdict } from './image-evidence.js';
 import { visibleSegments } from './visible-text.js';
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
@@ -37,6 +38,7 @@ ${imagesSection(model)}
 ${configsSection(model)}
 ${migrationsSection(model)}
 ${hooksSection(model)}
+${sbomSection(model)}
 ${listingSection(model)}
 <footer>Generated ${esc(model.generated)} by airlock ${esc(model.tool.version)} from ${esc(model.bundle.file)}. The content digest
 (SHA-256 of SHA256SUMS) identifies this release whoever signed it; an installer records it. Report format ${esc(model.format)}.</footer>
@@ -138,8 +140,21 @@ function imagesSection(model: ReportModel): string {
     `<code class="digest">${esc(image.digest)}</code>`,
     image.platforms.length === 0 ? '<span class="muted">single</span>' : image.platforms.map((platform) => `<span class="tag">${esc(platform)}</span>`).join(' '),
     `<span class="num">${esc(humanBytes(image.size))}</span>`,
+    badge(evidenceVerdict(image).tone, evidenceVerdict(image).label),
   ]);
-  return section('images', 'Images', rows.length === 0 ? '<p class="empty">No images.</p>' : table(['Reference', 'Digest', 'Platforms', 'Size'], rows));
+  const evidence = model.images.map(
+    (image) => `<article class="file"><div class="file-head"><span class="file-title">${esc(image.ref)}</span><span class="file-detail">upstream evidence</span></div>
+<dl class="facts evidence">${evidenceRows(image).map(([label, text]) => `<dt>${esc(label)}</dt><dd>${esc(text)}</dd>`).join('')}</dl></article>`,
+  );
+  return section('images', 'Images', rows.length === 0 ? '<p class="empty">No images.</p>' : table(['Reference', 'Digest', 'Platforms', 'Size', 'Evidence'], rows) + evidence.join('\n'));
+}
+
+function sbomSection(model: ReportModel): string {
+  return section(
+    'sbom',
+    'SBOM (CycloneDX 1.6)',
+    `<p class="note">The release as a CycloneDX 1.6 document, also printed by <code>airlock inspect &lt;bundle&gt; --sbom cyclonedx</code>.</p><pre class="sbom">${esc(model.sbom)}</pre>`,
+  );
 }
 
 function configsSection(model: ReportModel): string {
@@ -286,6 +301,9 @@ td code { overflow-wrap: anywhere; }
 .file-detail { color: var(--muted); font-size: 12.5px; text-align: right; }
 .file-meta { padding: 6px 12px; font-size: 12.5px; color: var(--muted); border-bottom: 1px solid var(--line); overflow-wrap: anywhere; }
 .file > .empty, .file > .alert { padding: 0 12px; }
+.facts.evidence { padding: 8px 12px; margin: 0; }
+pre.sbom { max-height: 480px; overflow: auto; background: var(--panel); border: 1px solid var(--line); border-radius: 6px; padding: 8px 12px; white-space: pre-wrap; overflow-wrap: anywhere; }
+@media print { pre.sbom { max-height: none; overflow: visible; } }
 pre.code { margin: 0; padding: 8px 0; white-space: pre-wrap; overflow-wrap: anywhere; counter-reset: line; line-height: 1.45; }
 pre.code .line { display: block; padding: 0 12px 0 56px; text-indent: -44px; min-height: 1.45em; }
 pre.code .line::before { counter-increment: line; content: counter(line); display: inline-block; width: 34px; margin-right: 10px; text-align: right; color: #9aa5b1; text-indent: 0; user-select: none; }

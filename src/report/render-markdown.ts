@@ -6,6 +6,7 @@
 import { humanBytes } from '../ui/format.js';
 import type { FileContent, ReportFile, ReportModel } from './model.js';
 import { verdictOf } from './verdict.js';
+import { evidenceRows, evidenceVerdict } from './image-evidence.js';
 import { visibleText } from './visible-text.js';
 
 /**
@@ -61,8 +62,11 @@ export function renderMarkdown(model: ReportModel): string {
 
   out.push('## Images', '');
   if (model.images.length === 0) out.push('No images.');
-  else out.push(...table(['Reference', 'Digest', 'Platforms', 'Size'], model.images.map((image) => [mdText(image.ref), `\`${image.digest}\``, image.platforms.map(mdText).join(', ') || 'single', humanBytes(image.size)])));
+  else out.push(...table(['Reference', 'Digest', 'Platforms', 'Size', 'Evidence'], model.images.map((image) => [mdText(image.ref), `\`${image.digest}\``, image.platforms.map(mdText).join(', ') || 'single', humanBytes(image.size), `**${evidenceVerdict(image).label}**`])));
   out.push('');
+  for (const image of model.images) {
+    out.push(`### ${mdText(image.ref)}`, '', ...table(['', ''], evidenceRows(image).map(([label, text]) => [label, mdText(text)])), '');
+  }
 
   out.push('## Configuration files', '');
   if (model.configs.length === 0) out.push('No configuration files.', '');
@@ -81,6 +85,8 @@ export function renderMarkdown(model: ReportModel): string {
   out.push('## Hooks', '');
   if (model.hooks.length === 0) out.push('No hooks.', '');
   for (const hook of model.hooks) out.push(...fileBlock(`${hook.phase}: ${hook.name} (timeout ${hook.timeoutSeconds} s)`, hook, 'sh'), '');
+
+  out.push('## SBOM (CycloneDX 1.6)', '', 'The release as a CycloneDX 1.6 document (also `airlock inspect <bundle> --sbom cyclonedx`).', '', mdFence(model.sbom, 'json'), '');
 
   out.push('## SHA256SUMS', '', `Content digest \`${model.checksumsDigest}\`.`, '');
   out.push(

@@ -11,6 +11,7 @@ import { normalizeSerial, parseCertificatesPem, type Certificate } from './certi
 import { parsePublicKeyDer, parsePublicKeyPem, type PublicKey } from './keys.js';
 import { parseRevokedList } from './revoked-list.js';
 import { revocationCheck, type IsRevoked, type KeyNames } from './revocation.js';
+import { loadSiteImagePolicy, type SiteImagePolicy } from './image-policy-file.js';
 import { PUBLIC_KEY_SUFFIX, REVOKED_FILE, TRUST_FILE, trustFileSchema, type TrustFile } from './store-schema.js';
 
 export interface TrustedKey {
@@ -63,6 +64,8 @@ export interface TrustStore {
   /** Whether a key is revoked under any of its ids (see revocation.ts), judged with every key this store knows. */
   isRevoked: IsRevoked;
   policy: TrustPolicy;
+  /** The site's own image signature policy (images.yaml), which wins over a bundle's. */
+  images?: SiteImagePolicy;
 }
 
 export async function loadTrustStore(dir: string): Promise<TrustStore> {
@@ -79,6 +82,7 @@ export async function loadTrustStore(dir: string): Promise<TrustStore> {
   const revoked = await loadRevoked(join(dir, REVOKED_FILE));
   problems.push(...revoked.problems);
   if (problems.length > 0) throw new AirlockError('TRUST_STORE_INVALID', problems.join('\n'));
+  const images = await loadSiteImagePolicy(dir);
   const known: KeyNames[] = [...[...keys.values(), ...(root?.keys.values() ?? [])].map((key) => key.publicKey), ...authorities];
   return {
     dir,
@@ -90,6 +94,7 @@ export async function loadTrustStore(dir: string): Promise<TrustStore> {
     revoked: revoked.revoked,
     isRevoked: revocationCheck(revoked.revoked, known),
     policy: { threshold: policy.threshold, requiredRoles: policy.requiredRoles },
+    ...(images ? { images } : {}),
   };
 }
 

@@ -4,7 +4,7 @@
  * `migrations/<db>/`, hooks under `hooks/` (which makes them the only files with mode
  * 0755). A signed manifest naming a config file as a hook would otherwise have it run.
  */
-import { CONFIGS_DIR, HOOKS_DIR, MANIFEST_PATH, MIGRATIONS_DIR } from '../bundle/format.js';
+import { CONFIGS_DIR, HOOKS_DIR, MANIFEST_PATH, MIGRATIONS_DIR, SUPPLY_CHAIN_DIR } from '../bundle/format.js';
 import type { BundleManifest } from '../manifest/bundle-manifest.js';
 import { HOOK_PHASES } from '../manifest/release.js';
 import type { Problem } from '../base/problem.js';
@@ -43,5 +43,9 @@ export function checkManifestPaths(manifest: BundleManifest, checksums: Readonly
     // A health gate names no file: its query is all of it.
     manifest.hooks[phase].forEach((hook, index) => 'path' in hook && named(`hooks.${phase}[${index}].path`, hook.path, HOOKS_DIR));
   }
+  manifest.images.forEach((image, index) => {
+    if (image.verify?.key) named(`images[${index}].verify.key.path`, image.verify.key.path, SUPPLY_CHAIN_DIR);
+  });
+  if (manifest.trustedRoot !== undefined) named('trustedRoot', manifest.trustedRoot, SUPPLY_CHAIN_DIR);
   return problems;
 }

@@ -16,6 +16,7 @@ import type { ByteSource } from '../fs/byte-source.js';
 import { openBundle } from '../media/open-bundle.js';
 import type { TrustStore } from '../trust/store.js';
 import { checkContents } from './check-contents.js';
+import { checkEvidence } from './check-evidence.js';
 import type { SignatureFiles } from './check-layout.js';
 import { refusal, validSigners, type VerificationReport } from './report.js';
 import { signedRelease, verifiedBundle, type SignedRelease, type VerifiedBundle } from './verified-bundle.js';
@@ -99,7 +100,7 @@ async function check(reader: BundleReader, strategy: LoadStrategy): Promise<Load
   const listing = await checkSignedListing(reader, strategy.trust, strategy.now);
   // An expired bundle passed the listing: its payload is still judged, so a report names every problem.
   const listingPassed = listing.report.ok;
-  const result = loaded(reader, listing, strategy.allowExpired ? listing.expiry : []);
+  const result = loaded(reader, listing, strategy.allowExpired ? listing.expiry : [], strategy.trust);
   // The rejection stays with the bundle: callers read the report, or get it from verifyPayload().
   if (strategy.checks === 'payload' && listingPassed) await result.verifyPayload(strategy.onProgress).catch(() => undefined);
   return result;
@@ -110,7 +111,7 @@ async function check(reader: BundleReader, strategy: LoadStrategy): Promise<Load
  * expired is reported damaged first (`airlock verify` exits with that code), while an installer,
  * which asks for the payload only after expiry passed, refuses it as expired without hashing it.
  */
-function loaded(reader: BundleReader, listing: ListingResult, waived: readonly Problem[]): LoadedBundle<BundleReader> {
+function loaded(reader: BundleReader, listing: ListingResult, waived: readonly Problem[], trust?: TrustStore): LoadedBundle<BundleReader> {
   const { report } = listing;
   const listingProblems = [...report.problems];
   const expiry = listing.expiry.filter((problem) => !waived.includes(problem));
@@ -141,7 +142,22 @@ function loaded(reader: BundleReader, listing: ListingResult, waived: readonly P
         payloadProblems = await checkContents(reader, report.checksums, onProgress);
         settle();
         if (payloadProblems.length > 0) throw refusal(report);
-        return verifiedBundle(release(), reader);
+        const bundle = verifiedBundle(release(), reader);
+        // Upstream image signatures are judged once every byte they are read from is known good.
+        if (trust) {
+          try {
+            const evidence = await checkEvidence(bundle, trust);
+            report.images = evidence.images;
+            payloadProblems = evidence.problems;
+          } catch (error) {
+            // Evidence that cannot even be read (a malformed artifact, a key that is not one) rejects the bundle like any problem.
+            if (!isAirlockError(error)) throw error;
+            payloadProblems = [{ code: error.code, message: error.message }];
+          }
+          settle();
+          if (payloadProblems.length > 0) throw refusal(report);
+        }
+        return bundle;
       })();
       return payload;
     },

@@ -2,6 +2,7 @@
 import { AirlockError } from '../base/errors.js';
 import type { Problem } from '../base/problem.js';
 import type { BundleManifest } from '../manifest/bundle-manifest.js';
+import type { ImageEvidence } from '../evidence/evaluate.js';
 
 export type SignatureStatus = 'valid' | 'invalid' | 'unknown-key' | 'revoked';
 
@@ -34,6 +35,8 @@ export interface VerificationReport {
   checksums: Map<string, string>;
   /** Hex SHA-256 of SHA256SUMS: the identity of this release's content. */
   checksumsDigest?: string;
+  /** Each image's upstream signatures, attestations, SBOMs and policy verdict, once the payload verified. */
+  images?: ImageEvidence[];
 }
 
 /** A signer whose signature counted, as state, journal, audit and receipt record it. */

@@ -165,9 +165,9 @@ describe('airlock inspect --report', () => {
     expect(html).toContain(escapeHtml(EVIL_DEST));
     expect(html).toContain(`<span class="line">${escapeHtml('</pre><script>alert("config")</script>')}</span>`);
     expect(html).toContain(escapeHtml("CREATE TABLE notes (body text DEFAULT '</pre><script>alert(1)</script>');"));
-    // Our own <pre> blocks are the only ones, and each is closed once.
-    expect(html.match(/<pre[ >]/g)).toHaveLength(3);
-    expect(html.match(/<\/pre>/g)).toHaveLength(3);
+    // Our own <pre> blocks (three files and the SBOM) are the only ones, and each is closed once.
+    expect(html.match(/<pre[ >]/g)).toHaveLength(4);
+    expect(html.match(/<\/pre>/g)).toHaveLength(4);
     // The bidi override is shown, not obeyed.
     expect(html).not.toContain('\u202E');
     expect(html).toContain('⟨U+202E⟩');

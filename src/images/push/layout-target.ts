@@ -3,7 +3,7 @@
  * there are skipped, the rest copied with their digest checked as they stream and fsynced;
  * index.json is updated last, atomically, so a crash never leaves a tag pointing at missing blobs.
  */
-import type { OciLayout } from '../layout.js';
+import type { OciLayout, TaggedImage } from '../layout.js';
 import { forEachLimit, TRANSFER_CONCURRENCY } from '../../base/parallel.js';
 import type { ByteProgress } from '../../ui/progress.js';
 import type { BlobSource } from './blob-source.js';
@@ -18,6 +18,8 @@ export async function pushToLayout(
   contents: ImageContents,
   progress: ByteProgress,
   options: PushOptions,
+  /** What index.json lists for it: by default the image under its ref (attached artifacts pass their own entries). */
+  entries?: TaggedImage[],
 ): Promise<PushedImage> {
   const top = contents.manifests.at(-1)!.descriptor;
   const result: PushedImage = { ref, target: imageDestination({ kind: 'oci-layout', dir: layout.dir }, ref), digest: top.digest, blobs: { transferred: 0, mounted: 0, skipped: 0 }, bytesTransferred: 0 };
@@ -38,6 +40,6 @@ export async function pushToLayout(
   });
   for (const manifest of contents.manifests) await layout.writeBytes(manifest.bytes);
   await layout.syncBlobs();
-  await layout.tagImages([{ ref, descriptor: top }]);
+  await layout.tagImages(entries ?? [{ ref, descriptor: top }]);
   return result;
 }

@@ -16,6 +16,8 @@ import { pushToLayout } from './layout-target.js';
 import { holdersOf, pushToRegistry } from './registry-target.js';
 import { assertNoCollisions, mapReference } from './repository-map.js';
 import type { ImageTarget, PushedImage, PushOptions } from './types.js';
+import { attachmentContents, pushAttachedToRegistry, type PlannedAttachment } from './attached-target.js';
+import { attachedEntries } from '../attached.js';
 
 export type { BlobSource } from './blob-source.js';
 export { bundleBlobSource } from './blob-source.js';
@@ -28,25 +30,32 @@ const DEFAULT_CHUNK_SIZE = 128 * 1024 * 1024;
 
 export async function pushImages(source: BlobSource, images: BundleImage[], target: ImageTarget, options: PushOptions): Promise<PushedImage[]> {
   const index = await readLayoutIndex(source);
-  const planned: Array<{ image: BundleImage; contents: ImageContents }> = [];
+  const planned: Planned[] = [];
   for (const image of images) {
     const contents = await imageContents(source, indexEntry(index, image), image.ref);
-    for (const blob of contents.blobs) {
+    const attachments = await attachmentContents(source, image);
+    for (const blob of [...contents.blobs, ...attachments.flatMap((a) => a.contents.blobs)]) {
       const stored = source.size(blob.digest);
       if (stored !== blob.size) throw new AirlockError('IMAGE_INVALID', `${image.ref}: blob ${blob.digest} is ${stored} bytes in the bundle, ${blob.size} in its manifest`);
     }
-    planned.push({ image, contents });
+    planned.push({ image, contents, attachments });
   }
+  const bytes = (contents: ImageContents) => contents.blobs.reduce((s, b) => s + b.size, 0);
   const progress = byteProgress(
     options.output,
     'pushing images',
-    planned.reduce((sum, p) => sum + p.contents.blobs.reduce((s, b) => s + b.size, 0), 0),
+    planned.reduce((sum, p) => sum + bytes(p.contents) + p.attachments.reduce((s, a) => s + bytes(a.contents), 0), 0),
   );
   try {
     if (target.kind === 'oci-layout') {
       const layout = await OciLayout.open(target.dir, { create: true, durable: true });
       const pushed: PushedImage[] = [];
-      for (const { image, contents } of planned) pushed.push(await pushToLayout(layout, source, image.ref, contents, progress, options));
+      for (const { image, contents, attachments } of planned) {
+        const entries = attachedEntries(image);
+        // Attached artifacts first, so the image's tag never points at an image whose evidence is missing.
+        for (const [i, attachment] of attachments.entries()) await pushToLayout(layout, source, image.ref, attachment.contents, progress, options, [entries[i]!]);
+        pushed.push(await pushToLayout(layout, source, image.ref, contents, progress, options));
+      }
       return pushed;
     }
     return await pushToRegistryTarget(source, planned, index, target, options, progress);
@@ -55,9 +64,15 @@ export async function pushImages(source: BlobSource, images: BundleImage[], targ
   }
 }
 
+interface Planned {
+  image: BundleImage;
+  contents: ImageContents;
+  attachments: PlannedAttachment[];
+}
+
 async function pushToRegistryTarget(
   source: BlobSource,
-  planned: Array<{ image: BundleImage; contents: ImageContents }>,
+  planned: Planned[],
   index: Awaited<ReturnType<typeof readLayoutIndex>>,
   target: Extract<ImageTarget, { kind: 'registry' }>,
   options: PushOptions,
@@ -77,7 +92,11 @@ async function pushToRegistryTarget(
     const holders = await otherImageHolders(source, index, planned, registry, target);
     const push = { transport, source, chunkSize: target.chunkSize ?? DEFAULT_CHUNK_SIZE, progress, options, holders };
     const pushed: PushedImage[] = [];
-    for (const [i, { image, contents }] of planned.entries()) pushed.push(await pushToRegistry(push, image.ref, contents, destinations[i]!));
+    for (const [i, { image, contents, attachments }] of planned.entries()) {
+      // The attached artifacts are small: their round trips overlap the image's own transfers.
+      const [result] = await Promise.all([pushToRegistry(push, image.ref, contents, destinations[i]!), pushAttachedToRegistry(push, image, attachments, destinations[i]!)]);
+      pushed.push(result);
+    }
     return pushed;
   } finally {
     transport.close();

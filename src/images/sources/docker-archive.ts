@@ -138,6 +138,15 @@ export class DockerArchiveSource implements ImageSource {
     return this.cache.openBlob(descriptor.digest);
   }
 
+  /** `docker save` keeps nothing attached to an image. */
+  async referrers(): Promise<Descriptor[] | undefined> {
+    return [];
+  }
+
+  async tagged(): Promise<undefined> {
+    return undefined;
+  }
+
   retrying<T>(run: () => Promise<T>): Promise<T> {
     return run();
   }

@@ -1,8 +1,10 @@
 /** An image read from a local OCI image layout directory, picked by its ref.name annotation. */
 import type { Readable } from 'node:stream';
 import { AirlockError } from '../../base/errors.js';
+import { parseJson } from '../../base/validate.js';
+import { artifactFieldsSchema } from '../../oci/attached.js';
 import { MANIFEST_LIMIT } from '../registry/manifests.js';
-import type { OciLayout, TaggedImage } from '../layout.js';
+import { ATTACHED_TO, type OciLayout, type TaggedImage } from '../layout.js';
 import type { Descriptor } from '../../oci/schema.js';
 import type { ImageSource } from './source.js';
 
@@ -34,6 +36,22 @@ export class LayoutSource implements ImageSource {
     return this.layout.openBlob(descriptor.digest);
   }
 
+  /** A layout lists referrers as untagged index.json entries whose manifest names the subject (as oras and airlock write them). */
+  async referrers(digest: string): Promise<Descriptor[] | undefined> {
+    const found: Descriptor[] = [];
+    for (const entry of await this.layout.readIndex()) {
+      if (entry.ref !== '' || !(await this.layout.hasBlob(entry.descriptor, false))) continue;
+      const bytes = await this.layout.readBlob({ ...entry.descriptor, what: this.what }, MANIFEST_LIMIT);
+      if (parseJson(artifactFieldsSchema, bytes, `${this.what}: ${entry.descriptor.digest}`, 'IMAGE_INVALID').subject?.digest === digest) found.push(entry.descriptor);
+    }
+    return found;
+  }
+
+  async tagged(tag: string): Promise<{ bytes: Buffer; contentType?: string } | undefined> {
+    const entry = (await this.layout.readIndex()).find((image) => image.ref === tag);
+    return entry && { bytes: await this.layout.readBlob({ ...entry.descriptor, what: this.what }, MANIFEST_LIMIT), contentType: entry.descriptor.mediaType };
+  }
+
   retrying<T>(run: () => Promise<T>): Promise<T> {
     return run();
   }
@@ -42,7 +60,7 @@ export class LayoutSource implements ImageSource {
   private async pick(): Promise<TaggedImage> {
     if (this.chosen) return this.chosen;
     const images = await this.layout.readIndex();
-    const candidates = this.tag === undefined ? images : images.filter((image) => image.ref === this.tag);
+    const candidates = this.tag === undefined ? images.filter((image) => image.annotations?.[ATTACHED_TO] === undefined) : images.filter((image) => image.ref === this.tag);
     if (candidates.length !== 1) {
       const tags = images.map((image) => image.ref || '(untagged)').join(', ') || 'none';
       const why = this.tag === undefined ? `holds ${images.length} images; name one with tag` : candidates.length === 0 ? `has no image tagged ${this.tag}` : `has ${candidates.length} images tagged ${this.tag}`;

@@ -2,6 +2,7 @@
 import type { Readable } from 'node:stream';
 import { openBlob } from '../registry/blobs.js';
 import { getManifest } from '../registry/manifests.js';
+import { findManifest, getReferrers } from '../registry/referrers.js';
 import { formatReference, type ImageReference } from '../../oci/reference.js';
 import type { RegistryTransport } from '../registry/transport.js';
 import type { Descriptor } from '../../oci/schema.js';
@@ -27,6 +28,15 @@ export class RegistrySource implements ImageSource {
 
   async manifest(descriptor: Descriptor): Promise<Buffer> {
     return (await getManifest(this.transport, this.reference.repository, descriptor.digest, this.what)).bytes;
+  }
+
+  referrers(digest: string): Promise<Descriptor[] | undefined> {
+    return getReferrers(this.transport, this.reference.repository, digest, this.what);
+  }
+
+  async tagged(tag: string): Promise<{ bytes: Buffer; contentType?: string } | undefined> {
+    const found = await findManifest(this.transport, this.reference.repository, tag, this.what);
+    return found && { bytes: found.bytes, ...(found.contentType ? { contentType: found.contentType } : {}) };
   }
 
   blob(descriptor: Descriptor): Promise<Readable> {

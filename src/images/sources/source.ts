@@ -11,6 +11,13 @@ export interface ImageSource {
   manifest(descriptor: Descriptor): Promise<Buffer>;
   /** A blob's bytes; the caller checks digest and size while they stream. */
   blob(descriptor: Descriptor): Promise<Readable>;
+  /**
+   * Artifact manifests that name `digest` as their subject, as the source lists them itself (a
+   * registry's referrers API, a layout's untagged entries); undefined when it has no such list.
+   */
+  referrers(digest: string): Promise<Descriptor[] | undefined>;
+  /** The document under a tag (the referrers tag fallback, cosign's tags), or undefined. */
+  tagged(tag: string): Promise<{ bytes: Buffer; contentType?: string } | undefined>;
   /** Runs a whole blob transfer again on transient failures (network sources only). */
   retrying<T>(run: () => Promise<T>): Promise<T>;
 }
