@@ -49,6 +49,9 @@ export const ERROR_CODES = [
   'REGISTRY_ERROR',
   'IMAGE_NOT_FOUND',
   'IMAGE_INVALID',
+  // delta releases
+  'RECEIPT_INVALID',
+  'DELTA_BASE_MISSING',
   // install
   'INSTALL_LOCKED',
   'VARIABLE_MISSING',

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { FORMAT_VERSION } from '../bundle/format.js';
+import { deltaSchema } from './delta.js';
 
 const isoTime = z.iso.datetime({ offset: false });
 const digest = z.string().regex(/^sha256:[0-9a-f]{64}$/, 'expected sha256:<64 hex>');
@@ -68,6 +69,8 @@ export const bundleManifestSchema = z.object({
   /** What to do when a health check fails: restore the previous configs, or stop and report. */
   onHealthCheckFailure: z.enum(['rollback', 'stop']),
   builtBy: z.object({ tool: z.literal('airlock'), version: z.string() }),
+  /** Present only in a delta bundle: the bases it was cut against and the layer blobs it leaves out (docs/DELTA.md). */
+  delta: deltaSchema.optional(),
 });
 
 export type BundleManifest = z.infer<typeof bundleManifestSchema>;
