@@ -66,11 +66,14 @@ function buildProgram(): Command {
     .option('--cache <dir>', 'image cache directory (OCI layout)', '.airlock-cache')
     .option('--platform <os/arch...>', 'keep only these platforms of multi-platform images')
     .option('--registry-login <host...>', 'log in to these registries with AIRLOCK_REGISTRY_USER / AIRLOCK_REGISTRY_PASSWORD (else ~/.docker/config.json)')
+    .option('--since <receipt|bundle|media...>', "build a delta: leave out the image layers every given site receipt (or earlier bundle, or its media directory) holds (docs/DELTA.md)")
     .addOption(json())
     .addHelpText(
       'after',
       examples([
         'airlock build manifests/shop.yaml --key keys/build.key.pem --out dist/',
+        'airlock build manifests/shop-1.1.0.yaml -k build.key.pem -o dist/ --since receipts/plant-a.json   # a delta against what plant-a holds',
+        'airlock build manifests/shop-1.1.0.yaml -k build.key.pem -o dist/ --since plant-a.json --since plant-b.json   # only what both hold',
         'SOURCE_DATE_EPOCH=1700000000 airlock build manifests/shop.yaml -k build.key.pem -o out/ --json',
       ]),
     )

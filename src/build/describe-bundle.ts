@@ -14,6 +14,8 @@ export interface BundleFacts {
   /** In manifest order, as the images engineer's fetch describes them. */
   images: BundleImage[];
   builtBy: BundleManifest['builtBy'];
+  /** A delta build's record (plan-delta.ts). */
+  delta?: BundleManifest['delta'];
 }
 
 /** `expires` as a time: a duration counts from created. Throws MANIFEST_INVALID when it is not after created. */
@@ -46,6 +48,7 @@ export function buildBundleManifest(
     images: facts.images,
     onHealthCheckFailure: manifest.onHealthCheckFailure,
     builtBy: facts.builtBy,
+    ...(facts.delta ? { delta: facts.delta } : {}),
   };
   // A failure here is a bug in the build, not in the user's manifest.
   return validate(bundleManifestSchema, document, MANIFEST_PATH, 'INTERNAL');
