@@ -149,6 +149,7 @@ function buildProgram(): Command {
     .option('--allow-expired', "install a bundle past its signed expiry (warns; recorded in the audit log and the receipt)")
     .option('--registry <host:port>', "push images to this registry instead of the site file's image target")
     .option('--insecure-registry', 'talk plain HTTP to the --registry (only on a trusted network segment)')
+    .option('--verify-base', "for a delta bundle: re-hash every blob it leaves out where the site holds it, not only look it up")
     .addOption(json())
     .addHelpText(
       'after',
