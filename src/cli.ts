@@ -14,7 +14,7 @@ import type { SignOptions } from './commands/sign.js';
 import type { VerifyOptions } from './commands/verify.js';
 import type { InspectOptions } from './commands/inspect.js';
 import type { InstallOptions } from './commands/install.js';
-import type { SiteOptions } from './commands/status.js';
+import type { SiteOptions, StatusOptions } from './commands/status.js';
 import type { RollbackOptions } from './commands/rollback.js';
 import type { ServeOptions } from './commands/serve.js';
 import type { KeysGenerateOptions, KeysListOptions, KeysIdOptions } from './commands/keys.js';
@@ -169,9 +169,13 @@ function buildProgram(): Command {
     .command('status')
     .description("show the site's installed release: version, when, by whom, bundle digest, signers, health")
     .requiredOption('-s, --site <site.yaml>', 'site file')
+    .option('--receipt <file>', "also write a receipt of what the site's image target holds, for airlock build --since (docs/DELTA.md)")
     .addOption(json())
-    .addHelpText('after', examples(['airlock status --site /etc/airlock/site.yaml', 'airlock status -s site.yaml --json']))
-    .action(action(async (output, options: SiteOptions) => {
+    .addHelpText(
+      'after',
+      examples(['airlock status --site /etc/airlock/site.yaml', 'airlock status -s site.yaml --json', 'airlock status -s site.yaml --receipt /media/usb1/plant-a-receipt.json   # carry it to the build side']),
+    )
+    .action(action(async (output, options: StatusOptions) => {
       const { statusCommand } = await import('./commands/status.js');
       return statusCommand(output, options);
     }));
