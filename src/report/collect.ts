@@ -11,6 +11,8 @@ import type { HookPhase } from '../manifest/bundle-manifest.js';
 import { sha256Hex } from '../hash/digest.js';
 import { VERSION } from '../base/version.js';
 import { readBundleManifest } from '../manifest/read-bundle-manifest.js';
+import { deltaView } from '../images/delta-view.js';
+import { bundleBlobSource } from '../images/push/blob-source.js';
 import type { VerificationReport } from '../verify/report.js';
 import { REPORT_FORMAT, type FileContent, type ReportFile, type ReportListing, type ReportModel, type ReportVerification } from './model.js';
 import { countHidden } from './visible-text.js';
@@ -72,6 +74,7 @@ export async function collectReport(reader: BundleReader, options: CollectOption
     verification: verificationOf(options),
     checksumsDigest: sha256Hex(checksumsBytes),
     images: manifest.images,
+    delta: (await deltaView(bundleBlobSource(reader), manifest, reader.size)) ?? null,
     configs,
     migrations,
     hooks,

@@ -3,6 +3,7 @@
  * JSON. Everything in it except `generated`, `tool` and `verification` comes from the
  * bundle, which is untrusted input: renderers must escape every string.
  */
+import type { DeltaView } from '../images/delta-view.js';
 import type { BundleImage } from '../manifest/bundle-manifest.js';
 import type { PolicyReport, SignerReport } from '../verify/report.js';
 import type { Problem } from '../base/problem.js';
@@ -88,6 +89,8 @@ export interface ReportModel {
   /** SHA-256 of SHA256SUMS: the identity of this release's content. */
   checksumsDigest: string;
   images: BundleImage[];
+  /** A delta bundle: its bases, its size against the full bundle's, and the layer blobs it leaves out per image; null for a full bundle. */
+  delta: DeltaView | null;
   configs: ReportConfig[];
   migrations: ReportMigration[];
   hooks: ReportHook[];
