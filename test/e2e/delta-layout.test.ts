@@ -222,7 +222,7 @@ describe('install refuses a delta the site cannot complete, before changing anyt
   it('when a validly signed omitted list does not fit the image graph (verify names the blob)', async () => {
     const entries = await bundleEntries(delta);
     const manifest = JSON.parse(entries.find((e) => e.path === 'airlock.json')!.data!.toString()) as { created: string; delta: { omitted: Array<{ digest: string; size: number }> } };
-    const key = await loadSigningKey(join(fx.dir, 'keys', 'build.key.pem'), fx.env.AIRLOCK_PASSPHRASE);
+    const key = await loadSigningKey(join(fx.dir, 'keys', 'build.key.pem'), fx.env.AIRLOCK_PASSPHRASE!);
     const resign = async (name: string, omitted: Array<{ digest: string; size: number }>, drop: string[] = []) => {
       const file = join(fx.dir, `${name}.airlock`);
       await writeBundle({
