@@ -144,6 +144,46 @@ describe('a delta against the site receipt', () => {
     for (const ref of [REFS.app1v2, REFS.app2, REFS.app3, REFS.multi]) await skopeo(['copy', '--all', `oci:${join(viaDelta.dir, 'images')}:${ref}`, `oci:${join(viaDelta.dir, 'copy')}:x`]);
   });
 
+  it('is shown by inspect and the officer report: bases, delta against full size, and the layers left out per image', async () => {
+    const text = await runCli(['inspect', delta]);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/delta {5}against site plant-a \(shop 1\.0\.0/);
+    expect(text.stdout).toMatch(/here; the full bundle ≈ [\d.]+ KiB: 2 layer blob\(s\)/);
+    const json = JSON.parse((await runCli(['inspect', delta, '--json'])).stdout) as {
+      size: number;
+      delta: { bundleBytes: number; fullBytes: number; omittedBytes: number; images: Array<{ ref: string; omitted: Array<{ digest: string }> }> };
+    };
+    const sizes = new Map((await deltaOf(delta))!.omitted.map((blob) => [blob.digest, blob.size]));
+    expect(json.delta.bundleBytes).toBe(json.size);
+    expect(json.delta.omittedBytes).toBe([...sizes.values()].reduce((a, b) => a + b, 0));
+    // About the full bundle: within a few hundred bytes (SHA256SUMS lines, airlock.json's record).
+    expect(Math.abs(json.delta.fullBytes - (await readFile(fx.v110)).length)).toBeLessThan(2048);
+    const perImage = Object.fromEntries(json.delta.images.map((image) => [image.ref, image.omitted.map((blob) => blob.digest)]));
+    expect(perImage).toEqual({ [REFS.app1v2]: [base], [REFS.app2]: [base, app2Layer], [REFS.app3]: [base], [REFS.multi]: [base] });
+    for (const [format, heading] of [['md', '## Delta'], ['html', '<h2>Delta</h2>']] as const) {
+      const file = join(fx.dir, `delta-report.${format}`);
+      const report = await runCli(['inspect', delta, '--report', file, '--trust', fx.trust]);
+      expect(report.code, report.stderr).toBe(0);
+      const body = await readFile(file, 'utf8');
+      expect(body).toContain(heading);
+      expect(body).toContain(base);
+      expect(body).toContain('site plant-a (shop 1.0.0');
+    }
+  });
+
+  it('is finished by the same command after a kill between image pushes, to the same layout', { timeout: 60_000 }, async () => {
+    const site = await copySite(siteA);
+    const crashed = await runCli(['install', delta, '--site', site.file, '--yes'], { env: { AIRLOCK_TEST_CRASH_AT: `done:image:${REFS.app2}` } });
+    expect(crashed.code, crashed.stderr).toBe(-1);
+    const rerun = await install(delta, site);
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(rerun.stdout).toContain('Resuming the interrupted install');
+    expect(rerun.stdout).toContain('Delta against site plant-a');
+    const viaFull = await copySite(siteA);
+    expect((await install(fx.v110, viaFull)).code).toBe(0);
+    expect(await treeHashes(join(site.dir, 'images'))).toEqual(await treeHashes(join(viaFull.dir, 'images')));
+  });
+
   it('is readable by stock skopeo only as far as it carries blobs: inspect works, a copy that needs an omitted layer fails on it', async () => {
     expect(JSON.parse(await skopeo(['inspect', '--raw', `oci-archive:${delta}:${REFS.app1v2}`])).layers[0].digest).toBe(base);
     const copy = await execa('skopeo', ['copy', `oci-archive:${delta}:${REFS.app1v2}`, `oci:${await mkdtemp(join(tmpdir(), 'airlock-skopeo-'))}:x`], { reject: false });
