@@ -9,11 +9,11 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { expect } from 'vitest';
 import { runCli, type CliResult } from './cli.js';
 import { layer, makeTestImages, noise, sha256, type TestImages } from './images.js';
-import { makeFixture, type Fixture, type TestSite } from './install-fixture.js';
+import { makeFixture, walk, type Fixture, type TestSite } from './install-fixture.js';
 
 export const REFS = {
   app1: 'registry.example.internal/shop/app1:1.0',
@@ -123,20 +123,7 @@ export async function deltaOf(bundle: string): Promise<{ bases: unknown[]; omitt
 /** Every file under a directory, path -> sha256 (an OCI layout's whole content; ingest/ leftovers would show). */
 export async function treeHashes(root: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  const visit = async (dir: string): Promise<void> => {
-    let entries;
-    try {
-      entries = await readdir(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const entry of entries) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) await visit(path);
-      else out[relative(root, path)] = createHash('sha256').update(await readFile(path)).digest('hex');
-    }
-  };
-  await visit(root);
+  for (const path of await walk(root)) out[path] = createHash('sha256').update(await readFile(join(root, path))).digest('hex');
   return out;
 }
 

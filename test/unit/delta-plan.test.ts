@@ -12,19 +12,9 @@ import type { BaseHoldings } from '../../src/build/delta-bases.js';
 import { planDelta } from '../../src/build/plan-delta.js';
 import { omittedListProblems, readLayoutGraph, type LayoutGraph } from '../../src/images/layout-graph.js';
 import type { BlobSource } from '../../src/images/push/blob-source.js';
+import { prng } from '../../bench/synthetic-release.js';
 
 const RUNS = 150;
-
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Made {
   source: BlobSource;
@@ -77,7 +67,7 @@ function randomBases(rand: () => number, made: Made): BaseHoldings[] {
 describe('delta planning over random graphs and bases', () => {
   it('leaves out exactly the layers (never a config or manifest) every base holds with their size, in any order of bases', async () => {
     for (let run = 0; run < RUNS; run++) {
-      const rand = random(run + 1);
+      const rand = prng(run + 1);
       const made = randomLayout(rand, run);
       const graph = await readLayoutGraph(made.source);
       const bases = randomBases(rand, made);
@@ -95,7 +85,7 @@ describe('delta planning over random graphs and bases', () => {
   it('makes omitted lists that fit the graph, and names each way of breaking one', async () => {
     let broken = 0;
     for (let run = 0; run < RUNS; run++) {
-      const rand = random(1000 + run);
+      const rand = prng(1000 + run);
       const made = randomLayout(rand, run);
       const graph: LayoutGraph = await readLayoutGraph(made.source);
       const { omitted } = planDelta(graph, randomBases(rand, made));
