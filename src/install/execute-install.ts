@@ -206,8 +206,11 @@ export async function recordOutcome(
 
 /** Ends the run: receipt, audit line, end record, then the journal moves into the install's directory. */
 async function finish(run: InstallRun, outcome: Outcome, health: Health, failure?: Failure): Promise<ApplyResult> {
+  // Only a recorded release changes what the site holds for good; a failed run's target may be the fault (gone, silent).
+  const recorded = outcome === 'succeeded' || outcome === 'unhealthy';
   const target = () => run.images?.target ?? siteImageTarget(run.site);
-  const receipt = await recordOutcome(run.records, run.begin, { outcome, health, done: run.done, resumed: run.resumed, failure }, { target, output: run.output });
+  const survey = recorded ? { target, output: run.output } : undefined;
+  const receipt = await recordOutcome(run.records, run.begin, { outcome, health, done: run.done, resumed: run.resumed, failure }, survey);
   await endRun(run.site.stateDir, run.journal, run.begin.installId, outcome);
   return { outcome, health, receipt };
 }

@@ -38,13 +38,16 @@ export async function siteHoldings(site: HoldingsSite, state: SiteState, target:
   };
 }
 
-/** What an install's receipt says the site holds. Never fails the run: a survey that cannot be made is said in the receipt and on stderr. */
+/**
+ * What an install's receipt says the site holds: surveyed when the run recorded its release (`survey`
+ * given), else null. Never fails the run: a survey that cannot be made is said in the receipt and on stderr.
+ */
 export async function receiptHoldings(
   site: HoldingsSite,
   state: SiteState,
   survey: { target: () => ImageTarget | undefined; output: Output } | undefined,
 ): Promise<{ holdings: Holdings | null; holdingsError?: string }> {
-  if (survey === undefined) return { holdings: null, holdingsError: 'not surveyed: the install was rolled back' };
+  if (survey === undefined) return { holdings: null, holdingsError: 'not surveyed: this install did not end with its release recorded' };
   try {
     return { holdings: await siteHoldings(site, state, survey.target(), survey.output) };
   } catch (error) {
