@@ -88,7 +88,7 @@ export async function statusCommand(output: Output, options: StatusOptions): Pro
     );
   }
   if (exported) {
-    output.say(`  receipt    ${exported.file}: ${exported.blobs} blob(s), ${humanBytes(exported.bytes)}, of ${exported.images} image(s) held in ${exported.target}`);
+    output.say(`  exported   ${exported.file}: ${exported.blobs} blob(s), ${humanBytes(exported.bytes)}, of ${exported.images} image(s) held in ${exported.target}`);
   }
   if (last && last.outcome !== 'succeeded') {
     output.say(`  last run   ${last.action} ${last.release ? `${last.release.name} ${last.release.version} ` : ''}${last.outcome} at ${last.at}${last.code ? ` (${last.code})` : ''}`);
