@@ -29,6 +29,8 @@ export interface Contender {
   inputs: string[];
   /** Files or directories the command writes: removed before each run. */
   outputs?: string[];
+  /** Untimed, before each run (after the outputs are removed): puts back the state the command starts from. */
+  prepare?: () => void;
   /** Throws when the run's result is wrong (a benchmark of a failing command means nothing). */
   check?: (stdout: string) => void;
   /** Started right before each run (warm-up included) and stopped when it ends: to sample something while the command runs. */
@@ -121,6 +123,7 @@ export async function measureContenders(
   for (let run = 0; run <= runs; run++) {
     for (const [index, contender] of contenders.entries()) {
       for (const output of contender.outputs ?? []) if (existsSync(output)) rmSync(output, { recursive: true, force: true });
+      contender.prepare?.();
       flushWrites();
       warmPageCache(contender.inputs);
       contender.monitor?.start();

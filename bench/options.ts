@@ -13,7 +13,7 @@ export interface BenchOptions {
   only: string[];
 }
 
-export const USAGE = `usage: npm run bench -- [--size 1G | --sizes 1G,4G] [--runs 3] [--dir DIR] [--keep] [--only bundle,images,media,serve]
+export const USAGE = `usage: npm run bench -- [--size 1G | --sizes 1G,4G] [--runs 3] [--dir DIR] [--keep] [--only bundle,images,media,serve,delta]
   --size    payload size of the synthetic release (binary units: 512M, 1G, 4G; default 1G)
   --sizes   several sizes in one run (throughput and peak RSS at each)
   --runs    timed runs per contender; the median is reported (default 3)

@@ -1,6 +1,7 @@
 /**
- * Issue 3's benchmark images, written as an OCI image layout: three images sharing one base
- * layer, each with an application layer of its own. Layers are tars of one file whose bytes
+ * Synthetic benchmark images, written as an OCI image layout: issue 3's three images sharing one
+ * base layer, each with an application layer of its own, or any images given layer by layer
+ * (issue 12's delta releases). Layers are tars of one file whose bytes
  * are an AES-256-CTR keystream (deterministic, incompressible, written at GiB/s): the same call
  * always gives the same digests. Written streaming, like test/support/images.ts's LayoutBuilder
  * but without holding hundreds of MB in memory.
@@ -31,7 +32,7 @@ export interface SyntheticImages {
   imageBytes: number[];
 }
 
-const GENERATOR_VERSION = 2;
+const GENERATOR_VERSION = 3;
 const SEED = 'airlock-bench-images';
 const TAGS = ['app1', 'app2', 'app3'];
 const LAYER_MEDIA_TYPE = 'application/vnd.oci.image.layer.v1.tar+gzip';
@@ -91,10 +92,21 @@ async function layerBlob(layoutDir: string, name: string, size: number): Promise
   return { mediaType: LAYER_MEDIA_TYPE, digest, size: written, diffId: `sha256:${diff.digest('hex')}` };
 }
 
+/** One image of a synthetic layout: its tag and its layers, bottom up; layers of the same name are one blob, shared. */
+export interface SyntheticImageSpec {
+  tag: string;
+  layers: Array<{ name: string; bytes: number }>;
+}
+
+/** Issue 3's images: three tags, each a shared base layer and an application layer of its own. */
+export function ensureSyntheticImages(dir: string, options: { baseBytes: number; appBytes: number }, say: (line: string) => void): Promise<SyntheticImages> {
+  return ensureSyntheticLayout(dir, TAGS.map((tag) => ({ tag, layers: [{ name: 'base', bytes: options.baseBytes }, { name: tag, bytes: options.appBytes }] })), say);
+}
+
 /** Writes the layout under dir, or reuses one an earlier `--keep` run left there. */
-export async function ensureSyntheticImages(dir: string, options: { baseBytes: number; appBytes: number }, say: (line: string) => void): Promise<SyntheticImages> {
+export async function ensureSyntheticLayout(dir: string, specs: readonly SyntheticImageSpec[], say: (line: string) => void): Promise<SyntheticImages> {
   const stampFile = join(dir, 'generated.json');
-  const stamp = JSON.stringify({ version: GENERATOR_VERSION, seed: SEED, tags: TAGS, ...options });
+  const stamp = JSON.stringify({ version: GENERATOR_VERSION, seed: SEED, specs });
   const summaryFile = join(dir, 'summary.json');
   if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp && existsSync(summaryFile)) {
     say(`reusing the synthetic images in ${dir}`);
@@ -103,33 +115,42 @@ export async function ensureSyntheticImages(dir: string, options: { baseBytes: n
   const started = performance.now();
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(join(dir, 'blobs', 'sha256'), { recursive: true });
-  const { diffId: baseDiffId, ...base } = await layerBlob(dir, 'base', options.baseBytes);
-  const blobs: Descriptor[] = [base];
+  const layers = new Map<string, Descriptor & { diffId: string }>();
+  const blobs: Descriptor[] = [];
   const index: Array<Descriptor & { annotations: Record<string, string> }> = [];
   const imageBytes: number[] = [];
-  for (const tag of TAGS) {
-    const { diffId: appDiffId, ...app } = await layerBlob(dir, tag, options.appBytes);
+  for (const spec of specs) {
+    const own: Array<Descriptor & { diffId: string }> = [];
+    for (const { name, bytes } of spec.layers) {
+      let made = layers.get(name);
+      if (!made) {
+        made = await layerBlob(dir, name, bytes);
+        layers.set(name, made);
+        blobs.push({ mediaType: made.mediaType, digest: made.digest, size: made.size });
+      }
+      own.push(made);
+    }
     const config = jsonBlob(dir, 'application/vnd.oci.image.config.v1+json', {
       architecture: 'amd64',
       os: 'linux',
-      config: { Cmd: [`/${tag}/data`] },
-      rootfs: { type: 'layers', diff_ids: [baseDiffId, appDiffId] },
+      config: { Cmd: [`/${spec.tag}/data`] },
+      rootfs: { type: 'layers', diff_ids: own.map((layer) => layer.diffId) },
     });
     const manifest = jsonBlob(dir, 'application/vnd.oci.image.manifest.v1+json', {
       schemaVersion: 2,
       mediaType: 'application/vnd.oci.image.manifest.v1+json',
       config,
-      layers: [base, app],
+      layers: own.map(({ diffId: _diffId, ...layer }) => layer),
     });
-    blobs.push(app, config, manifest);
-    index.push({ ...manifest, annotations: { 'org.opencontainers.image.ref.name': tag } });
-    imageBytes.push(base.size + app.size + config.size + manifest.size);
+    blobs.push(config, manifest);
+    index.push({ ...manifest, annotations: { 'org.opencontainers.image.ref.name': spec.tag } });
+    imageBytes.push(own.reduce((sum, layer) => sum + layer.size, 0) + config.size + manifest.size);
   }
   writeFileSync(join(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
   writeFileSync(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: index }));
-  const images: SyntheticImages = { layoutDir: dir, tags: TAGS, blobs, uniqueBlobBytes: blobs.reduce((sum, blob) => sum + blob.size, 0), imageBytes };
+  const images: SyntheticImages = { layoutDir: dir, tags: specs.map((spec) => spec.tag), blobs, uniqueBlobBytes: blobs.reduce((sum, blob) => sum + blob.size, 0), imageBytes };
   writeFileSync(summaryFile, JSON.stringify(images));
   writeFileSync(stampFile, stamp);
-  say(`wrote the synthetic images (${TAGS.length} images, ${(images.uniqueBlobBytes / MiB).toFixed(0)} MiB of unique blobs) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  say(`wrote the synthetic images (${specs.length} images, ${(images.uniqueBlobBytes / MiB).toFixed(0)} MiB of unique blobs) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   return images;
 }

@@ -43,8 +43,8 @@ const SMALL_FILES = 1500;
 const MEDIUM_SHARE = 0.2;
 const CHUNK = 4 * MiB;
 
-/** mulberry32: a tiny seeded PRNG, enough for picking sizes. */
-function prng(seed: number): () => number {
+/** mulberry32: a tiny seeded PRNG, enough for picking sizes (and random test inputs). */
+export function prng(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;

@@ -14,7 +14,7 @@ import type { SignOptions } from './commands/sign.js';
 import type { VerifyOptions } from './commands/verify.js';
 import type { InspectOptions } from './commands/inspect.js';
 import type { InstallOptions } from './commands/install.js';
-import type { SiteOptions } from './commands/status.js';
+import type { SiteOptions, StatusOptions } from './commands/status.js';
 import type { RollbackOptions } from './commands/rollback.js';
 import type { ServeOptions } from './commands/serve.js';
 import type { KeysGenerateOptions, KeysListOptions, KeysIdOptions } from './commands/keys.js';
@@ -66,11 +66,14 @@ function buildProgram(): Command {
     .option('--cache <dir>', 'image cache directory (OCI layout)', '.airlock-cache')
     .option('--platform <os/arch...>', 'keep only these platforms of multi-platform images')
     .option('--registry-login <host...>', 'log in to these registries with AIRLOCK_REGISTRY_USER / AIRLOCK_REGISTRY_PASSWORD (else ~/.docker/config.json)')
+    .option('--since <receipt|bundle|media...>', "build a delta: leave out the image layers every given site receipt (or earlier bundle, or its media directory) holds (docs/DELTA.md)")
     .addOption(json())
     .addHelpText(
       'after',
       examples([
         'airlock build manifests/shop.yaml --key keys/build.key.pem --out dist/',
+        'airlock build manifests/shop-1.1.0.yaml -k build.key.pem -o dist/ --since receipts/plant-a.json   # a delta against what plant-a holds',
+        'airlock build manifests/shop-1.1.0.yaml -k build.key.pem -o dist/ --since plant-a.json --since plant-b.json   # only what both hold',
         'SOURCE_DATE_EPOCH=1700000000 airlock build manifests/shop.yaml -k build.key.pem -o out/ --json',
       ]),
     )
@@ -148,6 +151,7 @@ function buildProgram(): Command {
     .option('--allow-expired', "install a bundle past its signed expiry (warns; recorded in the audit log and the receipt)")
     .option('--registry <host:port>', "push images to this registry instead of the site file's image target")
     .option('--insecure-registry', 'talk plain HTTP to the --registry (only on a trusted network segment)')
+    .option('--verify-base', "for a delta bundle: re-hash every blob it leaves out where the site holds it, not only look it up")
     .addOption(json())
     .addHelpText(
       'after',
@@ -167,9 +171,13 @@ function buildProgram(): Command {
     .command('status')
     .description("show the site's installed release: version, when, by whom, bundle digest, signers, health")
     .requiredOption('-s, --site <site.yaml>', 'site file')
+    .option('--receipt <file>', "also write a receipt of what the site's image target holds, for airlock build --since (docs/DELTA.md)")
     .addOption(json())
-    .addHelpText('after', examples(['airlock status --site /etc/airlock/site.yaml', 'airlock status -s site.yaml --json']))
-    .action(action(async (output, options: SiteOptions) => {
+    .addHelpText(
+      'after',
+      examples(['airlock status --site /etc/airlock/site.yaml', 'airlock status -s site.yaml --json', 'airlock status -s site.yaml --receipt /media/usb1/plant-a-receipt.json   # carry it to the build side']),
+    )
+    .action(action(async (output, options: StatusOptions) => {
       const { statusCommand } = await import('./commands/status.js');
       return statusCommand(output, options);
     }));

@@ -56,6 +56,9 @@ export const ERROR_CODES = [
   // upstream image evidence (docs/SUPPLY-CHAIN.md)
   'IMAGE_POLICY',
   'IMAGE_SIGNATURE_INVALID',
+  // delta releases
+  'RECEIPT_INVALID',
+  'DELTA_BASE_MISSING',
   // install
   'INSTALL_LOCKED',
   'VARIABLE_MISSING',

@@ -5,18 +5,23 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { bundleFileName } from '../bundle/format.js';
+import { BLOBS_DIR, bundleFileName } from '../bundle/format.js';
 import { writeBundle, type WrittenBundle } from '../bundle/write.js';
 import { collectImages } from '../images/collect.js';
+import { readLayoutGraph } from '../images/layout-graph.js';
 import type { CredentialMap } from '../images/registry/credentials.js';
 import type { BundleManifest } from '../manifest/bundle-manifest.js';
 import { loadReleaseManifest } from '../manifest/release.js';
+import { digestHex } from '../oci/digest.js';
 import type { SigningKey } from '../trust/keys.js';
 import type { Output } from '../ui/output.js';
 import { VERSION } from '../base/version.js';
 import { collectRelease } from './collect-release.js';
 import { resolveCreated } from './created-time.js';
+import { readBase } from './delta-bases.js';
 import { buildBundleManifest } from './describe-bundle.js';
+import { payloadBlobSource } from './payload-blobs.js';
+import { planDelta } from './plan-delta.js';
 import { bundleSigner } from './signers.js';
 import { judgeBuildImages } from './image-policy.js';
 
@@ -29,6 +34,8 @@ export interface BuildRequest {
   platforms?: string[];
   /** Registry host -> credentials, for registries that need a login at build. */
   credentials?: CredentialMap;
+  /** `--since`: receipts, earlier bundles or media the delta is cut against; none builds the full bundle. */
+  since?: readonly string[];
   env: NodeJS.ProcessEnv;
   output: Output;
   onProgress?: (doneBytes: number, totalBytes: number) => void;
@@ -42,6 +49,7 @@ export interface BuildResult extends WrittenBundle {
 export async function buildRelease(request: BuildRequest): Promise<BuildResult> {
   const release = await loadReleaseManifest(request.manifestFile);
   const collected = await collectRelease(request.manifestFile, release);
+  const bases = await Promise.all((request.since ?? []).map(readBase));
   const keys = await request.loadKeys();
   // A release without images carries no OCI layout at all, and touches no image cache.
   const images =
@@ -58,19 +66,24 @@ export async function buildRelease(request: BuildRequest): Promise<BuildResult> 
     release.images.length === 0
       ? { images: [], files: [] }
       : await judgeBuildImages(release, images.images, { manifestDir: dirname(resolve(request.manifestFile)), cacheDir: request.cacheDir, output: request.output });
+  // A delta of a release without images leaves nothing out, and says so.
+  const graph = bases.length === 0 || images.files.length === 0 ? { omittable: new Map() } : await readLayoutGraph(payloadBlobSource(images.files));
+  const delta = bases.length === 0 ? undefined : planDelta(graph, bases);
+  const left = new Set(delta?.omitted.map((blob) => `${BLOBS_DIR}${digestHex(blob.digest)}`));
   const created = resolveCreated(release, request.env, collected.inputs);
   const manifest = buildBundleManifest(release, collected, {
     created,
     images: judged.images,
     ...(judged.trustedRoot ? { trustedRoot: judged.trustedRoot } : {}),
     builtBy: { tool: 'airlock', version: VERSION },
+    ...(delta ? { delta } : {}),
   });
 
   await mkdir(request.outDir, { recursive: true });
   const written = await writeBundle({
     file: join(request.outDir, bundleFileName(manifest.name, manifest.version)),
     manifest: Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`),
-    payload: [...collected.files, ...images.files, ...judged.files],
+    payload: [...collected.files, ...images.files.filter((file) => !left.has(file.path)), ...judged.files],
     signers: keys.map(bundleSigner),
     mtime: created,
     onProgress: request.onProgress,

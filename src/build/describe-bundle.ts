@@ -16,6 +16,8 @@ export interface BundleFacts {
   builtBy: BundleManifest['builtBy'];
   /** The Sigstore trusted root keyless image policies were judged against, as a bundle path. */
   trustedRoot?: string;
+  /** A delta build's record (plan-delta.ts). */
+  delta?: BundleManifest['delta'];
 }
 
 /** `expires` as a time: a duration counts from created. Throws MANIFEST_INVALID when it is not after created. */
@@ -49,6 +51,7 @@ export function buildBundleManifest(
     onHealthCheckFailure: manifest.onHealthCheckFailure,
     builtBy: facts.builtBy,
     ...(facts.trustedRoot ? { trustedRoot: facts.trustedRoot } : {}),
+    ...(facts.delta ? { delta: facts.delta } : {}),
   };
   // A failure here is a bug in the build, not in the user's manifest.
   return validate(bundleManifestSchema, document, MANIFEST_PATH, 'INTERNAL');

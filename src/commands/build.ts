@@ -4,6 +4,7 @@ import { AirlockError } from '../base/errors.js';
 import { byteProgress, type ByteProgress } from '../ui/progress.js';
 import type { CredentialMap } from '../images/registry/credentials.js';
 import { humanBytes } from '../ui/format.js';
+import { describeBase, fullBundleBytes, omittedBytes } from '../manifest/delta.js';
 import type { Output } from '../ui/output.js';
 import { openSigningKeys } from './signing-key.js';
 
@@ -15,6 +16,7 @@ export interface BuildOptions {
   cache: string;
   platform?: string[];
   registryLogin?: string[];
+  since?: string[];
   json?: boolean;
 }
 
@@ -27,6 +29,7 @@ export async function buildCommand(output: Output, manifestFile: string, options
     cacheDir: options.cache,
     platforms: options.platform,
     credentials: registryLogins(options.registryLogin ?? [], process.env),
+    since: options.since ?? [],
     env: process.env,
     output,
     loadKeys: () => openSigningKeys(output, options.key, options.cert, options.passphraseFile),
@@ -36,6 +39,7 @@ export async function buildCommand(output: Output, manifestFile: string, options
       shown = done;
     },
   }).finally(() => progress?.stop());
+  const delta = result.manifest.delta;
 
   output.result({
     bundle: result.file,
@@ -47,11 +51,16 @@ export async function buildCommand(output: Output, manifestFile: string, options
     checksumsDigest: result.checksumsDigest,
     signers: result.signers,
     images: result.manifest.images,
+    delta: delta ? { bases: delta.bases, omitted: delta.omitted.length, omittedBytes: omittedBytes(delta) } : null,
   });
   output.say(`built ${result.file} (${humanBytes(result.size)})`);
   output.say(`  ${result.manifest.name} ${result.manifest.version}, created ${result.manifest.created}, expires ${result.manifest.expires ?? 'never'}`);
   output.say(`  content sha256 ${result.checksumsDigest} (of SHA256SUMS)`);
   for (const keyId of result.signers) output.say(`  signed by ${keyId}`);
+  if (delta) {
+    output.say(`  delta against ${delta.bases.map(describeBase).join(' and ')}`);
+    output.say(`  left out ${delta.omitted.length} layer blob(s) the base holds, ${humanBytes(omittedBytes(delta))}: the full bundle would be about ${humanBytes(fullBundleBytes(result.size, delta))}`);
+  }
 }
 
 /** Credentials come from the environment, never from an argument that `ps` would show. */

@@ -11,6 +11,9 @@ import { sha256Hex } from '../hash/digest.js';
 import { humanBytes, shortDigest, table } from '../ui/format.js';
 import type { Output } from '../ui/output.js';
 import { readBundleManifest } from '../manifest/read-bundle-manifest.js';
+import { describeBase } from '../manifest/delta.js';
+import { deltaView, type DeltaView } from '../images/delta-view.js';
+import { bundleBlobSource } from '../images/push/blob-source.js';
 import { inspectReportCommand, wantsReport, type ReportOptions } from './inspect-report.js';
 import { inspectSbomCommand } from './inspect-sbom.js';
 
@@ -42,6 +45,7 @@ export async function inspectCommand(output: Output, bundle: string, options: In
     const checksumsBytes = await reader.readFile(CHECKSUMS_PATH);
     const checksums = parseChecksums(checksumsBytes);
     const signers = signatureKeyIds(reader.entries.map((entry) => entry.path));
+    const delta = await deltaView(bundleBlobSource(reader), manifest, reader.size);
     const files = reader.entries
       .filter((entry) => entry.path !== CHECKSUMS_PATH && !isSignaturePath(entry.path))
       .map((entry) => ({ path: entry.path, kind: contentKind(entry.path), size: entry.size, sha256: checksums.get(entry.path) ?? null }));
@@ -55,6 +59,7 @@ export async function inspectCommand(output: Output, bundle: string, options: In
       targets: manifest.targets,
       signers,
       images: manifest.images,
+      delta: delta ?? null,
       configs: manifest.configs,
       migrations: manifest.migrations,
       hooks: manifest.hooks,
@@ -67,6 +72,7 @@ export async function inspectCommand(output: Output, bundle: string, options: In
     output.say(`targets   sites ${list(manifest.targets.sites)}; environments ${list(manifest.targets.environments)}`);
     output.say(`signers   ${signers.length === 0 ? 'none' : signers.join('\n          ')}`);
     output.say(`content   SHA256SUMS sha256 ${sha256Hex(checksumsBytes)}`);
+    if (delta) for (const line of deltaLines(delta)) output.say(line);
     if (manifest.images.length > 0) {
       output.say('images');
       for (const line of table(manifest.images.map((image) => [image.ref, image.digest, image.platforms.join(',') || '-', humanBytes(image.size)]))) output.say(line);
@@ -85,6 +91,17 @@ export async function inspectCommand(output: Output, bundle: string, options: In
   } finally {
     await reader.close();
   }
+}
+
+function deltaLines(delta: DeltaView): string[] {
+  return [
+    `delta     against ${delta.bases.map(describeBase).join(' and ')}`,
+    `          ${humanBytes(delta.bundleBytes)} here; the full bundle ≈ ${humanBytes(delta.fullBytes)}: ${delta.omitted.length} layer blob(s), ${humanBytes(delta.omittedBytes)}, left out as held by the site`,
+    ...table(
+      delta.images.map((image) => [image.ref, `${image.omitted.length} of its blobs left out`, `${humanBytes(image.omittedBytes)} of ${humanBytes(image.size)}`]),
+      '          ',
+    ),
+  ];
 }
 
 function list(values: string[]): string {

@@ -11,6 +11,7 @@ export interface InstallOptions {
   allowExpired?: boolean;
   registry?: string;
   insecureRegistry?: boolean;
+  verifyBase?: boolean;
   json?: boolean;
 }
 
@@ -23,6 +24,7 @@ export async function installCommand(output: Output, bundle: string, options: In
     allowDowngrade: options.allowDowngrade === true,
     reinstall: options.reinstall === true,
     allowExpired: options.allowExpired === true,
+    verifyBase: options.verifyBase === true,
     registry: options.registry === undefined ? undefined : { host: options.registry, insecure: options.insecureRegistry === true },
     interactive: process.stdin.isTTY === true,
     now: new Date(),

@@ -1,9 +1,11 @@
 /** `airlock status`: what is installed on a site, and whether a run was interrupted. */
-import { receiptFile } from '../install/receipt.js';
+import { siteHoldings } from '../install/holdings.js';
+import { exportReceipt, receiptFile } from '../install/receipt.js';
 import { SiteRecords } from '../install/site-records.js';
 import { currentRelease } from '../install/state.js';
-import { loadSite } from '../manifest/site.js';
-import { shortDigest, table } from '../ui/format.js';
+import { siteImageTarget } from '../install/targets/images.js';
+import { loadSite, type Site } from '../manifest/site.js';
+import { humanBytes, shortDigest, table } from '../ui/format.js';
 import type { Output } from '../ui/output.js';
 
 export interface SiteOptions {
@@ -11,7 +13,12 @@ export interface SiteOptions {
   json?: boolean;
 }
 
-export async function statusCommand(output: Output, options: SiteOptions): Promise<void> {
+export interface StatusOptions extends SiteOptions {
+  /** Also write a receipt of what the site holds to this file (docs/DELTA.md). */
+  receipt?: string;
+}
+
+export async function statusCommand(output: Output, options: StatusOptions): Promise<void> {
   const site = await loadSite(options.site);
   const records = await SiteRecords.read(site);
   const current = currentRelease(records.state);
@@ -24,6 +31,7 @@ export async function statusCommand(output: Output, options: SiteOptions): Promi
   const last = records.audit.entries.at(-1);
   // The installed release's health gates, as its install's audit line recorded them (its receipt has every sample).
   const gates = current ? ([...records.audit.entries].reverse().find((entry) => entry.action === 'install' && entry.installId === current.installId)?.gates ?? []) : [];
+  const exported = options.receipt === undefined ? undefined : await exportHoldings(site, records, options.receipt, output);
 
   output.result({
     site: site.site,
@@ -52,6 +60,7 @@ export async function statusCommand(output: Output, options: SiteOptions): Promi
       ? { kind: interrupted.kind, installId: interrupted.installId, release: interrupted.release, startedAt: interrupted.at, by: interrupted.user }
       : null,
     lastRun: last ?? null,
+    ...(exported ? { receiptExported: exported } : {}),
   });
 
   output.say(`Site ${site.site} (${site.environment}); state in ${site.stateDir}`);
@@ -82,8 +91,25 @@ export async function statusCommand(output: Output, options: SiteOptions): Promi
         (interrupted.kind === 'install' ? 'run the same install again to finish it, or airlock rollback to undo it' : 'run airlock rollback again to finish it'),
     );
   }
+  if (exported) {
+    output.say(`  exported   ${exported.file}: ${exported.blobs} blob(s), ${humanBytes(exported.bytes)}, of ${exported.images} image(s) held in ${exported.target}`);
+  }
   if (last && last.outcome !== 'succeeded') {
     output.say(`  last run   ${last.action} ${last.release ? `${last.release.name} ${last.release.version} ` : ''}${last.outcome} at ${last.at}${last.code ? ` (${last.code})` : ''}`);
     for (const gate of last.installId === current?.installId ? [] : (last.gates ?? [])) output.say(`    gate     ${gate.name} ${gate.verdict}: ${gate.reason}`);
   }
+}
+
+/** Surveys the image target and writes the receipt; what it says, in figures. */
+async function exportHoldings(site: Site, records: SiteRecords, file: string, output: Output) {
+  const holdings = await siteHoldings(site, records.state, siteImageTarget(site), output);
+  await exportReceipt(file, { site: site.site, environment: site.environment, installed: currentRelease(records.state), holdings });
+  const blobs = holdings.targets.flatMap((target) => target.blobs);
+  return {
+    file,
+    target: holdings.targets.map((target) => target.location).join(', ') || 'no image target',
+    images: holdings.targets.reduce((sum, target) => sum + target.images.filter((image) => image.present).length, 0),
+    blobs: blobs.length,
+    bytes: blobs.reduce((sum, blob) => sum + blob.size, 0),
+  };
 }

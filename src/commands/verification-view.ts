@@ -1,6 +1,7 @@
 /** How a verification report reads, for people and as JSON. */
 import type { Output } from '../ui/output.js';
-import { table } from '../ui/format.js';
+import { humanBytes, table } from '../ui/format.js';
+import { describeBase, omittedBytes } from '../manifest/delta.js';
 import type { VerificationReport } from '../verify/report.js';
 import { imageEvidenceLines } from './evidence-view.js';
 
@@ -11,6 +12,10 @@ export function printVerification(output: Output, report: VerificationReport): v
   if (report.manifest) {
     const m = report.manifest;
     output.say(`release   ${m.name} ${m.version}   created ${m.created}   expires ${m.expires ?? 'never'}`);
+    if (m.delta) {
+      output.say(`delta     against ${m.delta.bases.map(describeBase).join(' and ')}`);
+      output.say(`          leaves out ${m.delta.omitted.length} layer blob(s), ${humanBytes(omittedBytes(m.delta))}, that the site must hold; checked: everything it carries`);
+    }
   }
   if (report.signers.length > 0) {
     output.say('signers');
@@ -45,6 +50,7 @@ export function verificationJson(report: VerificationReport): unknown {
     release: report.manifest ? { name: report.manifest.name, version: report.manifest.version, created: report.manifest.created, expires: report.manifest.expires } : null,
     signers: report.signers,
     policy: report.policy ?? null,
+    delta: report.manifest?.delta ? { bases: report.manifest.delta.bases, omitted: report.manifest.delta.omitted, omittedBytes: omittedBytes(report.manifest.delta) } : null,
     checksumsDigest: report.checksumsDigest ?? null,
     files: report.checksums.size,
     images: (report.images ?? []).map(({ problems: _problems, ...image }) => image),

@@ -24,7 +24,9 @@ import type { SiteRecords } from './site-records.js';
 import { statePaths } from './state.js';
 import { backupConfigs, chmodConfigFile, discardTempFile, readConfigFile, removeConfigFile, writeConfigFile } from './targets/files.js';
 import { hookEnvironment, runHook } from './targets/hooks.js';
-import type { ImagePusher } from './targets/images.js';
+import { siteImageTarget, type ImagePusher } from './targets/images.js';
+import { receiptHoldings } from './holdings.js';
+import type { ImageTarget } from '../images/push/types.js';
 import { renderMasked } from './templates.js';
 
 export interface InstallRun {
@@ -184,11 +186,13 @@ export async function recordOutcome(
   records: SiteRecords,
   begin: InstallBegin,
   facts: { outcome: Outcome; health: Health; done: ReadonlySet<string>; resumed: boolean; failure?: Failure },
+  survey?: { target: () => ImageTarget | undefined; output: Output },
 ): Promise<string> {
   const { site } = records;
   const failure = facts.failure && { step: facts.failure.step, code: facts.failure.code, message: facts.failure.message };
   const gates = await readGateResults(site.stateDir, begin);
-  const receipt = await writeReceipt(site.stateDir, { begin, site: site.site, environment: site.environment, ...facts, failure, gates });
+  const held = await receiptHoldings(site, records.state, survey);
+  const receipt = await writeReceipt(site.stateDir, { begin, site: site.site, environment: site.environment, ...facts, failure, gates, ...held });
   await records.audit.append({
     action: 'install',
     outcome: facts.outcome,
@@ -211,7 +215,11 @@ export async function recordOutcome(
 
 /** Ends the run: receipt, audit line, end record, then the journal moves into the install's directory. */
 async function finish(run: InstallRun, outcome: Outcome, health: Health, failure?: Failure): Promise<ApplyResult> {
-  const receipt = await recordOutcome(run.records, run.begin, { outcome, health, done: run.done, resumed: run.resumed, failure });
+  // Only a recorded release changes what the site holds for good; a failed run's target may be the fault (gone, silent).
+  const recorded = outcome === 'succeeded' || outcome === 'unhealthy';
+  const target = () => run.images?.target ?? siteImageTarget(run.site);
+  const survey = recorded ? { target, output: run.output } : undefined;
+  const receipt = await recordOutcome(run.records, run.begin, { outcome, health, done: run.done, resumed: run.resumed, failure }, survey);
   await endRun(run.site.stateDir, run.journal, run.begin.installId, outcome);
   return { outcome, health, receipt };
 }

@@ -6,7 +6,8 @@
  *   -> the signed listing: one scan, one signature check, airlock.json, expiry
  *   -> an unfinished run: this bundle resumes it, any other is refused
  *   -> target site and environment, version and downgrade -> "already installed": nothing to do
- *   -> what the release needs of the site: image target, databases (histories, pending migrations)
+ *   -> what the release needs of the site: image target, databases (histories, pending migrations),
+ *      and for a delta every blob it leaves out, found in the image target (DELTA_BASE_MISSING)
  *   -> only now the payload, every byte hashed -> site variables (a prompt, at a terminal)
  *   -> the plan (pure) -> shown -> confirmed -> journal begin -> apply -> record
  *
@@ -29,6 +30,7 @@ import type { BundleConfigFile } from '../manifest/bundle-manifest.js';
 import { AuditLog, type AuditInput, type AuditObserver } from './audit.js';
 import { checkTarget, checkVersion } from './checks.js';
 import { configEntries, loadConfigSources, templateNeeds, type ConfigSource } from './configs.js';
+import { checkDeltaBase, type HeldBase } from './delta-base.js';
 import { Databases } from './databases.js';
 import { markerPublisher } from './deployment-markers.js';
 import { applyInstall, type ApplyResult, type InstallRun } from './execute-install.js';
@@ -57,6 +59,8 @@ export interface InstallRequest {
   reinstall: boolean;
   /** Install a bundle past its signed expiry (recorded as an override). */
   allowExpired: boolean;
+  /** A delta's omitted blobs are re-hashed where the site holds them, not only looked up (--verify-base). */
+  verifyBase?: boolean;
   /** A registry overriding the site's image target (--registry, --insecure-registry). */
   registry?: { host: string; insecure: boolean };
   /** A person is at a terminal (prompts possible). */
@@ -215,9 +219,10 @@ async function install(output: Output, request: InstallRequest, site: Site, atte
   const prometheus = gatePrometheus(site, release.manifest);
   const configs = configEntries(release.manifest, site.environment);
   const databases = await planDatabases(site, release, attempt.databases, { lock: !request.planOnly });
+  const held = await checkDeltaBase({ release, reader: loaded.reader, images, state: records.state, verifyBase: request.verifyBase === true, output });
 
   const bundle = await loaded.verifyPayload();
-  const run = await runInputs(output, request, { site, records, attempt, bundle, images, configs });
+  const run = await runInputs(output, request, { site, records, attempt, bundle, images, held, configs });
   const plan = planInstall({
     release: bundle,
     site,
@@ -251,7 +256,7 @@ async function install(output: Output, request: InstallRequest, site: Site, atte
 async function runInputs(
   output: Output,
   request: InstallRequest,
-  parts: { site: Site; records: SiteRecords; attempt: Attempt; bundle: VerifiedBundle; images: SiteImages | undefined; configs: readonly BundleConfigFile[] },
+  parts: { site: Site; records: SiteRecords; attempt: Attempt; bundle: VerifiedBundle; images: SiteImages | undefined; held: HeldBase | undefined; configs: readonly BundleConfigFile[] },
 ): Promise<Omit<InstallRun, 'journal' | 'begin' | 'done' | 'resumed'>> {
   const { site, bundle, images } = parts;
   const sources = await loadConfigSources(bundle, parts.configs);
@@ -266,7 +271,7 @@ async function runInputs(
     variables,
     sources: new Map<string, ConfigSource>(sources.map((source) => [source.entry.dest, source])),
     databases: parts.attempt.databases,
-    ...(images ? { images: openImagePusher(bundle, images, output) } : {}),
+    ...(images ? { images: openImagePusher(bundle, images, output, parts.held) } : {}),
     output,
   };
 }
@@ -344,8 +349,9 @@ async function resume(
   const images: SiteImages | undefined = pending.some((step) => step.kind === 'image') ? siteImages(site, release.manifest, request.registry) : undefined;
   if (pending.some((step) => step.kind === 'gate')) gatePrometheus(site, release.manifest);
   for (const step of pending) if (step.kind === 'migrate') await attempt.databases.get(step.db, { lock: true });
+  const held = await checkDeltaBase({ release, reader: loaded.reader, images, state: records.state, verifyBase: request.verifyBase === true, output });
   const bundle = await loaded.verifyPayload();
-  const inputs = await runInputs(output, request, { site, records, attempt, bundle, images, configs: configEntries(release.manifest, site.environment) });
+  const inputs = await runInputs(output, request, { site, records, attempt, bundle, images, held, configs: configEntries(release.manifest, site.environment) });
   attempt.begun = true;
   const result = await applyInstall(
     {

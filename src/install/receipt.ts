@@ -2,14 +2,16 @@
  * The receipt: one JSON file per install run, written under `<stateDir>/receipts/`, that the
  * operator carries back to the connected side as proof of what was installed where (each
  * image with the registry repository or layout it went to, each health gate with its query,
- * samples and verdict). It names files by their sha256 only, never by content.
+ * samples and verdict), and what the site's image target holds (`holdings`, what
+ * `airlock build --since` reads). It names files by their sha256 only, never by content.
  */
 import { join } from 'node:path';
 import { writeFileDurable } from '../fs/durable.js';
+import { RECEIPT_FORMAT, type Holdings } from '../manifest/holdings.js';
 import type { GateResult } from '../telemetry/gate-result.js';
 import { installStepId } from './install-steps.js';
 import type { InstallBegin, Outcome } from './journal.js';
-import { statePaths } from './state.js';
+import { statePaths, type ReleaseRecord } from './state.js';
 
 export interface ReceiptFacts {
   begin: InstallBegin;
@@ -23,6 +25,9 @@ export interface ReceiptFacts {
   failure?: { step: string; code: string; message: string };
   /** The health gates that concluded: query, condition, every sample, verdict. */
   gates: readonly GateResult[];
+  /** What the site's image target holds (holdings.ts); null when it could not be surveyed, and why. */
+  holdings: Holdings | null;
+  holdingsError?: string;
 }
 
 export function receiptFile(stateDir: string, site: string, installId: string): string {
@@ -45,7 +50,7 @@ function buildReceipt(facts: ReceiptFacts) {
     if (id !== undefined && facts.failure?.step === id) hooks.push({ id, result: 'failed' });
   }
   return {
-    format: 'airlock-receipt/v1',
+    format: RECEIPT_FORMAT,
     site: facts.site,
     environment: facts.environment,
     installId: begin.installId,
@@ -66,6 +71,8 @@ function buildReceipt(facts: ReceiptFacts) {
     imagesPushed: images,
     hooks,
     gates: facts.gates,
+    holdings: facts.holdings,
+    ...(facts.holdingsError === undefined ? {} : { holdingsError: facts.holdingsError }),
   };
 }
 
@@ -73,4 +80,22 @@ export async function writeReceipt(stateDir: string, facts: ReceiptFacts): Promi
   const file = receiptFile(stateDir, facts.site, facts.begin.installId);
   await writeFileDurable(file, `${JSON.stringify(buildReceipt(facts), null, 2)}\n`, 0o644);
   return file;
+}
+
+/**
+ * A receipt exported by `airlock status --receipt`, at any time (after a rollback, say): no run,
+ * only what is installed and what the image target holds, in the same format as an install's.
+ */
+export async function exportReceipt(file: string, facts: { site: string; environment: string; installed: ReleaseRecord | undefined; holdings: Holdings }): Promise<void> {
+  const { installed } = facts;
+  const document = {
+    format: RECEIPT_FORMAT,
+    kind: 'status',
+    site: facts.site,
+    environment: facts.environment,
+    exportedAt: facts.holdings.surveyedAt,
+    installed: installed ? { installId: installed.installId, name: installed.name, version: installed.version, bundleDigest: installed.bundleDigest, installedAt: installed.installedAt } : null,
+    holdings: facts.holdings,
+  };
+  await writeFileDurable(file, `${JSON.stringify(document, null, 2)}\n`, 0o644);
 }

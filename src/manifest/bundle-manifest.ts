@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { FORMAT_VERSION } from '../bundle/format.js';
 import { healthGateSchema } from './health-gate.js';
 import { bundleImagePolicySchema, imageSignerSchema } from './image-policy.js';
+import { deltaSchema } from './delta.js';
 
 const isoTime = z.iso.datetime({ offset: false });
 const digest = z.string().regex(/^sha256:[0-9a-f]{64}$/, 'expected sha256:<64 hex>');
@@ -101,6 +102,8 @@ export const bundleManifestSchema = z.object({
   builtBy: z.object({ tool: z.literal('airlock'), version: z.string() }),
   /** The Sigstore trusted root keyless image policies were checked against (a bundle path). */
   trustedRoot: bundlePath.optional(),
+  /** Present only in a delta bundle: the bases it was cut against and the layer blobs it leaves out (docs/DELTA.md). */
+  delta: deltaSchema.optional(),
 });
 
 export type BundleManifest = z.infer<typeof bundleManifestSchema>;

@@ -11,6 +11,8 @@ import type { BundleImage, HookPhase } from '../manifest/bundle-manifest.js';
 import { sha256Hex } from '../hash/digest.js';
 import { VERSION } from '../base/version.js';
 import { readBundleManifest } from '../manifest/read-bundle-manifest.js';
+import { deltaView } from '../images/delta-view.js';
+import { bundleBlobSource } from '../images/push/blob-source.js';
 import type { VerificationReport } from '../verify/report.js';
 import { REPORT_FORMAT, type FileContent, type ReportFile, type ReportListing, type ReportModel, type ReportVerification } from './model.js';
 import { countHidden } from './visible-text.js';
@@ -79,6 +81,7 @@ export async function collectReport(reader: BundleReader, options: CollectOption
     checksumsDigest: sha256Hex(checksumsBytes),
     images,
     sbom: releaseSbom({ manifest, checksums, checksumsDigest: sha256Hex(checksumsBytes), evidence: new Map(images.map((image) => [image.ref, image.judged])) }),
+    delta: (await deltaView(bundleBlobSource(reader), manifest, reader.size)) ?? null,
     configs,
     migrations,
     hooks,

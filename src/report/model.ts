@@ -3,6 +3,7 @@
  * JSON. Everything in it except `generated`, `tool` and `verification` comes from the
  * bundle, which is untrusted input: renderers must escape every string.
  */
+import type { DeltaView } from '../images/delta-view.js';
 import type { BundleImage, ImageEvidenceSummary } from '../manifest/bundle-manifest.js';
 import type { PolicyReport, SignerReport } from '../verify/report.js';
 import type { Problem } from '../base/problem.js';
@@ -103,6 +104,8 @@ export interface ReportModel {
   images: ReportImage[];
   /** The release's SBOM, CycloneDX 1.6 JSON (src/report/sbom.ts). */
   sbom: string;
+  /** A delta bundle: its bases, its size against the full bundle's, and the layer blobs it leaves out per image; null for a full bundle. */
+  delta: DeltaView | null;
   configs: ReportConfig[];
   migrations: ReportMigration[];
   hooks: ReportHook[];

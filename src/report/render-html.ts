@@ -4,6 +4,7 @@
  * `esc`; the Content-Security-Policy forbids scripts too, in case one ever slips by.
  */
 import { humanBytes } from '../ui/format.js';
+import { describeBase } from '../manifest/delta.js';
 import type { FileContent, ReportFile, ReportModel } from './model.js';
 import { verdictOf } from './verdict.js';
 import { evidenceRows, evidenceVerdict } from './image-evidence.js';
@@ -35,6 +36,7 @@ ${verdictSection(model)}
 ${releaseSection(model)}
 ${signersSection(model)}
 ${imagesSection(model)}
+${deltaSection(model)}
 ${configsSection(model)}
 ${migrationsSection(model)}
 ${hooksSection(model)}
@@ -155,6 +157,20 @@ function sbomSection(model: ReportModel): string {
     'SBOM (CycloneDX 1.6)',
     `<p class="note">The release as a CycloneDX 1.6 document, also printed by <code>airlock inspect &lt;bundle&gt; --sbom cyclonedx</code>.</p><pre class="sbom">${esc(model.sbom)}</pre>`,
   );
+}
+
+function deltaSection(model: ReportModel): string {
+  const delta = model.delta;
+  if (delta === null) return '';
+  const intro = `<p class="note">A delta bundle: it leaves out ${delta.omitted.length} layer blob(s), ${esc(humanBytes(delta.omittedBytes))}, that its base holds.
+${esc(humanBytes(delta.bundleBytes))} here; the full bundle of this release ≈ ${esc(humanBytes(delta.fullBytes))}. The installer refuses it (DELTA_BASE_MISSING) on a site that does not hold every one.</p>`;
+  const bases = `<dl class="facts">${delta.bases.map((base) => `<dt>Base</dt><dd>${esc(describeBase(base))}</dd>`).join('')}</dl>`;
+  const images = table(
+    ['Image', 'Left out', 'Of the image'],
+    delta.images.map((image) => [`<code>${esc(image.ref)}</code>`, `<span class="num">${image.omitted.length} blob(s), ${esc(humanBytes(image.omittedBytes))}</span>`, `<span class="num">${esc(humanBytes(image.size))}</span>`]),
+  );
+  const blobs = table(['Omitted blob', 'Size'], delta.omitted.map((blob) => [`<code class="digest">${esc(blob.digest)}</code>`, `<span class="num">${esc(humanBytes(blob.size))}</span>`]));
+  return section('delta', 'Delta', intro + bases + images + blobs);
 }
 
 function configsSection(model: ReportModel): string {

@@ -4,6 +4,7 @@
  * a code fence longer than any backtick run it contains, so it can never close the fence.
  */
 import { humanBytes } from '../ui/format.js';
+import { describeBase } from '../manifest/delta.js';
 import type { FileContent, ReportFile, ReportModel } from './model.js';
 import { verdictOf } from './verdict.js';
 import { evidenceRows, evidenceVerdict } from './image-evidence.js';
@@ -67,6 +68,7 @@ export function renderMarkdown(model: ReportModel): string {
   for (const image of model.images) {
     out.push(`### ${mdText(image.ref)}`, '', ...table(['', ''], evidenceRows(image).map(([label, text]) => [label, mdText(text)])), '');
   }
+  out.push(...deltaSection(model));
 
   out.push('## Configuration files', '');
   if (model.configs.length === 0) out.push('No configuration files.', '');
@@ -98,6 +100,23 @@ export function renderMarkdown(model: ReportModel): string {
   );
   out.push(`Generated ${model.generated} by airlock ${model.tool.version} (${model.format}).`, '');
   return out.join('\n');
+}
+
+function deltaSection(model: ReportModel): string[] {
+  const delta = model.delta;
+  if (delta === null) return [];
+  return [
+    '## Delta',
+    '',
+    `A delta bundle: it leaves out ${delta.omitted.length} layer blob(s), ${humanBytes(delta.omittedBytes)}, that its base holds. ${humanBytes(delta.bundleBytes)} here; the full bundle of this release ≈ ${humanBytes(delta.fullBytes)}. The installer refuses it (DELTA_BASE_MISSING) on a site that does not hold every one.`,
+    '',
+    ...delta.bases.map((base) => `- Base: ${mdText(describeBase(base))}`),
+    '',
+    ...table(['Image', 'Left out', 'Of the image'], delta.images.map((image) => [mdText(image.ref), `${image.omitted.length} blob(s), ${humanBytes(image.omittedBytes)}`, humanBytes(image.size)])),
+    '',
+    ...table(['Omitted blob', 'Size'], delta.omitted.map((blob) => [`\`${blob.digest}\``, humanBytes(blob.size)])),
+    '',
+  ];
 }
 
 function signers(model: ReportModel): string[] {

@@ -17,6 +17,7 @@ import { openBundle } from '../media/open-bundle.js';
 import type { TrustStore } from '../trust/store.js';
 import { checkContents } from './check-contents.js';
 import { checkEvidence } from './check-evidence.js';
+import { checkImages } from './check-images.js';
 import type { SignatureFiles } from './check-layout.js';
 import { refusal, validSigners, type VerificationReport } from './report.js';
 import { signedRelease, verifiedBundle, type SignedRelease, type VerifiedBundle } from './verified-bundle.js';
@@ -140,6 +141,8 @@ function loaded(reader: BundleReader, listing: ListingResult, waived: readonly P
       payload ??= (async () => {
         if (listingProblems.length > 0) throw refusal(report);
         payloadProblems = await checkContents(reader, report.checksums, onProgress);
+        // The graph is read from bytes just hashed: only once they all matched.
+        if (payloadProblems.length === 0) payloadProblems = await checkImages(reader, report.manifest!, report.checksums);
         settle();
         if (payloadProblems.length > 0) throw refusal(report);
         const bundle = verifiedBundle(release(), reader);

@@ -154,7 +154,8 @@ export function install(bundle: string, site: TestSite, ...args: string[]): Prom
   return runCli(['install', bundle, '--site', site.file, '--yes', ...args]);
 }
 
-async function walk(root: string): Promise<string[]> {
+/** Every file under root (relative paths, sorted); nothing for a root that does not exist. */
+export async function walk(root: string): Promise<string[]> {
   const out: string[] = [];
   const visit = async (dir: string): Promise<void> => {
     let entries;

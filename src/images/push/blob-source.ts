@@ -21,13 +21,15 @@ export function bundleBlobSource(reader: BundleReader): BlobSource {
   return {
     open: (digest) => reader.createReadStream(`${BLOBS_DIR}${digestHex(digest)}`),
     size: (digest) => reader.entry(`${BLOBS_DIR}${digestHex(digest)}`).size,
-    readJson: async (path) => {
-      const data = await reader.readFile(path);
-      try {
-        return JSON.parse(data.toString('utf8')) as unknown;
-      } catch {
-        throw new AirlockError('IMAGE_INVALID', `${reader.file}: ${path} is not valid JSON`);
-      }
-    },
+    readJson: async (path) => layoutJson(await reader.readFile(path), `${reader.file}: ${path}`),
   };
+}
+
+/** A small JSON file of a layout (index.json), parsed; IMAGE_INVALID naming `where` when it is not JSON. */
+export function layoutJson(data: Buffer, where: string): unknown {
+  try {
+    return JSON.parse(data.toString('utf8')) as unknown;
+  } catch {
+    throw new AirlockError('IMAGE_INVALID', `${where} is not valid JSON`);
+  }
 }

@@ -21,6 +21,9 @@ export interface ImageContents {
   manifests: StoredManifest[];
   /** Configs and layers, each once. */
   blobs: Descriptor[];
+  /** Digests among the blobs that some manifest lists as a config, and as a layer (a delta leaves out only layers). */
+  configs: ReadonlySet<string>;
+  layers: ReadonlySet<string>;
 }
 
 /** index.json as ref -> descriptor. */
@@ -57,6 +60,8 @@ export async function imageContents(source: BlobSource, top: Descriptor, what: s
   const manifests: StoredManifest[] = [];
   const blobs = new Map<string, Descriptor>();
   const seen = new Set<string>();
+  const configs = new Set<string>();
+  const layers = new Set<string>();
   const visit = async (descriptor: Descriptor): Promise<void> => {
     if (seen.has(descriptor.digest)) return;
     seen.add(descriptor.digest);
@@ -65,8 +70,12 @@ export async function imageContents(source: BlobSource, top: Descriptor, what: s
     const children = childrenOf(parsed);
     for (const child of children.manifests) await visit(child);
     for (const blob of children.blobs) blobs.set(blob.digest, blob);
+    if (parsed.kind === 'manifest') {
+      configs.add(parsed.manifest.config.digest);
+      for (const layer of parsed.manifest.layers) layers.add(layer.digest);
+    }
     manifests.push({ descriptor: { mediaType: parsed.mediaType, digest: descriptor.digest, size: descriptor.size }, bytes });
   };
   await visit(top);
-  return { manifests, blobs: [...blobs.values()] };
+  return { manifests, blobs: [...blobs.values()], configs, layers };
 }

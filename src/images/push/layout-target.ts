@@ -9,7 +9,7 @@ import type { ByteProgress } from '../../ui/progress.js';
 import type { BlobSource } from './blob-source.js';
 import { imageDestination } from './destination.js';
 import type { ImageContents } from './bundle-graph.js';
-import type { PushedImage, PushOptions } from './types.js';
+import { heldBlobGone, type PushedImage, type PushOptions } from './types.js';
 
 export async function pushToLayout(
   layout: OciLayout,
@@ -29,6 +29,8 @@ export async function pushToLayout(
     if (await layout.hasBlob(descriptor, false)) {
       progress.add(descriptor.size);
       result.blobs.skipped++;
+    } else if (options.held?.has(descriptor.digest)) {
+      throw heldBlobGone(ref, descriptor.digest, layout.dir);
     } else {
       await layout.writeBlob({ ...descriptor, what: ref }, source.open(descriptor.digest), progress.add);
       result.blobs.transferred++;

@@ -7,14 +7,13 @@ import { AirlockError } from '../../base/errors.js';
 import type { BundleImage } from '../../manifest/bundle-manifest.js';
 import { OciLayout } from '../layout.js';
 import { byteProgress } from '../../ui/progress.js';
-import { CredentialStore } from '../registry/credentials.js';
 import { parseRegistryHost } from '../../oci/reference.js';
-import { RegistryTransport } from '../registry/transport.js';
 import type { BlobSource } from './blob-source.js';
 import { imageContents, indexEntry, readLayoutIndex, type ImageContents } from './bundle-graph.js';
 import { pushToLayout } from './layout-target.js';
 import { holdersOf, pushToRegistry } from './registry-target.js';
 import { assertNoCollisions, mapReference } from './repository-map.js';
+import { targetTransport } from './target-transport.js';
 import type { ImageTarget, PushedImage, PushOptions } from './types.js';
 import { attachmentContents, pushAttachedToRegistry, type PlannedAttachment } from './attached-target.js';
 import { attachedEntries } from '../attached.js';
@@ -35,6 +34,7 @@ export async function pushImages(source: BlobSource, images: BundleImage[], targ
     const contents = await imageContents(source, indexEntry(index, image), image.ref);
     const attachments = await attachmentContents(source, image);
     for (const blob of [...contents.blobs, ...attachments.flatMap((a) => a.contents.blobs)]) {
+      if (options.held?.has(blob.digest)) continue;
       const stored = source.size(blob.digest);
       if (stored !== blob.size) throw new AirlockError('IMAGE_INVALID', `${image.ref}: blob ${blob.digest} is ${stored} bytes in the bundle, ${blob.size} in its manifest`);
     }
@@ -81,13 +81,7 @@ async function pushToRegistryTarget(
   const registry = parseRegistryHost(target.registry);
   const destinations = planned.map(({ image }) => mapReference(image.ref, registry, target.repositoryMap));
   assertNoCollisions(planned.map((p) => p.image), destinations, { verb: 'pushed', remedy: 'give a repository prefix or rename one' });
-  const credentials = target.credentials ?? (await new CredentialStore().get(registry));
-  const transport = new RegistryTransport(registry, {
-    insecure: target.insecure === true,
-    ...(credentials ? { credentials } : {}),
-    onRetry: (message) => options.output.debug(message),
-    onWait: (line) => options.output.warn(line),
-  });
+  const transport = await targetTransport(target, options.output);
   try {
     const holders = await otherImageHolders(source, index, planned, registry, target);
     const push = { transport, source, chunkSize: target.chunkSize ?? DEFAULT_CHUNK_SIZE, progress, options, holders };

@@ -13,7 +13,7 @@ import { formatReference, type ImageReference } from '../../oci/reference.js';
 import type { RegistryTransport } from '../registry/transport.js';
 import type { BlobSource } from './blob-source.js';
 import type { ImageContents } from './bundle-graph.js';
-import type { BlobEvent, PushedImage, PushOptions } from './types.js';
+import { heldBlobGone, type BlobEvent, type PushedImage, type PushOptions } from './types.js';
 
 export interface RegistryPush {
   transport: RegistryTransport;
@@ -51,12 +51,15 @@ export async function pushToRegistry(push: RegistryPush, ref: string, contents: 
 
   await forEachLimit(contents.blobs, TRANSFER_CONCURRENCY, async (descriptor) => {
     if (await blobExists(transport, repository, descriptor)) return settle(descriptor, 'skipped');
-    const from = [...holdersOf(push.holders, descriptor.digest)].find((other) => other !== repository);
+    // A delta's omitted blob comes from where the site holds it, or not at all.
+    const held = push.options.held?.get(descriptor.digest);
+    const from = held ?? [...holdersOf(push.holders, descriptor.digest)].find((other) => other !== repository);
     let session: URL | undefined;
-    if (from !== undefined) {
+    if (from !== undefined && from !== repository) {
       session = await mountBlob(transport, repository, descriptor.digest, from);
       if (session === undefined) return settle(descriptor, 'mounted');
     }
+    if (held !== undefined) throw heldBlobGone(ref, descriptor.digest, `${transport.registry}/${held}`);
     await uploadBlob(transport, repository, descriptor, () => source.open(descriptor.digest), {
       chunkSize: push.chunkSize,
       ...(session ? { location: session } : {}),

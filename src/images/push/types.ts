@@ -1,4 +1,5 @@
 /** The push API's shapes, shared by the registry and OCI layout targets. */
+import { AirlockError } from '../../base/errors.js';
 import type { Output } from '../../ui/output.js';
 import type { RegistryCredentials } from '../registry/registry-credentials.js';
 import type { RepositoryMapping } from './repository-map.js';
@@ -28,6 +29,11 @@ export interface BlobEvent {
 
 export interface PushOptions {
   output: Output;
+  /**
+   * A delta bundle's omitted blobs: digest -> the repository of the target found holding it
+   * (`''` in an OCI layout). They are never uploaded: found on the target, or mounted from there.
+   */
+  held?: ReadonlyMap<string, string>;
   /** Called as each blob is settled (after it is safely on the target). */
   onProgress?: (event: BlobEvent) => void;
 }
@@ -39,4 +45,12 @@ export interface PushedImage {
   digest: string;
   blobs: { transferred: number; mounted: number; skipped: number };
   bytesTransferred: number;
+}
+
+/** A delta's omitted blob that the target held when the install was checked, and no longer does. */
+export function heldBlobGone(ref: string, digest: string, target: string): AirlockError {
+  return new AirlockError(
+    'DELTA_BASE_MISSING',
+    `${ref}: blob ${digest} was left out of this delta bundle because the site held it, but ${target} no longer does (removed since the install began?): install the full bundle of this release`,
+  );
 }

@@ -13,7 +13,7 @@ import { bundleBlobSource, imageDestination, pushImages, type ImageTarget } from
 import { mapReference } from '../../images/push/repository-map.js';
 import { getManifest, putManifest } from '../../images/registry/manifests.js';
 import { parseRegistryHost } from '../../oci/reference.js';
-import { RegistryTransport } from '../../images/registry/transport.js';
+import { targetTransport } from '../../images/push/target-transport.js';
 import type { BundleManifest } from '../../manifest/bundle-manifest.js';
 import type { Site, SiteImageTarget } from '../../manifest/site.js';
 import type { Output } from '../../ui/output.js';
@@ -30,6 +30,8 @@ export interface SiteImages {
 }
 
 export interface ImagePusher {
+  /** The target this run pushes to (the site's, or --registry). */
+  readonly target: ImageTarget;
   /** Pushes one image (skipping blobs the target has) and tags it with its ref. Idempotent. */
   push(step: Extract<InstallStep, { kind: 'image' }>): Promise<void>;
 }
@@ -60,6 +62,11 @@ function envValue(name: string, what: string): string {
   return value;
 }
 
+/** The site file's image target, resolved (credentials from their environment variables); undefined when it names none. */
+export function siteImageTarget(site: Site): ImageTarget | undefined {
+  return site.images === undefined ? undefined : resolveImageTarget(site.images);
+}
+
 function resolveImageTarget(target: SiteImageTarget): ImageTarget {
   if (target.kind === 'oci-layout') return { kind: 'oci-layout', dir: target.dir };
   return {
@@ -73,9 +80,11 @@ function resolveImageTarget(target: SiteImageTarget): ImageTarget {
   };
 }
 
-export function openImagePusher(bundle: VerifiedBundle, images: SiteImages, output: Output): ImagePusher {
+/** `held`: where the site holds a delta's omitted blobs (install/delta-base.ts), which are then never uploaded. */
+export function openImagePusher(bundle: VerifiedBundle, images: SiteImages, output: Output, held?: ReadonlyMap<string, string>): ImagePusher {
   const source = bundleBlobSource(bundle.reader);
   return {
+    target: images.target,
     async push(step) {
       const image = bundle.manifest.images.find((candidate) => candidate.ref === step.ref && candidate.digest === step.digest);
       if (image === undefined) throw new AirlockError('JOURNAL_INVALID', `${step.ref}@${step.digest}: the journal names an image this bundle does not carry`);
@@ -83,7 +92,7 @@ export function openImagePusher(bundle: VerifiedBundle, images: SiteImages, outp
       if (destination !== step.target) {
         throw new AirlockError('JOURNAL_INVALID', `${step.ref}: this install began pushing to ${step.target}, not ${destination}: run it again with the same image target (--registry)`);
       }
-      await pushImages(source, [image], images.target, { output });
+      await pushImages(source, [image], images.target, { output, ...(held ? { held } : {}) });
     },
   };
 }
@@ -103,15 +112,9 @@ export async function retagImage(target: SiteImageTarget, image: { ref: string; 
     await layout.tagImages([{ ref: image.ref, descriptor: { mediaType: image.mediaType, digest: image.digest, size } }]);
     return;
   }
-  const registry = parseRegistryHost(destination.registry);
-  const to = mapReference(image.ref, registry, destination.repositoryMap);
+  const to = mapReference(image.ref, parseRegistryHost(destination.registry), destination.repositoryMap);
   if (to.tag === undefined) return;
-  const transport = new RegistryTransport(registry, {
-    insecure: destination.insecure === true,
-    ...(destination.credentials ? { credentials: destination.credentials } : {}),
-    onRetry: (message) => output.debug(message),
-    onWait: (line) => output.warn(line),
-  });
+  const transport = await targetTransport(destination, output);
   try {
     const manifest = await getManifest(transport, to.repository, image.digest, image.ref);
     await putManifest(transport, to.repository, to.tag, { bytes: manifest.bytes, digest: manifest.digest, mediaType: manifest.contentType ?? image.mediaType }, image.ref);
