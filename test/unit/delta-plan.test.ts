@@ -115,3 +115,36 @@ describe('delta planning over random graphs and bases', () => {
     expect(broken).toBeGreaterThan(RUNS / 3);
   });
 });
+
+describe('delta planning with attached artifacts', () => {
+  it('never leaves out a blob of an attached artifact, though the base holds it: evidence is judged again from the bundle', async () => {
+    const blobs = new Map<string, Buffer>();
+    const put = (text: string, mediaType: string) => {
+      const data = Buffer.from(text);
+      const digest = `sha256:${createHash('sha256').update(data).digest('hex')}`;
+      blobs.set(digest, data);
+      return { mediaType, digest, size: data.length };
+    };
+    const layer = put('the image layer', 'application/vnd.oci.image.layer.v1.tar+gzip');
+    const image = put(
+      JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: put('{"os":"linux"}', 'application/vnd.oci.image.config.v1+json'), layers: [layer] }),
+      'application/vnd.oci.image.manifest.v1+json',
+    );
+    const payload = put('{"critical":{"image":{}}}', 'application/vnd.dev.cosign.simplesigning.v1+json');
+    const signature = put(
+      JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: put('{}', 'application/vnd.oci.image.config.v1+json'), layers: [payload] }),
+      'application/vnd.oci.image.manifest.v1+json',
+    );
+    const index = {
+      schemaVersion: 2,
+      manifests: [
+        { ...image, annotations: { 'org.opencontainers.image.ref.name': 'shop/app:1.1' } },
+        { ...signature, annotations: { 'org.opencontainers.image.ref.name': 'shop/app:sha256-x.sig', 'dev.airlock.attached.to': image.digest } },
+      ],
+    };
+    const source: BlobSource = { open: (digest) => Readable.from([blobs.get(digest)!]), size: (digest) => blobs.get(digest)!.length, readJson: async () => index };
+    const held = new Map([...blobs].map(([digest, data]) => [digest, data.length]));
+    const delta = planDelta(await readLayoutGraph(source), [{ base: { kind: 'receipt' as const, site: 'site-1', release: null }, held }]);
+    expect(delta.omitted.map((blob) => blob.digest)).toEqual([layer.digest]);
+  });
+});
