@@ -18,6 +18,8 @@ import { REPORT_FORMAT, type FileContent, type ReportFile, type ReportListing, t
 import { countHidden } from './visible-text.js';
 import { releaseSbom } from './sbom.js';
 import { describePolicy } from '../manifest/image-policy.js';
+import { isHealthGate } from '../manifest/health-gate.js';
+import { describeGate } from '../telemetry/gate-condition.js';
 import type { ReportImage } from './model.js';
 
 /** Larger files are listed by digest only: a report is read by people and kept in a file. */
@@ -85,6 +87,7 @@ export async function collectReport(reader: BundleReader, options: CollectOption
     configs,
     migrations,
     hooks,
+    gates: manifest.hooks.healthCheck.filter(isHealthGate).map((gate) => ({ name: gate.name, query: gate.query, rule: describeGate(gate) })),
     listing: listing(reader, checksums),
   };
 }

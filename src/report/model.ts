@@ -42,6 +42,14 @@ export interface ReportMigration extends ReportFile {
   undo: ReportFile | null;
 }
 
+/** A health gate on the site's Prometheus: a query, not a file; shown so the officer reads what will judge the release. */
+export interface ReportGate {
+  name: string;
+  query: string;
+  /** The whole rule in words: `<query> below 0.05 for 2m, every 10s (timeout 3m)`. */
+  rule: string;
+}
+
 export interface ReportHook extends ReportFile {
   phase: 'preInstall' | 'postInstall' | 'healthCheck';
   name: string;
@@ -109,5 +117,6 @@ export interface ReportModel {
   configs: ReportConfig[];
   migrations: ReportMigration[];
   hooks: ReportHook[];
+  gates: ReportGate[];
   listing: ReportListing[];
 }

@@ -40,6 +40,7 @@ ${deltaSection(model)}
 ${configsSection(model)}
 ${migrationsSection(model)}
 ${hooksSection(model)}
+${gatesSection(model)}
 ${sbomSection(model)}
 ${listingSection(model)}
 <footer>Generated ${esc(model.generated)} by airlock ${esc(model.tool.version)} from ${esc(model.bundle.file)}. The content digest
@@ -203,6 +204,13 @@ function hooksSection(model: ReportModel): string {
   if (model.hooks.length === 0) return section('hooks', 'Hooks', '<p class="empty">No hooks.</p>');
   const blocks = model.hooks.map((hook, index) => fileBlock(`hook-${index}`, `${hook.phase} · ${hook.name}`, `timeout ${hook.timeoutSeconds} s`, hook));
   return section('hooks', 'Hooks', blocks.join('\n'));
+}
+
+function gatesSection(model: ReportModel): string {
+  if (model.gates.length === 0) return '';
+  const rows = model.gates.map((gate) => [esc(gate.name), `<code>${esc(gate.rule)}</code>`]);
+  const note = `<p class="note">Judged by the installer on the site's Prometheus after the apply; a failing gate triggers the release's reaction.</p>`;
+  return section('gates', 'Health gates', `${note}\n${table(['gate', 'rule'], rows)}`);
 }
 
 function listingSection(model: ReportModel): string {

@@ -88,6 +88,11 @@ export function renderMarkdown(model: ReportModel): string {
   if (model.hooks.length === 0) out.push('No hooks.', '');
   for (const hook of model.hooks) out.push(...fileBlock(`${hook.phase}: ${hook.name} (timeout ${hook.timeoutSeconds} s)`, hook, 'sh'), '');
 
+  if (model.gates.length > 0) {
+    out.push('## Health gates', '', "Judged by the installer on the site's Prometheus after the apply; a failing gate triggers the release's reaction.", '');
+    for (const gate of model.gates) out.push(`### ${mdText(gate.name)}`, '', mdFence(gate.rule), '');
+  }
+
   out.push('## SBOM (CycloneDX 1.6)', '', 'The release as a CycloneDX 1.6 document (also `airlock inspect <bundle> --sbom cyclonedx`).', '', mdFence(model.sbom, 'json'), '');
 
   out.push('## SHA256SUMS', '', `Content digest \`${model.checksumsDigest}\`.`, '');

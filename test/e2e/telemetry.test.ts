@@ -121,6 +121,13 @@ describe('health gates on real metrics', () => {
     expect(plan.code, plan.stderr).toBe(0);
     expect(plan.stdout).toContain(`health gates on Prometheus ${prometheus.url}:`);
     expect(plan.stdout).toContain('error-rate: max(app_error_ratio) below 0.5 for 3s, every 1s (timeout 20s)');
+    // The security officer's report shows the same rule, in Markdown and HTML.
+    for (const format of ['md', 'html']) {
+      const file = join(site.state, `..`, `gated-report.${format}`);
+      const report = await runCli(['inspect', bundle, '--report', file]);
+      expect(report.code, report.stderr).toBe(0);
+      expect(await readFile(file, 'utf8')).toContain('max(app_error_ratio) below 0.5 for 3s, every 1s (timeout 20s)');
+    }
 
     const result = await install(bundle, site);
     expect(result.code, result.stderr).toBe(0);
