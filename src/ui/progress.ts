@@ -1,6 +1,7 @@
 /**
- * A byte progress bar for long transfers (image pushes and pulls, writing a bundle), on stderr and only when stderr is a terminal
- * (and not under --json); otherwise silent, so logs and pipes stay clean.
+ * Progress bars for long steps: bytes (image pushes and pulls, writing a bundle) or items (files
+ * packed, checked or written), on stderr and only when stderr is a terminal (and not under
+ * --json); otherwise silent, so logs and pipes stay clean.
  */
 import cliProgress from 'cli-progress';
 import { humanBytes } from './format.js';
@@ -13,6 +14,27 @@ export interface ByteProgress {
 
 /** Below this a transfer is over before a bar helps. */
 const SHOW_FROM_BYTES = 8 * 1024 * 1024;
+
+/** Below this many items a step is over before a bar helps (the issue's "more than a few hundred files"). */
+const SHOW_FROM_ITEMS = 500;
+
+/** Counts items (files) done out of `totalItems`; `noun` names them in the bar ("files"). */
+export function itemProgress(output: Output, label: string, totalItems: number, noun = 'files'): ByteProgress {
+  if (output.json || !process.stderr.isTTY || totalItems < SHOW_FROM_ITEMS) return { add: () => undefined, stop: () => undefined };
+  const bar = new cliProgress.SingleBar(
+    { stream: process.stderr, format: `${label} [{bar}] {percentage}% {value}/{total} ${noun} {eta_formatted}`, hideCursor: true, clearOnComplete: false },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(totalItems, 0);
+  let done = 0;
+  return {
+    add: (items) => {
+      done = Math.min(totalItems, done + items);
+      bar.update(done);
+    },
+    stop: () => bar.stop(),
+  };
+}
 
 export function byteProgress(output: Output, label: string, totalBytes: number): ByteProgress {
   if (output.json || !process.stderr.isTTY || totalBytes < SHOW_FROM_BYTES) return { add: () => undefined, stop: () => undefined };
