@@ -6,7 +6,8 @@
  * image whose manifest is gone is listed as not present and claims nothing.
  */
 import { isAirlockError } from '../../base/errors.js';
-import { forEachLimit, TRANSFER_CONCURRENCY } from '../../base/parallel.js';
+import { forEachLimit } from '../../base/parallel.js';
+import { registryConnections } from '../registry/connection-limit.js';
 import { comparePaths } from '../../bundle/format.js';
 import type { HeldImage, TargetHoldings } from '../../manifest/holdings.js';
 import type { Descriptor } from '../../oci/schema.js';
@@ -45,7 +46,7 @@ export async function surveyTarget(probe: TargetProbe, installed: readonly Insta
     }
   }
   const held = new Map<string, { size: number; repositories: Set<string> }>();
-  await forEachLimit([...asked.values()], TRANSFER_CONCURRENCY, async ({ repository, blob }) => {
+  await forEachLimit([...asked.values()], registryConnections(), async ({ repository, blob }) => {
     if (!(await probe.holds(repository, blob))) return;
     const entry = held.get(blob.digest) ?? { size: blob.size, repositories: new Set<string>() };
     entry.repositories.add(repository);
