@@ -9,6 +9,7 @@
  * go up, and a blob shared by many images (a base layer) is sent once: the first repository
  * that needs it gets it, every other one mounts it from there as soon as it has landed.
  */
+import { isAirlockError } from '../../base/errors.js';
 import type { Descriptor } from '../../oci/schema.js';
 import type { ByteProgress } from '../../ui/progress.js';
 import { blobExists, mountBlob, uploadBlob } from '../registry/blobs.js';
@@ -71,10 +72,10 @@ export class RegistryPush {
     const first = this.firsts.get(descriptor.digest);
     if (first === undefined) {
       const mine = this.limiter.run(() => this.send(repository, descriptor, what));
-      this.firsts.set(
-        descriptor.digest,
-        mine.then((outcome) => ({ repository, landed: outcome !== 'skipped' })),
-      );
+      const landing = mine.then((outcome) => ({ repository, landed: outcome !== 'skipped' }));
+      // Its failure is reported through `mine`; a later transfer of the blob only learns there is no copy to mount.
+      landing.catch(() => undefined);
+      this.firsts.set(descriptor.digest, landing);
       return mine;
     }
     // Waited for outside the limiter: a transfer holding a slot must not wait for one queued behind it.
@@ -91,7 +92,7 @@ export class RegistryPush {
 
   /** HEAD, then a mount from where the blob may be, then an upload. */
   private async send(repository: string, descriptor: Descriptor, what: string): Promise<Outcome> {
-    if (await blobExists(this.transport, repository, descriptor)) return 'skipped';
+    if (await this.holds(repository, descriptor, what)) return 'skipped';
     // A delta's omitted blob comes from where the site holds it, or not at all.
     const held = this.options.held?.get(descriptor.digest);
     const from = held ?? [...(this.holders.get(descriptor.digest) ?? [])].find((other) => other !== repository);
@@ -103,6 +104,21 @@ export class RegistryPush {
     if (held !== undefined) throw heldBlobGone(what, descriptor.digest, `${this.transport.registry}/${held}`);
     await this.upload(repository, descriptor, what, session);
     return 'uploaded';
+  }
+
+  /**
+   * HEAD of the blob. A registry killed while it committed a blob can be left with a broken record
+   * of it that fails every HEAD (distribution: HTTP 500 "invalid checksum digest format" from an
+   * empty link file); uploading the blob again rewrites that record, so such a blob is sent again.
+   */
+  private async holds(repository: string, descriptor: Descriptor, what: string): Promise<boolean> {
+    try {
+      return await blobExists(this.transport, repository, descriptor);
+    } catch (error) {
+      if (!isAirlockError(error, 'REGISTRY_ERROR') || this.options.held?.has(descriptor.digest)) throw error;
+      this.options.output.warn(`airlock: ${what}: ${error.message}; sending blob ${descriptor.digest} again`);
+      return false;
+    }
   }
 
   private upload(repository: string, descriptor: Descriptor, what: string, session: URL | undefined): Promise<void> {
