@@ -157,6 +157,32 @@ describe('a registry that goes away', () => {
     expect(await registryDigest(`${isolated.host}/shop/big:1.0`)).toBe(images.big.descriptor.digest);
   });
 
+  it('sends a blob again whose record a crashed registry left broken (an empty link file: every HEAD answers 500)', async () => {
+    const isolated = await registry();
+    const { file, collected } = await bundleOf('broken-link', [{ ref: `${upstream.host}/shop/app1:1.0`, insecure: true }]);
+    const target = { kind: 'registry' as const, registry: isolated.host, insecure: true };
+    const { source, close } = await openBundle(file);
+    try {
+      await pushImages(source, collected.images, target, { output: recordingOutput() });
+      const layer = images.baseLayerDigest;
+      const link = join(isolated.storageDir, 'docker/registry/v2/repositories/shop/app1/_layers/sha256', layer.slice(7), 'link');
+      await truncate(link, 0);
+      const head = await fetch(`http://${isolated.host}/v2/shop/app1/blobs/${layer}`, { method: 'HEAD' });
+      expect(head.status).toBe(500);
+
+      const output = recordingOutput();
+      const events: BlobEvent[] = [];
+      await pushImages(source, collected.images, target, { output, onProgress: (event) => events.push(event) });
+      expect(events.find((e) => e.digest === layer)?.outcome).toBe('uploaded');
+      expect(events.filter((e) => e.digest !== layer).every((e) => e.outcome === 'skipped')).toBe(true);
+      expect(output.lines.some((line) => line.startsWith('warn:') && line.includes(`sending blob ${layer} again`))).toBe(true);
+    } finally {
+      await close();
+    }
+    expect((await fetch(`http://${isolated.host}/v2/shop/app1/blobs/${images.baseLayerDigest}`, { method: 'HEAD' })).status).toBe(200);
+    expect(await registryDigest(`${isolated.host}/shop/app1:1.0`)).toBe(images.app1.descriptor.digest);
+  });
+
   it('reports a registry nobody listens on, and plain HTTP that was not asked for', async () => {
     const gone = await registry();
     const host = gone.host;
