@@ -76,8 +76,9 @@ export async function openImagePush(source: BlobSource, images: BundleImage[], t
     const layout = await OciLayout.open(target.dir, { create: true, durable: true });
     return {
       async push(image) {
-        const { contents, attachments } = find(image);
-        const progress = progressOf(find(image));
+        const planned = find(image);
+        const { contents, attachments } = planned;
+        const progress = progressOf(planned);
         try {
           const entries = attachedEntries(image);
           // Attached artifacts first, so the image's tag never points at an image whose evidence is missing.
@@ -125,8 +126,8 @@ async function openRegistryPush(
     async push(image) {
       const position = planned.indexOf(find(image));
       const { contents, attachments } = planned[position]!;
-      for (const ahead of planned.slice(position, position + 1 + LOOKAHEAD_IMAGES).keys()) {
-        const p = position + ahead;
+      // This image's blobs first, then those of the next few, all through the one limiter.
+      for (let p = position; p < Math.min(planned.length, position + 1 + LOOKAHEAD_IMAGES); p++) {
         push.prefetch(destinations[p]!.repository, planned[p]!.contents, pushTarget(planned[p]!.image.ref, destinations[p]!));
       }
       const progress = progressOf(planned[position]!);
