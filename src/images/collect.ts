@@ -16,8 +16,9 @@ import { digestHex } from '../oci/digest.js';
 import { OCI_LAYOUT_BYTES, OciLayout, renderIndex, type TaggedImage } from './layout.js';
 import { attachedEntries, collectAttached, type AttachedArtifacts } from './attached.js';
 import type { Descriptor } from '../oci/schema.js';
-import { forEachLimit, TRANSFER_CONCURRENCY } from '../base/parallel.js';
-import { byteProgress } from '../ui/progress.js';
+import { forEachLimit } from '../base/parallel.js';
+import { byteProgress, itemProgress } from '../ui/progress.js';
+import { registryConnections } from './registry/connection-limit.js';
 import { RegistryConnections } from './registry/connections.js';
 import { CredentialStore, dockerConfigPath, type CredentialMap } from './registry/credentials.js';
 import { parseReference } from '../oci/reference.js';
@@ -58,14 +59,22 @@ export async function collectImages(specs: ImageSpec[], options: CollectOptions)
     options.output,
   );
   try {
-    const resolved: Array<{ spec: ImageSpec; source: ImageSource; image: ResolvedImage; attached: AttachedArtifacts }> = [];
-    for (const spec of specs) {
-      const source = await openSource(spec, options, cache, connections);
-      const carry = spec.attached !== false;
-      const image = await resolveImage(source, cache, spec.platforms ?? options.platforms, carry);
-      options.output.debug(`image ${spec.ref}: ${image.descriptor.digest} (${image.platforms.join(', ') || 'no platform'})`);
-      const attached = carry ? await collectAttached(source, cache, image, options.output) : { attached: [], contents: [], blobs: [] };
-      resolved.push({ spec, source, image, attached });
+    // Resolving an image is a few small round trips in a row (manifests, config, attached artifacts):
+    // many images are resolved side by side, as many as the connections to a registry allow.
+    const resolved: Array<{ spec: ImageSpec; source: ImageSource; image: ResolvedImage; attached: AttachedArtifacts }> = new Array(specs.length);
+    const progress = itemProgress(options.output, 'resolving images', specs.length, 'images');
+    try {
+      await forEachLimit([...specs.entries()], registryConnections(), async ([index, spec]) => {
+        const source = await openSource(spec, options, cache, connections);
+        const carry = spec.attached !== false;
+        const image = await resolveImage(source, cache, spec.platforms ?? options.platforms, carry);
+        options.output.debug(`image ${spec.ref}: ${image.descriptor.digest} (${image.platforms.join(', ') || 'no platform'})`);
+        const attached = carry ? await collectAttached(source, cache, image, options.output) : { attached: [], contents: [], blobs: [] };
+        resolved[index] = { spec, source, image, attached };
+        progress.add(1);
+      });
+    } finally {
+      progress.stop();
     }
     await fetchBlobs(
       resolved.map(({ source, image, attached }) => ({ source, blobs: [...image.blobs, ...attached.blobs] })),
@@ -118,7 +127,7 @@ async function fetchBlobs(resolved: Array<{ source: ImageSource; blobs: Descript
   const progress = byteProgress(output, 'pulling images', all.reduce((sum, b) => sum + b.descriptor.size, 0));
   let fetched = 0;
   try {
-    await forEachLimit(all, TRANSFER_CONCURRENCY, async ({ descriptor, source }) => {
+    await forEachLimit(all, registryConnections(), async ({ descriptor, source }) => {
       if (await cache.hasBlob(descriptor, true)) {
         progress.add(descriptor.size);
         return;

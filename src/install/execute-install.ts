@@ -176,7 +176,12 @@ function installVerb(run: InstallRun): Verb<InstallStep> {
 }
 
 export async function applyInstall(run: InstallRun, priorFailure?: Failure): Promise<ApplyResult> {
-  const failure = priorFailure ?? (await runSteps(run.journal, run.begin.steps, run.done, installVerb(run), (line) => run.output.say(line)));
+  let failure = priorFailure;
+  try {
+    failure ??= await runSteps(run.journal, run.begin.steps, run.done, installVerb(run), (line) => run.output.say(line));
+  } finally {
+    await run.images?.close();
+  }
   if (failure === undefined) return finish(run, 'succeeded', hasHealthChecks(run.begin) ? 'passed' : 'none');
   throw await conclude(run, failure);
 }

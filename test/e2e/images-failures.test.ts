@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectImages, type CollectedImages } from '../../src/images/collect.js';
 import type { ImageSpec } from '../../src/manifest/release-images.js';
 import { pushImages, type BlobEvent } from '../../src/images/push/push.js';
+import { CONNECTIONS_VARIABLE } from '../../src/images/registry/connection-limit.js';
 import { LayoutBuilder, layer, makeTestImages, noise, openBundle, recordingOutput, registryDigest, seed, sha256, writeImageBundle, type TestImages } from '../support/images.js';
 import { startRegistry, startTokenService, type TestRegistry, type TokenService } from '../support/registry.js';
 
@@ -125,6 +126,8 @@ describe('a registry that goes away', () => {
     const { file, collected } = await bundleOf('interrupted', [{ ref: `${upstream.host}/shop/big:1.0`, insecure: true }]);
     const target = { kind: 'registry' as const, registry: isolated.host, insecure: true };
     const { source, close } = await openBundle(file);
+    // One transfer at a time, so the kill at the first settled blob leaves the others unsent.
+    process.env[CONNECTIONS_VARIABLE] = '1';
     try {
       const firstRun: BlobEvent[] = [];
       const failure = pushImages(source, collected.images, target, {
@@ -139,6 +142,7 @@ describe('a registry that goes away', () => {
       expect(landed.length).toBeGreaterThanOrEqual(1);
 
       await isolated.restart();
+      delete process.env[CONNECTIONS_VARIABLE];
       const secondRun: BlobEvent[] = [];
       const [pushed] = await pushImages(source, collected.images, target, { output: recordingOutput(), onProgress: (event) => secondRun.push(event) });
       const total = images.big.blobs.length - 1; // every blob but the manifest
@@ -147,9 +151,36 @@ describe('a registry that goes away', () => {
       // Whatever landed before the crash is not sent again.
       for (const digest of landed) expect(secondRun.find((e) => e.digest === digest)?.outcome).toBe('skipped');
     } finally {
+      delete process.env[CONNECTIONS_VARIABLE];
       await close();
     }
     expect(await registryDigest(`${isolated.host}/shop/big:1.0`)).toBe(images.big.descriptor.digest);
+  });
+
+  it('sends a blob again whose record a crashed registry left broken (an empty link file: every HEAD answers 500)', async () => {
+    const isolated = await registry();
+    const { file, collected } = await bundleOf('broken-link', [{ ref: `${upstream.host}/shop/app1:1.0`, insecure: true }]);
+    const target = { kind: 'registry' as const, registry: isolated.host, insecure: true };
+    const { source, close } = await openBundle(file);
+    try {
+      await pushImages(source, collected.images, target, { output: recordingOutput() });
+      const layer = images.baseLayerDigest;
+      const link = join(isolated.storageDir, 'docker/registry/v2/repositories/shop/app1/_layers/sha256', layer.slice(7), 'link');
+      await truncate(link, 0);
+      const head = await fetch(`http://${isolated.host}/v2/shop/app1/blobs/${layer}`, { method: 'HEAD' });
+      expect(head.status).toBe(500);
+
+      const output = recordingOutput();
+      const events: BlobEvent[] = [];
+      await pushImages(source, collected.images, target, { output, onProgress: (event) => events.push(event) });
+      expect(events.find((e) => e.digest === layer)?.outcome).toBe('uploaded');
+      expect(events.filter((e) => e.digest !== layer).every((e) => e.outcome === 'skipped')).toBe(true);
+      expect(output.lines.some((line) => line.startsWith('warn:') && line.includes(`sending blob ${layer} again`))).toBe(true);
+    } finally {
+      await close();
+    }
+    expect((await fetch(`http://${isolated.host}/v2/shop/app1/blobs/${images.baseLayerDigest}`, { method: 'HEAD' })).status).toBe(200);
+    expect(await registryDigest(`${isolated.host}/shop/app1:1.0`)).toBe(images.app1.descriptor.digest);
   });
 
   it('reports a registry nobody listens on, and plain HTTP that was not asked for', async () => {

@@ -5,7 +5,8 @@
  * OCI layout there is one blob store. With `rehash`, a blob found is read and hashed too, so a
  * corrupt one counts as missing.
  */
-import { forEachLimit, TRANSFER_CONCURRENCY } from '../../base/parallel.js';
+import { forEachLimit } from '../../base/parallel.js';
+import { registryConnections } from '../registry/connection-limit.js';
 import type { OmittedBlob } from '../../manifest/delta.js';
 import type { TargetProbe } from './probe.js';
 
@@ -25,7 +26,7 @@ export interface BaseLocation {
 export async function locateBase(probe: TargetProbe, needs: readonly BaseNeed[], elsewhere: readonly string[], rehash: boolean): Promise<BaseLocation> {
   const found = new Map<string, string>();
   const corrupt = new Set<string>();
-  await forEachLimit(needs, TRANSFER_CONCURRENCY, async (need) => {
+  await forEachLimit(needs, registryConnections(), async (need) => {
     for (const repository of new Set([...need.images.map((image) => image.repository), ...elsewhere])) {
       if (!(await probe.holds(repository, need.blob))) continue;
       if (rehash && !(await probe.rehash(repository, need.blob))) corrupt.add(need.blob.digest);

@@ -6,7 +6,8 @@
  * image whose manifest is gone is listed as not present and claims nothing.
  */
 import { isAirlockError } from '../../base/errors.js';
-import { forEachLimit, TRANSFER_CONCURRENCY } from '../../base/parallel.js';
+import { forEachLimit } from '../../base/parallel.js';
+import { registryConnections } from '../registry/connection-limit.js';
 import { comparePaths } from '../../bundle/format.js';
 import type { HeldImage, TargetHoldings } from '../../manifest/holdings.js';
 import type { Descriptor } from '../../oci/schema.js';
@@ -31,10 +32,11 @@ export async function surveyTarget(probe: TargetProbe, installed: readonly Insta
     else images.set(key, { ref: image.ref, digest: image.digest, releases: [image.release], destination: probe.destination(image.ref), present: false, ...(image.mediaType ? { mediaType: image.mediaType } : {}) });
   }
   const asked = new Map<string, { repository: string; blob: Descriptor }>();
-  for (const image of images.values()) {
+  // Each image's graph is a few small reads in a row: images are read side by side.
+  await forEachLimit([...images.values()], registryConnections(), async (image) => {
     const repository = probe.repository(image.ref);
     const top = await probe.manifest(repository, image.digest);
-    if (top === undefined) continue;
+    if (top === undefined) return;
     try {
       const contents = await imageContents(manifestSource(probe, repository), { mediaType: image.mediaType ?? 'application/json', digest: image.digest, size: top.length }, image.destination);
       for (const blob of contents.blobs) asked.set(`${repository}@${blob.digest}`, { repository, blob });
@@ -43,9 +45,9 @@ export async function surveyTarget(probe: TargetProbe, installed: readonly Insta
       // A child manifest of an index is gone: the image is not whole on the target.
       if (!isAirlockError(error, 'IMAGE_NOT_FOUND')) throw error;
     }
-  }
+  });
   const held = new Map<string, { size: number; repositories: Set<string> }>();
-  await forEachLimit([...asked.values()], TRANSFER_CONCURRENCY, async ({ repository, blob }) => {
+  await forEachLimit([...asked.values()], registryConnections(), async ({ repository, blob }) => {
     if (!(await probe.holds(repository, blob))) return;
     const entry = held.get(blob.digest) ?? { size: blob.size, repositories: new Set<string>() };
     entry.repositories.add(repository);

@@ -11,8 +11,15 @@ import { repositoryScope } from './auth.js';
 import { getManifest, MANIFEST_LIMIT, type FetchedManifest } from './manifests.js';
 import { expectStatus, readBody, type RegistryTransport } from './transport.js';
 
+/**
+ * Registries found without the API in this run: a registry that has it answers 200 (an empty
+ * index when nothing refers to the digest), so one refusal holds for every later image.
+ */
+const withoutApi = new WeakSet<RegistryTransport>();
+
 /** The referrers of `digest`, or undefined when the registry has no referrers API. */
 export function getReferrers(transport: RegistryTransport, repository: string, digest: string, what: string): Promise<Descriptor[] | undefined> {
+  if (withoutApi.has(transport)) return Promise.resolve(undefined);
   return transport.retrying(async () => {
     const response = await transport.request({
       method: 'GET',
@@ -23,6 +30,7 @@ export function getReferrers(transport: RegistryTransport, repository: string, d
     // 404 (no such route), 400 or 405: the API is not there; the caller falls back to the tag schema.
     if ([400, 404, 405].includes(response.status)) {
       response.body.resume();
+      withoutApi.add(transport);
       return undefined;
     }
     await expectStatus(response, [200], `${what}: GET referrers of ${digest}`, transport.registry);

@@ -14,6 +14,7 @@ import type { RegistryCredentials } from './registry-credentials.js';
 import { apiHost } from '../../oci/reference.js';
 import { DEFAULT_RETRY, TransientFailure, asTransient, parseRetryAfter, retrying, type RetryPolicy } from './retry.js';
 import { registryLimits, watchExchange, type ExchangeLimits } from './watchdog.js';
+import { registryConnections } from './connection-limit.js';
 
 export type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -39,6 +40,8 @@ export interface TransportOptions {
   insecure?: boolean;
   credentials?: RegistryCredentials;
   retry?: RetryPolicy;
+  /** Connections open at once to one origin; default AIRLOCK_REGISTRY_CONNECTIONS or 8. Requests past it wait their turn. */
+  connections?: number;
   /** Detail for --verbose. */
   onRetry?: (message: string) => void;
   /** Lines a person waiting should see (stderr): a registry slow to answer, and each retry after it failed. */
@@ -59,14 +62,20 @@ export class RegistryTransport {
   private readonly limits: ExchangeLimits;
   private lastNotice = 0;
   private readonly auth: Authenticator;
-  private readonly httpAgent = new http.Agent({ keepAlive: true, maxSockets: 16 });
-  private readonly httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 16 });
+  /** The connection bound: also how many transfers callers keep in flight, so none waits long for a socket. */
+  readonly connections: number;
+  private readonly httpAgent: http.Agent;
+  private readonly httpsAgent: https.Agent;
 
   constructor(
     readonly registry: string,
     private readonly options: TransportOptions = {},
   ) {
     this.base = new URL(`${options.insecure ? 'http' : 'https'}://${apiHost(registry)}`);
+    this.connections = options.connections ?? registryConnections();
+    // maxSockets is per origin (a redirect to object storage gets its own); keep-alive reuses them across images.
+    this.httpAgent = new http.Agent({ keepAlive: true, maxSockets: this.connections });
+    this.httpsAgent = new https.Agent({ keepAlive: true, maxSockets: this.connections });
     const limits = registryLimits();
     this.limits = limits;
     this.retry = options.retry ?? { ...DEFAULT_RETRY, windowMs: limits.retryWindowMs };

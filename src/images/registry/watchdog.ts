@@ -4,7 +4,7 @@
  * dead proxy) holds a socket open forever, which no TCP timeout notices. Each phase has its
  * limit: connecting, taking the request, the first byte of the answer, and each pause in the
  * answer's body. Silence that is ours (our source is slow to read, our consumer slow to
- * write) does not count. Past half a limit (5 s at most) a `waiting for` line is shown.
+ * write, the request waits for one of the registry's bounded connections) does not count. Past half a limit (5 s at most) a `waiting for` line is shown.
  */
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
@@ -70,8 +70,10 @@ export function watchExchange(request: ClientRequest, registry: string, what: st
   const timer = setInterval(() => {
     const now = Date.now();
     const bytes = socket === undefined ? 0 : socket.bytesRead + socket.bytesWritten;
-    // Waiting on ourselves: nothing queued for the registry to take, or an answer our consumer has not read yet.
+    // Waiting on ourselves: for one of our bounded connections to be free, nothing queued for the
+    // registry to take, or an answer our consumer has not read yet.
     const ours =
+      socket === undefined ||
       (phase === 'send' && socket !== undefined && socket.writableLength === 0) ||
       (phase === 'body' && response !== undefined && response.readableLength > 0);
     if (bytes !== moved || ours) {

@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import { openBlob } from '../registry/blobs.js';
 import { getManifest } from '../registry/manifests.js';
 import { findManifest, getReferrers } from '../registry/referrers.js';
+import { listTags } from '../registry/tags.js';
 import { formatReference, type ImageReference } from '../../oci/reference.js';
 import type { RegistryTransport } from '../registry/transport.js';
 import type { Descriptor } from '../../oci/schema.js';
@@ -10,6 +11,8 @@ import type { ImageSource } from './source.js';
 
 export class RegistrySource implements ImageSource {
   readonly what: string;
+  /** The repository's tags, listed once: most tags looked for (cosign's, the referrers tag) are not there. */
+  private tags: Promise<ReadonlySet<string> | undefined> | undefined;
 
   constructor(
     private readonly transport: RegistryTransport,
@@ -35,6 +38,9 @@ export class RegistrySource implements ImageSource {
   }
 
   async tagged(tag: string): Promise<{ bytes: Buffer; contentType?: string } | undefined> {
+    this.tags ??= listTags(this.transport, this.reference.repository, this.what);
+    const listed = await this.tags;
+    if (listed !== undefined && !listed.has(tag)) return undefined;
     const found = await findManifest(this.transport, this.reference.repository, tag, this.what);
     return found && { bytes: found.bytes, ...(found.contentType ? { contentType: found.contentType } : {}) };
   }

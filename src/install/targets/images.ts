@@ -9,7 +9,7 @@
 import { stat } from 'node:fs/promises';
 import { AirlockError } from '../../base/errors.js';
 import { OciLayout } from '../../images/layout.js';
-import { bundleBlobSource, imageDestination, pushImages, type ImageTarget } from '../../images/push/push.js';
+import { bundleBlobSource, imageDestination, openImagePush, type ImagePush, type ImageTarget } from '../../images/push/push.js';
 import { mapReference } from '../../images/push/repository-map.js';
 import { getManifest, putManifest } from '../../images/registry/manifests.js';
 import { parseRegistryHost } from '../../oci/reference.js';
@@ -34,6 +34,8 @@ export interface ImagePusher {
   readonly target: ImageTarget;
   /** Pushes one image (skipping blobs the target has) and tags it with its ref. Idempotent. */
   push(step: Extract<InstallStep, { kind: 'image' }>): Promise<void>;
+  /** Ends the push: transfers started ahead for later images settle, connections close. */
+  close(): Promise<void>;
 }
 
 /**
@@ -83,6 +85,8 @@ function resolveImageTarget(target: SiteImageTarget): ImageTarget {
 /** `held`: where the site holds a delta's omitted blobs (install/delta-base.ts), which are then never uploaded. */
 export function openImagePusher(bundle: VerifiedBundle, images: SiteImages, output: Output, held?: ReadonlyMap<string, string>): ImagePusher {
   const source = bundleBlobSource(bundle.reader);
+  // One push for every image step of the run, opened at the first: connections and blobs sent are shared.
+  let opened: Promise<ImagePush> | undefined;
   return {
     target: images.target,
     async push(step) {
@@ -92,7 +96,13 @@ export function openImagePusher(bundle: VerifiedBundle, images: SiteImages, outp
       if (destination !== step.target) {
         throw new AirlockError('JOURNAL_INVALID', `${step.ref}: this install began pushing to ${step.target}, not ${destination}: run it again with the same image target (--registry)`);
       }
-      await pushImages(source, [image], images.target, { output, ...(held ? { held } : {}) });
+      opened ??= openImagePush(source, bundle.manifest.images, images.target, { output, ...(held ? { held } : {}) });
+      await (await opened).push(image);
+    },
+    async close() {
+      const push = await opened?.catch(() => undefined);
+      opened = undefined;
+      await push?.close();
     },
   };
 }
