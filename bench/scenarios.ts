@@ -6,7 +6,8 @@ import type { Scenario } from './scenario.js';
 import { bundleScenario } from './scenarios/bundle.js';
 import { deltaScenario } from './scenarios/delta.js';
 import { imagesScenario } from './scenarios/images.js';
+import { manyImagesScenario } from './scenarios/many-images.js';
 import { mediaScenario } from './scenarios/media.js';
 import { serveScenario } from './scenarios/serve.js';
 
-export const SCENARIOS: readonly Scenario[] = [bundleScenario, imagesScenario, mediaScenario, serveScenario, deltaScenario];
+export const SCENARIOS: readonly Scenario[] = [bundleScenario, imagesScenario, mediaScenario, serveScenario, deltaScenario, manyImagesScenario];
