@@ -22,7 +22,7 @@ const CHECKSUM_FIELD = 8;
 const ASCII_PRINTABLE = /^[\x20-\x7e]*$/;
 
 /** node-tar's block for every field but name, size and checksum, per mode and mtime: bundles use one mtime and two modes. */
-const templates = new Map<string, Buffer | undefined>();
+const templates = new Map<string, Template | undefined>();
 
 export function encodeFileHeader(path: string, size: number, mode: number, mtime: Date): Buffer {
   if (path.length < NAME_FIELD_PATH_BYTES && ASCII_PRINTABLE.test(path) && Number.isSafeInteger(size) && size >= 0 && size <= MAX_OCTAL_SIZE) {
@@ -45,25 +45,39 @@ function nodeTarHeader(path: string, size: number, mode: number, mtime: Date): B
   return Buffer.concat([new Pax({ path, size, mtime }).encode(), block]);
 }
 
+interface Template {
+  block: Buffer;
+  /** The header checksum of the block with an empty name and its size field: a header adds its own name and size. */
+  baseSum: number;
+}
+
 /** Undefined for a mode or mtime node-tar cannot hold in one block (never a bundle's): those entries take node-tar's path. */
-function template(mode: number, mtime: Date): Buffer | undefined {
+function template(mode: number, mtime: Date): Template | undefined {
   const key = `${mode}:${mtime.getTime()}`;
   if (!templates.has(key)) {
     const block = nodeTarHeader('x', 0, mode, mtime);
-    templates.set(key, block.length === TAR_BLOCK ? block.fill(0, 0, NAME_FIELD_PATH_BYTES) : undefined);
+    if (block.length !== TAR_BLOCK) templates.set(key, undefined);
+    else {
+      block.fill(0, 0, NAME_FIELD_PATH_BYTES).fill(0, SIZE_OFFSET, SIZE_OFFSET + SIZE_FIELD).fill(0x20, CHECKSUM_OFFSET, CHECKSUM_OFFSET + CHECKSUM_FIELD);
+      templates.set(key, { block, baseSum: byteSum(block, 0, TAR_BLOCK) });
+    }
   }
   return templates.get(key);
 }
 
-function fastHeader(path: string, size: number, base: Buffer): Buffer {
-  const block = Buffer.from(base);
+function fastHeader(path: string, size: number, base: Template): Buffer {
+  const block = Buffer.from(base.block);
   block.write(path, 0, 'latin1');
   writeOctal(block, SIZE_OFFSET, SIZE_FIELD, size);
-  block.fill(0x20, CHECKSUM_OFFSET, CHECKSUM_OFFSET + CHECKSUM_FIELD);
-  let sum = 0;
-  for (let index = 0; index < TAR_BLOCK; index++) sum += block[index]!;
+  const sum = base.baseSum + byteSum(block, 0, path.length) + byteSum(block, SIZE_OFFSET, SIZE_OFFSET + SIZE_FIELD);
   writeOctal(block, CHECKSUM_OFFSET, CHECKSUM_FIELD, sum);
   return block;
+}
+
+function byteSum(block: Buffer, start: number, end: number): number {
+  let sum = 0;
+  for (let index = start; index < end; index++) sum += block[index]!;
+  return sum;
 }
 
 /** node-tar's octal field: zero-padded digits, a space and a NUL (or all digits and a NUL when they fill it). */
