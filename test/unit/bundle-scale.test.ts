@@ -34,7 +34,7 @@ describe('a bundle of 30,000 small files', () => {
     for (const entry of entries.slice(2)) expect(sha256Hex(bytes.subarray(entry.dataOffset, entry.dataOffset + entry.size)), entry.path).toBe(sums.get(entry.path));
 
     const victim = entries[12345]!;
-    bytes[victim.dataOffset + 3] ^= 1;
+    bytes.writeUInt8(bytes.readUInt8(victim.dataOffset + 3) ^ 1, victim.dataOffset + 3);
     await writeFile(file, bytes);
     const digests = await hashRanges(entries.map((entry) => ({ source: file, start: entry.dataOffset, length: entry.size })));
     const changed = entries.filter((entry, index) => entry.path !== 'SHA256SUMS' && digests[index] !== sums.get(entry.path));
