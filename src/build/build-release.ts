@@ -6,7 +6,7 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { BLOBS_DIR, bundleFileName } from '../bundle/format.js';
-import { writeBundle, type WrittenBundle } from '../bundle/write.js';
+import { writeBundle, type WriteBundleInput, type WrittenBundle } from '../bundle/write.js';
 import { collectImages } from '../images/collect.js';
 import { readLayoutGraph } from '../images/layout-graph.js';
 import type { CredentialMap } from '../images/registry/credentials.js';
@@ -38,7 +38,7 @@ export interface BuildRequest {
   since?: readonly string[];
   env: NodeJS.ProcessEnv;
   output: Output;
-  onProgress?: (doneBytes: number, totalBytes: number) => void;
+  onProgress?: WriteBundleInput['onProgress'];
 }
 
 export interface BuildResult extends WrittenBundle {

@@ -13,7 +13,7 @@ import { listSources } from './source-listing.js';
  */
 export async function collectRelease(manifestFile: string, manifest: ReleaseManifest): Promise<PackedRelease> {
   const root = dirname(resolve(manifestFile));
-  const listing = await listSources(root, sourcePaths(manifest));
+  const listing = listSources(root, sourcePaths(manifest));
   const result = packRelease(manifest, listing, root);
   if (!result.ok) throw manifestInvalid(manifestFile, result.problems);
   const { mtimeMs } = await stat(manifestFile);

@@ -62,9 +62,11 @@ function expandEntry(context: PackContext, spec: ReleaseConfigEntry, where: Prop
   return usable ? files : [];
 }
 
+/** The directories above `path`, top first: `a/b/c` -> `a`, `a/b`. */
 function ancestors(path: string): string[] {
-  const parts = path.split('/');
-  return parts.slice(1).map((_, index) => parts.slice(0, index + 1).join('/'));
+  const dirs: string[] = [];
+  for (let slash = path.indexOf('/'); slash !== -1; slash = path.indexOf('/', slash + 1)) dirs.push(path.slice(0, slash));
+  return dirs;
 }
 
 export function packConfigs(context: PackContext, manifest: ReleaseManifest): Record<string, BundleConfigFile[]> {
@@ -78,19 +80,21 @@ export function packConfigs(context: PackContext, manifest: ReleaseManifest): Re
       const where = ['configs', env, index];
       const owner = `configs.${env}[${index}]`;
       for (const config of expandEntry(context, spec, where)) {
-        const from = config.source === spec.src ? '' : ` (from ${displaySource(config.source)})`;
+        const from = () => (config.source === spec.src ? '' : ` (from ${displaySource(config.source)})`);
+        const dirs = ancestors(config.dest);
+        const fileAbove = dirs.find((dir) => fileOwners.has(dir));
         const clash =
-          fileOwners.has(config.dest) ? `${config.dest}${from} is also written by ${fileOwners.get(config.dest)}`
-          : dirOwners.has(config.dest) ? `${config.dest}${from} is a directory of files from ${dirOwners.get(config.dest)}`
-          : ancestors(config.dest)
-              .filter((dir) => fileOwners.has(dir))
-              .map((dir) => `${config.dest}${from} needs ${dir} to be a directory, but ${fileOwners.get(dir)} writes a file there`)[0];
+          fileOwners.has(config.dest) ? `${config.dest}${from()} is also written by ${fileOwners.get(config.dest)}`
+          : dirOwners.has(config.dest) ? `${config.dest}${from()} is a directory of files from ${dirOwners.get(config.dest)}`
+          : fileAbove !== undefined ? `${config.dest}${from()} needs ${fileAbove} to be a directory, but ${fileOwners.get(fileAbove)} writes a file there`
+          : undefined;
         if (clash) {
           context.problem([...where, 'dest'], clash);
           continue;
         }
         fileOwners.set(config.dest, owner);
-        for (const dir of ancestors(config.dest)) if (!dirOwners.has(dir)) dirOwners.set(dir, owner);
+        // Deepest first: once a directory has an owner, so has every directory above it.
+        for (let index = dirs.length - 1; index >= 0 && !dirOwners.has(dirs[index]!); index--) dirOwners.set(dirs[index]!, owner);
         const bundlePath = `${CONFIGS_DIR}${env}/${config.dest}`;
         context.addFile(bundlePath, config.source, config.entry);
         records.push({ path: bundlePath, dest: config.dest, mode: config.mode, template: config.template });

@@ -2,7 +2,6 @@
  * Shared state of one packing pass: the listing it reads, and the payload files, input
  * files and problems it gathers. Every problem is kept so the engineer sees all at once.
  */
-import { join } from 'node:path';
 import { comparePaths, FILE_MODE } from '../bundle/format.js';
 import type { PayloadFile } from '../bundle/payload.js';
 import { displaySource } from '../manifest/release-paths.js';
@@ -75,7 +74,9 @@ export class PackContext {
 
   /** Adds a source file to the payload under `bundlePath` (once, however often it is named). */
   addFile(bundlePath: string, sourcePath: string, entry: SourceEntry, mode = FILE_MODE): void {
-    this.files.set(bundlePath, { path: bundlePath, size: entry.size, mode, source: { kind: 'file', path: join(this.root, sourcePath) } });
+    // Listed paths are clean and relative, the root absolute: no normalising needed (path.join shows in a profile at 20,000 files).
+    const path = this.root.endsWith('/') ? `${this.root}${sourcePath}` : `${this.root}/${sourcePath}`;
+    this.files.set(bundlePath, { path: bundlePath, size: entry.size, mode, source: { kind: 'file', path } });
     this.inputs.set(sourcePath, entry.mtimeMs);
   }
 

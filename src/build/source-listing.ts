@@ -1,8 +1,12 @@
 /**
  * What the files a release manifest names look like on disk, taken once with lstat
  * (never following links) so packing decides everything over plain data.
+ *
+ * Synchronous on purpose: a release of 200,000 small files is 200,000 lstat calls, and
+ * each one through the thread pool and a promise costs several times the call itself.
+ * Nothing else runs while the build lists its sources.
  */
-import { lstat, readdir } from 'node:fs/promises';
+import { lstatSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { AirlockError } from '../base/errors.js';
 import { comparePaths } from '../bundle/format.js';
@@ -20,9 +24,9 @@ export type SourceListing = ReadonlyMap<string, SourceEntry>;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-async function statEntry(file: string): Promise<SourceEntry | undefined> {
+function statEntry(file: string): SourceEntry | undefined {
   try {
-    const stats = await lstat(file);
+    const stats = lstatSync(file);
     const kind: SourceKind = stats.isFile() ? 'file' : stats.isDirectory() ? 'directory' : stats.isSymbolicLink() ? 'symlink' : 'other';
     return { kind, size: stats.size, mtimeMs: stats.mtimeMs };
   } catch (cause) {
@@ -36,14 +40,14 @@ async function statEntry(file: string): Promise<SourceEntry | undefined> {
  * Lists each path, every directory on the way to it (so a linked parent is seen), and
  * everything below it when it is a directory.
  */
-export async function listSources(root: string, paths: Iterable<string>): Promise<SourceListing> {
+export function listSources(root: string, paths: Iterable<string>): SourceListing {
   const listing = new Map<string, SourceEntry>();
   const walked = new Set<string>();
 
-  async function walk(dir: string): Promise<void> {
+  function walk(dir: string): void {
     if (walked.has(dir)) return;
     walked.add(dir);
-    const names = await readdir(join(root, dir), { encoding: 'buffer' });
+    const names = readdirSync(join(root, dir), { encoding: 'buffer' });
     for (const raw of names) {
       let name: string;
       try {
@@ -54,10 +58,10 @@ export async function listSources(root: string, paths: Iterable<string>): Promis
         continue;
       }
       const path = `${dir}/${name}`;
-      const entry = await statEntry(join(root, path));
+      const entry = statEntry(join(root, path));
       if (!entry) continue;
       listing.set(path, entry);
-      if (entry.kind === 'directory') await walk(path);
+      if (entry.kind === 'directory') walk(path);
     }
   }
 
@@ -65,11 +69,11 @@ export async function listSources(root: string, paths: Iterable<string>): Promis
     const parts = path.split('/');
     for (let depth = 1; depth <= parts.length; depth++) {
       const prefix = parts.slice(0, depth).join('/');
-      const entry = listing.get(prefix) ?? (await statEntry(join(root, prefix)));
+      const entry = listing.get(prefix) ?? statEntry(join(root, prefix));
       if (!entry) break;
       listing.set(prefix, entry);
       if (entry.kind !== 'directory') break;
-      if (depth === parts.length) await walk(prefix);
+      if (depth === parts.length) walk(prefix);
     }
   }
   return listing;

@@ -72,7 +72,22 @@ export function signatureKeyIds(paths: Iterable<string>): string[] {
   });
 }
 
-/** Byte-wise order of UTF-8 paths: the one order used for entries and SHA256SUMS lines. */
+/** Below the surrogates, UTF-16 code units order exactly as the UTF-8 bytes of their characters do. */
+const FIRST_SURROGATE = 0xd800;
+
+/**
+ * Byte-wise order of UTF-8 paths: the one order used for entries and SHA256SUMS lines.
+ * Sorting 200,000 paths compares millions of pairs, so the strings are compared in place,
+ * and encoded only when they first differ at a surrogate or above (where UTF-16 order is not UTF-8 order).
+ */
 export function comparePaths(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+  const length = Math.min(a.length, b.length);
+  for (let index = 0; index < length; index++) {
+    const x = a.charCodeAt(index);
+    const y = b.charCodeAt(index);
+    if (x === y) continue;
+    if (x < FIRST_SURROGATE && y < FIRST_SURROGATE) return x - y;
+    return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+  }
+  return a.length - b.length;
 }

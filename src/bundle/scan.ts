@@ -30,6 +30,9 @@ export interface BundleEntry {
   mtime: Date;
 }
 
+const NAME_FIELD = 100;
+const SIZE_FIELD = [124, 12] as const;
+const MTIME_FIELD = [136, 12] as const;
 const REGULAR_FILE_TYPES = new Set(['File', 'OldFile', 'ContiguousFile']);
 /** Headers of small entries sit close together: one read of this size serves many of them. */
 const READ_AHEAD_BYTES = 256 * 1024;
@@ -60,46 +63,87 @@ export async function scanEntries(handle: Pick<ByteSource, 'read'>, fileSize: nu
       return entries;
     }
     const headerOffset = offset;
-    let header = readHeader(block, undefined, `${name}: entry at byte ${offset}`);
-    let extended: HeaderData | undefined;
-    if (header.type === 'ExtendedHeader') {
-      const where = `${name}: PAX header at byte ${offset}`;
-      const size = header.size;
-      if (size === undefined || !Number.isSafeInteger(size) || size > MAX_PAX_BYTES) throw new AirlockError('BUNDLE_FORMAT', `${where}: size field is not a PAX header's size`);
-      if (offset + TAR_BLOCK + paddedSize(size) + TAR_BLOCK > fileSize) throw new AirlockError('BUNDLE_TRUNCATED', `${where}: cut short`);
-      const body = await bytes.range(offset + TAR_BLOCK, offset + TAR_BLOCK + size);
-      try {
-        extended = Pax.parse(body.toString('utf8'), undefined, false);
-      } catch (cause) {
-        throw new AirlockError('BUNDLE_FORMAT', `${where}: unreadable PAX records`, { cause });
-      }
-      offset += TAR_BLOCK + paddedSize(size);
-      header = readHeader(await bytes.range(offset, offset + TAR_BLOCK), extended, `${name}: entry at byte ${offset} (after the PAX header at byte ${headerOffset})`);
-    }
-    // node-tar glues a ustar prefix onto a PAX path; the PAX path alone is the name.
-    const path = extended?.path ?? header.path ?? '';
-    const where = `${name}: ${JSON.stringify(path)} (entry at byte ${headerOffset})`;
-    if (!REGULAR_FILE_TYPES.has(header.type)) {
-      const target = header.linkpath ? ` -> ${header.linkpath}` : '';
-      throw new AirlockError('UNSAFE_ENTRY', `${name}: ${path}${target}: ${header.type} entries are not allowed in a bundle (regular files only)`);
-    }
-    if (!isSafeBundlePath(path)) throw new AirlockError('UNSAFE_PATH', `${name}: unsafe path ${JSON.stringify(path)}`);
-
-    const { size, mtime } = header;
-    if (size === undefined || !Number.isSafeInteger(size)) throw new AirlockError('BUNDLE_FORMAT', `${where}: size field is not a byte count`);
-    if (mtime === undefined || !Number.isFinite(mtime.getTime())) throw new AirlockError('BUNDLE_FORMAT', `${where}: mtime field is not a time`);
-    const dataOffset = offset + TAR_BLOCK;
-    await checkCanonical(bytes, { path, size, mtime, headerOffset, dataOffset }, where);
+    const { path, size, mtime, dataOffset } = plainEntry(block, offset) ?? (await generalEntry(bytes, block, offset, fileSize, name));
     const end = dataOffset + paddedSize(size);
     if (end > fileSize) {
       throw new AirlockError('BUNDLE_TRUNCATED', `${name}: ${path} is cut short: ${Math.min(size, fileSize - dataOffset)} of ${size} bytes present, and its padding`);
     }
     if (seen.has(path)) throw new AirlockError('FILE_DUPLICATE', `${name}: ${path} appears twice`);
     seen.add(path);
-    if (!isZero(await bytes.range(dataOffset + size, end))) throw new AirlockError('BUNDLE_FORMAT', `${where}: the padding after its data (bytes ${dataOffset + size} to ${end}) is not zeros`);
+    if (!isZero(await bytes.range(dataOffset + size, end))) {
+      throw new AirlockError('BUNDLE_FORMAT', `${name}: ${JSON.stringify(path)} (entry at byte ${headerOffset}): the padding after its data (bytes ${dataOffset + size} to ${end}) is not zeros`);
+    }
     entries.push({ path, size, dataOffset, mode: fileModeFor(path), headerOffset, mtime });
     offset = end;
   }
+}
+
+interface EntryHeader {
+  path: string;
+  size: number;
+  mtime: Date;
+  dataOffset: number;
+}
+
+/** Any header, read by node-tar and held to the writer's bytes: PAX, prefix, and every malformed one, each with its precise error. */
+async function generalEntry(bytes: Window, block: Buffer, headerOffset: number, fileSize: number, name: string): Promise<EntryHeader> {
+  let offset = headerOffset;
+  let header = readHeader(block, undefined, `${name}: entry at byte ${offset}`);
+  let extended: HeaderData | undefined;
+  if (header.type === 'ExtendedHeader') {
+    const where = `${name}: PAX header at byte ${offset}`;
+    const size = header.size;
+    if (size === undefined || !Number.isSafeInteger(size) || size > MAX_PAX_BYTES) throw new AirlockError('BUNDLE_FORMAT', `${where}: size field is not a PAX header's size`);
+    if (offset + TAR_BLOCK + paddedSize(size) + TAR_BLOCK > fileSize) throw new AirlockError('BUNDLE_TRUNCATED', `${where}: cut short`);
+    const body = await bytes.range(offset + TAR_BLOCK, offset + TAR_BLOCK + size);
+    try {
+      extended = Pax.parse(body.toString('utf8'), undefined, false);
+    } catch (cause) {
+      throw new AirlockError('BUNDLE_FORMAT', `${where}: unreadable PAX records`, { cause });
+    }
+    offset += TAR_BLOCK + paddedSize(size);
+    header = readHeader(await bytes.range(offset, offset + TAR_BLOCK), extended, `${name}: entry at byte ${offset} (after the PAX header at byte ${headerOffset})`);
+  }
+  // node-tar glues a ustar prefix onto a PAX path; the PAX path alone is the name.
+  const path = extended?.path ?? header.path ?? '';
+  const where = `${name}: ${JSON.stringify(path)} (entry at byte ${headerOffset})`;
+  if (!REGULAR_FILE_TYPES.has(header.type)) {
+    const target = header.linkpath ? ` -> ${header.linkpath}` : '';
+    throw new AirlockError('UNSAFE_ENTRY', `${name}: ${path}${target}: ${header.type} entries are not allowed in a bundle (regular files only)`);
+  }
+  if (!isSafeBundlePath(path)) throw new AirlockError('UNSAFE_PATH', `${name}: unsafe path ${JSON.stringify(path)}`);
+
+  const { size, mtime } = header;
+  if (size === undefined || !Number.isSafeInteger(size)) throw new AirlockError('BUNDLE_FORMAT', `${where}: size field is not a byte count`);
+  if (mtime === undefined || !Number.isFinite(mtime.getTime())) throw new AirlockError('BUNDLE_FORMAT', `${where}: mtime field is not a time`);
+  const dataOffset = offset + TAR_BLOCK;
+  await checkCanonical(bytes, { path, size, mtime, headerOffset, dataOffset }, where);
+  return { path, size, mtime, dataOffset };
+}
+
+/**
+ * The common entry read without node-tar: a block that is, byte for byte, the writer's
+ * single-block header for the name, size and mtime it holds (which therefore are what
+ * node-tar would read from it). Anything else (PAX, prefix, another form, a malformed
+ * field) is undefined and takes the general path, with its precise errors.
+ */
+function plainEntry(block: Buffer, headerOffset: number): EntryHeader | undefined {
+  const nameEnd = block.indexOf(0);
+  if (nameEnd <= 0 || nameEnd >= NAME_FIELD) return undefined;
+  const path = block.toString('latin1', 0, nameEnd);
+  const size = octalField(block, SIZE_FIELD);
+  const seconds = octalField(block, MTIME_FIELD);
+  if (size === undefined || seconds === undefined) return undefined;
+  const mtime = new Date(seconds * 1000);
+  const expected = encodeFileHeader(path, size, fileModeFor(path), mtime);
+  // Only a safe path can be the writer's: an unsafe one takes the general path, which names it.
+  return expected.equals(block) && isSafeBundlePath(path) ? { path, size, mtime, dataOffset: headerOffset + TAR_BLOCK } : undefined;
+}
+
+/** A numeric field in either form the writer uses (octal digits, then a space and a NUL or, when they fill it, a NUL), or undefined. */
+function octalField(block: Buffer, [start, length]: readonly [number, number]): number | undefined {
+  const match = /^([0-7]+) ?\0$/.exec(block.toString('latin1', start, start + length));
+  return match ? parseInt(match[1]!, 8) : undefined;
 }
 
 function readHeader(block: Buffer, extended: HeaderData | undefined, where: string): Header {
@@ -156,8 +200,14 @@ async function checkEnd(bytes: Window, offset: number, fileSize: number, name: s
   }
 }
 
+const ZERO_BLOCK = Buffer.alloc(TAR_BLOCK);
+
 function isZero(data: Buffer): boolean {
-  return data.every((byte) => byte === 0);
+  for (let start = 0; start < data.length; start += TAR_BLOCK) {
+    const part = data.subarray(start, start + TAR_BLOCK);
+    if (!part.equals(ZERO_BLOCK.subarray(0, part.length))) return false;
+  }
+  return true;
 }
 
 /** Small reads served from a read-ahead window, so a run of small entries costs one read, not one per header. */

@@ -5,16 +5,17 @@
  * their final offsets on all cores, and SHA256SUMS and the signatures are filled into the
  * space kept for them at the front. The result is byte-identical for identical inputs.
  */
+import { writeSync } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { AirlockError } from '../base/errors.js';
 import { fileFault, onFile } from '../fs/file-fault.js';
 import { flushWhile } from '../fs/fsync-path.js';
 import { writeAll } from '../fs/write-all.js';
-import { hashRanges, type CopyAndHashJob } from '../hash/hash-pool.js';
+import { hashRanges, readAndHash, type CopyAndHashJob } from '../hash/hash-pool.js';
 import { sha256Hex } from '../hash/digest.js';
 import { checksumLineLength, formatChecksums } from './checksums.js';
 import { CHECKSUMS_PATH, FILE_MODE, MANIFEST_PATH, comparePaths, fileModeFor, isSignaturePath, signaturePaths } from './format.js';
-import type { PayloadFile } from './payload.js';
+import type { PayloadFile, PayloadSource } from './payload.js';
 import { isSafeBundlePath } from './safe-path.js';
 import { END_OF_ARCHIVE, encodeFileHeader, paddedSize } from './tar-header.js';
 
@@ -33,7 +34,7 @@ export interface WriteBundleInput {
   payload: readonly PayloadFile[];
   signers: readonly BundleSigner[];
   mtime: Date;
-  onProgress?: (doneBytes: number, totalBytes: number) => void;
+  onProgress?: (doneBytes: number, totalBytes: number, doneFiles: number, totalFiles: number) => void;
 }
 
 export interface WrittenBundle {
@@ -49,7 +50,13 @@ interface PlacedEntry {
   size: number;
   header: Buffer;
   dataOffset: number;
+  source?: PayloadSource;
 }
+
+/** A file up to this size is read on this thread into the run of headers around it; larger ones go to the hash pool's workers. */
+const INLINE_FILE_BYTES = 1024 * 1024;
+/** Headers and small files are gathered into runs of this size, each written with one call. */
+const RUN_BYTES = 4 * 1024 * 1024;
 
 export async function writeBundle(input: WriteBundleInput): Promise<WrittenBundle> {
   const payload = checkedPayload(input.payload);
@@ -61,13 +68,13 @@ export async function writeBundle(input: WriteBundleInput): Promise<WrittenBundl
       { path: paths.signature, size: signer.signatureLength },
     ];
   });
-  const checksummed = [{ path: MANIFEST_PATH, size: input.manifest.length }, ...payload];
-  const checksumsSize = checksummed.reduce((sum, file) => sum + checksumLineLength(file.path), 0);
+  let checksumsSize = checksumLineLength(MANIFEST_PATH);
+  for (const file of payload) checksumsSize += checksumLineLength(file.path);
 
-  const layout = [
+  const layout: LaidOut[] = [
     { path: CHECKSUMS_PATH, size: checksumsSize, mode: FILE_MODE },
     ...signatureFiles.map((file) => ({ ...file, mode: FILE_MODE })),
-    { path: MANIFEST_PATH, size: input.manifest.length, mode: FILE_MODE },
+    { path: MANIFEST_PATH, size: input.manifest.length, mode: FILE_MODE, source: { kind: 'bytes', data: input.manifest } },
     ...payload,
   ];
   let offset = 0;
@@ -75,10 +82,10 @@ export async function writeBundle(input: WriteBundleInput): Promise<WrittenBundl
     const header = encodeFileHeader(entry.path, entry.size, entry.mode, input.mtime);
     const dataOffset = offset + header.length;
     offset = dataOffset + paddedSize(entry.size);
-    return { path: entry.path, size: entry.size, header, dataOffset };
+    return { path: entry.path, size: entry.size, header, dataOffset, source: entry.source };
   });
   const totalSize = offset + END_OF_ARCHIVE.length;
-  const at = new Map(placed.map((entry) => [entry.path, entry]));
+  const at = new Map(placed.slice(0, 1 + signatureFiles.length).map((entry) => [entry.path, entry]));
 
   // Written under a temporary name and renamed when whole: a failed build (a full disk) leaves nothing under the bundle's name.
   const partial = `${input.file}.partial`;
@@ -86,34 +93,22 @@ export async function writeBundle(input: WriteBundleInput): Promise<WrittenBundl
   try {
     // Sized up front: padding and the end-of-archive blocks are the zeros this leaves.
     await handle.truncate(totalSize);
-    for (const entry of placed) await writeAll(handle, entry.header, entry.dataOffset - entry.header.length);
+    let doneBytes = 0;
+    let doneFiles = 0;
+    // SHA256SUMS and the signatures are not files anyone waits for: the count is airlock.json and the payload.
+    const progress = (bytes: number) => input.onProgress?.((doneBytes += bytes), totalSize, ++doneFiles, payload.length + 1);
 
+    // Large files: read, hashed and written to their offsets by the workers, while this thread packs the rest.
+    const pooled = placed.filter((entry) => entry.source !== undefined && entry.source.kind !== 'bytes' && entry.size > INLINE_FILE_BYTES);
+    const pooledHexes = flushWhile([partial], hashRanges(pooled.map((entry) => copyJob(entry, partial)), { onProgress: progress }));
     const digests = new Map<string, string>();
-    await writeAt(handle, at.get(MANIFEST_PATH)!, input.manifest);
-    digests.set(MANIFEST_PATH, sha256Hex(input.manifest));
-
-    const jobs: CopyAndHashJob[] = [];
-    const jobPaths: string[] = [];
-    for (const file of payload) {
-      const position = at.get(file.path)!.dataOffset;
-      if (file.source.kind === 'bytes') {
-        await writeAt(handle, at.get(file.path)!, file.source.data);
-        digests.set(file.path, sha256Hex(file.source.data));
-      } else {
-        const source = file.source.kind === 'file' ? file.source.path : file.source.file;
-        const start = file.source.kind === 'range' ? file.source.start : 0;
-        jobs.push({ source, start, length: file.size, copyTo: { file: partial, position } });
-        jobPaths.push(file.path);
-      }
+    try {
+      await packInline(handle.fd, partial, placed, digests, progress);
+    } catch (error) {
+      await pooledHexes.catch(() => undefined);
+      throw error;
     }
-    let done = 0;
-    const hexes = await flushWhile(
-      [partial],
-      hashRanges(jobs, {
-        onProgress: (bytes) => input.onProgress?.((done += bytes), totalSize),
-      }),
-    );
-    hexes.forEach((hex, index) => digests.set(jobPaths[index]!, hex));
+    (await pooledHexes).forEach((hex, index) => digests.set(pooled[index]!.path, hex));
 
     const checksums = formatChecksums(digests);
     if (checksums.length !== checksumsSize) throw new AirlockError('INTERNAL', `${CHECKSUMS_PATH}: laid out ${checksumsSize} bytes, made ${checksums.length}`);
@@ -135,6 +130,102 @@ export async function writeBundle(input: WriteBundleInput): Promise<WrittenBundl
     await handle.close().catch(() => undefined);
     await rm(partial, { force: true });
     throw fileFault(error, partial);
+  }
+}
+
+interface LaidOut {
+  path: string;
+  size: number;
+  mode: number;
+  /** Absent for SHA256SUMS and the signature files, which are written last. */
+  source?: PayloadSource;
+}
+
+function copyJob(entry: PlacedEntry, partial: string): CopyAndHashJob {
+  const source = entry.source!;
+  if (source.kind === 'bytes') throw new AirlockError('INTERNAL', `${entry.path}: bytes are packed inline`);
+  return {
+    source: source.kind === 'file' ? source.path : source.file,
+    start: source.kind === 'range' ? source.start : 0,
+    length: entry.size,
+    copyTo: { file: partial, position: entry.dataOffset },
+  };
+}
+
+/**
+ * Every header, and the data of every entry held in memory or small enough to read here,
+ * in bundle order, gathered into runs of up to RUN_BYTES written with one call each. A run
+ * ends before a large file's data (the workers write that) and before an entry too big to
+ * hold; the space of SHA256SUMS and the signatures stays zero until they are written.
+ * Synchronous calls, yielding between runs so the workers are kept fed.
+ */
+async function packInline(
+  fd: number,
+  partial: string,
+  placed: readonly PlacedEntry[],
+  digests: Map<string, string>,
+  progress: (bytes: number) => void,
+): Promise<void> {
+  const run = Buffer.alloc(RUN_BYTES);
+  let runStart = 0;
+  let runEnd = 0;
+  const flush = async () => {
+    if (runEnd > runStart) writeSyncAll(fd, run.subarray(0, runEnd - runStart), runStart, partial);
+    run.fill(0, 0, runEnd - runStart);
+    runStart = runEnd;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  };
+  /** Room in the run for bytes [start, end) of the bundle, flushing first when they would not fit. */
+  const room = async (start: number, end: number): Promise<Buffer | undefined> => {
+    if (end - runStart > RUN_BYTES) {
+      await flush();
+      runStart = start;
+    }
+    if (end - runStart > RUN_BYTES) return undefined;
+    runEnd = end;
+    return run.subarray(start - runStart, end - runStart);
+  };
+  for (const entry of placed) {
+    const headerStart = entry.dataOffset - entry.header.length;
+    if (runEnd !== headerStart) {
+      // After a large file's data: the next run starts at this header.
+      await flush();
+      runStart = runEnd = headerStart;
+    }
+    entry.header.copy((await room(headerStart, entry.dataOffset))!);
+    const source = entry.source;
+    if (source === undefined) continue;
+    const dataEnd = entry.dataOffset + paddedSize(entry.size);
+    if (source.kind === 'bytes') {
+      if (source.data.length !== entry.size) throw new AirlockError('INPUT_CHANGED', `${entry.path}: expected ${entry.size} bytes, got ${source.data.length}`);
+      const space = await room(entry.dataOffset, dataEnd);
+      if (space) source.data.copy(space);
+      else {
+        // Too big for a run (the airlock.json of a huge release): written on its own, and the next run starts after it.
+        writeSyncAll(fd, source.data, entry.dataOffset, partial);
+        runStart = runEnd = dataEnd;
+      }
+      digests.set(entry.path, sha256Hex(source.data));
+      progress(entry.size);
+    } else if (entry.size <= INLINE_FILE_BYTES) {
+      const space = (await room(entry.dataOffset, dataEnd))!;
+      const from = source.kind === 'file' ? { path: source.path, start: 0 } : { path: source.file, start: source.start };
+      digests.set(entry.path, readAndHash(from.path, from.start, space.subarray(0, entry.size)));
+      progress(entry.size);
+    } else {
+      // The workers write this data: the run ends here, and the next begins after it.
+      await flush();
+      runStart = runEnd = dataEnd;
+    }
+  }
+  await flush();
+}
+
+function writeSyncAll(fd: number, data: Buffer, position: number, file: string): void {
+  for (let written = 0; written < data.length; ) {
+    const wrote = writeSync(fd, data, written, data.length - written, position + written);
+    if (wrote <= 0) throw new AirlockError('DISK_FULL', `no space left on the device writing ${file}`);
+    written += wrote;
   }
 }
 

@@ -1,7 +1,7 @@
 /** `airlock build`: the build engineer's one command, scriptable in CI. */
 import { buildRelease } from '../build/build-release.js';
 import { AirlockError } from '../base/errors.js';
-import { byteProgress, type ByteProgress } from '../ui/progress.js';
+import { byteProgress, itemProgress, type ByteProgress } from '../ui/progress.js';
 import type { CredentialMap } from '../images/registry/credentials.js';
 import { humanBytes } from '../ui/format.js';
 import { describeBase, fullBundleBytes, omittedBytes } from '../manifest/delta.js';
@@ -20,6 +20,9 @@ export interface BuildOptions {
   json?: boolean;
 }
 
+/** From this many payload files on, the bar counts files instead of bytes. */
+const MANY_FILES = 1000;
+
 export async function buildCommand(output: Output, manifestFile: string, options: BuildOptions): Promise<void> {
   let progress: ByteProgress | undefined;
   let shown = 0;
@@ -33,8 +36,11 @@ export async function buildCommand(output: Output, manifestFile: string, options
     env: process.env,
     output,
     loadKeys: () => openSigningKeys(output, options.key, options.cert, options.passphraseFile),
-    onProgress: (done, total) => {
-      progress ??= byteProgress(output, 'writing bundle', total);
+    // Many files: a count of files packed says more than bytes, which small files hardly move.
+    onProgress: (doneBytes, totalBytes, doneFiles, totalFiles) => {
+      const byFiles = totalFiles >= MANY_FILES;
+      progress ??= byFiles ? itemProgress(output, 'packing bundle', totalFiles) : byteProgress(output, 'writing bundle', totalBytes);
+      const done = byFiles ? doneFiles : doneBytes;
       progress.add(done - shown);
       shown = done;
     },

@@ -113,6 +113,34 @@ function runOn(worker: Worker, jobs: CopyAndHashJob[]): Promise<CopyAndHashResul
   });
 }
 
+/**
+ * Reads a small file (or a range of one) into `target`, exactly its size, and returns its
+ * hex SHA-256, on this thread: the build packs small files straight into the run of tar
+ * headers around them, one open and one read each, with no job sent anywhere.
+ */
+export function readAndHash(source: string, start: number, target: Buffer): string {
+  const job: CopyAndHashJob = { source, start, length: target.length };
+  return unwrap(job, readWhole(source, start, target));
+}
+
+function readWhole(source: string, start: number, target: Buffer): CopyAndHashResult {
+  try {
+    const handle = fs.openSync(source, 'r');
+    try {
+      for (let done = 0; done < target.length; ) {
+        const got = fs.readSync(handle, target, done, target.length - done, start + done);
+        if (got === 0) return { ok: false, code: 'SHORT_READ', message: `${source}: ended after ${done} of ${target.length} bytes`, path: source };
+        done += got;
+      }
+    } finally {
+      fs.closeSync(handle);
+    }
+    return { ok: true, hex: crypto.createHash('sha256').update(target).digest('hex') };
+  } catch (error) {
+    return { ok: false, code: (error as { code?: string }).code ?? 'EIO', message: `${source}: ${(error as Error).message}`, path: source };
+  }
+}
+
 function unwrap(job: CopyAndHashJob, result: CopyAndHashResult): string {
   if (result.ok) return result.hex;
   if (result.code === 'ENOENT') throw new AirlockError('INPUT_NOT_FOUND', result.message);

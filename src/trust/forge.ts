@@ -28,17 +28,3 @@ const nativePbkdf2: Pbkdf2 = (password, salt, iterations, keySize, md, callback)
 
 export { forge };
 
-/**
- * forge's Ed25519 allocates with `new Buffer(n)` (zero-filled since Node 8, so harmless).
- * Node stays quiet about that inside node_modules, but in the bundled CLI it prints a
- * DEP0005 warning on stderr of every run; this keeps that one warning out.
- */
-export function withoutBufferDeprecation<T>(run: () => T): T {
-  const before = process.noDeprecation;
-  process.noDeprecation = true;
-  try {
-    return run();
-  } finally {
-    process.noDeprecation = before;
-  }
-}

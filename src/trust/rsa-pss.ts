@@ -4,6 +4,7 @@
  * X.509 tooling expects); `openssl genpkey -algorithm RSA-PSS` keys are read too, and their
  * parameter restrictions, if any, must allow exactly this scheme.
  */
+import { createHash } from 'node:crypto';
 import { OID_RSA_ENCRYPTION, OID_RSASSA_PSS, type KeyAlgorithm } from './algorithms.js';
 import { bytesOf, children, encodeDer, explicit, oid, parseDer, parseStrictDer, primitive, sequence, Type, type Asn1 } from './der.js';
 import { forge } from './forge.js';
@@ -26,9 +27,14 @@ function scheme() {
   return forge.pss.create({ md: forge.md.sha256.create(), mgf: forge.mgf.mgf1.create(forge.md.sha256.create()), saltLength: PSS_SALT_LENGTH });
 }
 
-function sha256(data: Buffer) {
-  // forge hashes binary strings; a Buffer here would hash the wrong bytes.
-  return forge.md.sha256.create().update(data.toString('binary'));
+/**
+ * The message digest forge's PSS needs, computed by node:crypto: forge's own SHA-256 runs
+ * at ~72 MiB/s, and the signed SHA256SUMS of a bundle of 200,000 files is 20 MB. Forge only
+ * ever asks the digest for its bytes (pss.encode), so this is all of the interface it uses.
+ */
+function sha256(data: Buffer): forge.md.MessageDigest {
+  const bytes = createHash('sha256').update(data).digest().toString('binary');
+  return { digest: () => forge.util.createBuffer(bytes) } as unknown as forge.md.MessageDigest;
 }
 
 function checkBits(n: forge.jsbn.BigInteger): void {

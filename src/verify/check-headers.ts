@@ -12,7 +12,8 @@ import type { Problem } from '../base/problem.js';
 export function checkHeaderTimes(entries: readonly BundleEntry[], created: string, bundle: string): Problem[] {
   const time = new Date(created);
   const header = (entry: BundleEntry, mtime: Date) => encodeFileHeader(entry.path, entry.size, fileModeFor(entry.path), mtime);
-  const wrong = entries.filter((entry) => !header(entry, entry.mtime).equals(header(entry, time)));
+  // The same time encodes the same header; only a different one is encoded to see whether its whole seconds differ.
+  const wrong = entries.filter((entry) => entry.mtime.getTime() !== time.getTime() && !header(entry, entry.mtime).equals(header(entry, time)));
   const [first] = wrong;
   if (first === undefined) return [];
   const others = wrong.length > 1 ? ` (and ${wrong.length - 1} other entr${wrong.length === 2 ? 'y' : 'ies'})` : '';
