@@ -1,7 +1,7 @@
 /** `airlock build`: the build engineer's one command, scriptable in CI. */
 import { buildRelease } from '../build/build-release.js';
 import { AirlockError } from '../base/errors.js';
-import { byteProgress, type ByteProgress } from '../ui/progress.js';
+import { runningByteProgress } from '../ui/progress.js';
 import type { CredentialMap } from '../images/registry/credentials.js';
 import { humanBytes } from '../ui/format.js';
 import { describeBase, fullBundleBytes, omittedBytes } from '../manifest/delta.js';
@@ -21,8 +21,7 @@ export interface BuildOptions {
 }
 
 export async function buildCommand(output: Output, manifestFile: string, options: BuildOptions): Promise<void> {
-  let progress: ByteProgress | undefined;
-  let shown = 0;
+  const progress = runningByteProgress(output, 'writing bundle');
   const result = await buildRelease({
     manifestFile,
     outDir: options.out,
@@ -33,12 +32,8 @@ export async function buildCommand(output: Output, manifestFile: string, options
     env: process.env,
     output,
     loadKeys: () => openSigningKeys(output, options.key, options.cert, options.passphraseFile),
-    onProgress: (done, total) => {
-      progress ??= byteProgress(output, 'writing bundle', total);
-      progress.add(done - shown);
-      shown = done;
-    },
-  }).finally(() => progress?.stop());
+    onProgress: (done, total) => progress.at(done, total),
+  }).finally(() => progress.stop());
   const delta = result.manifest.delta;
 
   output.result({

@@ -6,6 +6,7 @@ import { checkMedia } from '../media/verify-media.js';
 import { writeMedia } from '../media/write-media.js';
 import { loadTrustStore } from '../trust/store.js';
 import { humanBytes } from '../ui/format.js';
+import { runningByteProgress } from '../ui/progress.js';
 import type { Output } from '../ui/output.js';
 import { openSigningKeys } from './signing-key.js';
 import { parseTimeOption } from '../ui/time-option.js';
@@ -45,6 +46,7 @@ export async function mediaWriteCommand(output: Output, bundle: string, options:
   const sizing = parseVolumeSize(options.volumeSize);
   const mediaSize = options.mediaSize === undefined ? undefined : parseByteSize(options.mediaSize, '--media-size');
   const keys = await openSigningKeys(output, keyFiles, options.cert, options.passphraseFile);
+  const progress = runningByteProgress(output, 'cutting volumes');
   const result = await writeMedia({
     bundle,
     dirs: options.to,
@@ -53,7 +55,8 @@ export async function mediaWriteCommand(output: Output, bundle: string, options:
     keys,
     ...(options.installer === undefined ? {} : { installer: options.installer }),
     warn: (line) => output.warn(line),
-  });
+    onProgress: (done, total) => progress.at(done, total),
+  }).finally(() => progress.stop());
   const { index } = result;
   const rate = result.copySeconds > 0 ? index.bundle.size / result.copySeconds : 0;
   output.result({

@@ -44,6 +44,7 @@ function bar(label: string, total: number, units: Units): ByteProgress {
   const started = Date.now();
   let done = 0;
   let shown: cliProgress.SingleBar | undefined;
+  let stopped = false;
   const payload = () => {
     const elapsed = Math.max(1, Date.now() - started);
     const perSecond = (done * 1000) / elapsed;
@@ -57,6 +58,7 @@ function bar(label: string, total: number, units: Units): ByteProgress {
     add(amount) {
       // A retried transfer counts its bytes again; the bar never claims more than the total.
       done = Math.min(total, done + amount);
+      if (stopped) return;
       if (shown === undefined && Date.now() - started >= SHOW_AFTER_MS) {
         shown = new cliProgress.SingleBar(
           {
@@ -75,6 +77,7 @@ function bar(label: string, total: number, units: Units): ByteProgress {
       } else shown?.update(done, payload());
     },
     stop() {
+      stopped = true;
       if (shown === undefined) return;
       shown.stop();
       shown = undefined;
@@ -97,4 +100,18 @@ export function itemProgress(output: Output, label: string, totalItems: number, 
 export function byteProgress(output: Output, label: string, totalBytes: number): ByteProgress {
   if (!wanted(output, totalBytes, SHOW_FROM_BYTES)) return SILENT;
   return bar(label, totalBytes, { count: humanBytes, amount: humanBytes, rate: (perSecond) => `${humanBytes(perSecond)}/s` });
+}
+
+/** A byte bar fed with running totals (`done` of `total` so far), as a step that reports where it stands calls it; made on the first report. */
+export function runningByteProgress(output: Output, label: string): { at(done: number, total: number): void; stop(): void } {
+  let progress: ByteProgress | undefined;
+  let reported = 0;
+  return {
+    at(done, total) {
+      progress ??= byteProgress(output, label, total);
+      progress.add(done - reported);
+      reported = done;
+    },
+    stop: () => progress?.stop(),
+  };
 }
