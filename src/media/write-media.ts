@@ -164,6 +164,7 @@ async function writeVolumes(
     written.push(path);
     await onFile(path, async () => (await open(temps[position]!, 'w')).close());
   }
+  const total = volumes.reduce((sum, volume) => sum + volume.size, 0);
   const jobs: CopyAndHashJob[] = volumes.map((volume, position) => ({
     source: bundle,
     start: volume.start,
@@ -171,10 +172,10 @@ async function writeVolumes(
     copyTo: { file: temps[position]!, position: 0 },
   }));
   const started = process.hrtime.bigint();
+  onProgress?.(0, total);
+  const watching = onProgress === undefined ? undefined : watchSizes(temps, (done) => onProgress(done, total));
   // No sha256 of the whole bundle: a second hash of every byte, while the volumes' digests
   // (signed in SHA256SUMS.media) and SHA256SUMS's digest already pin every byte and the release.
-  const total = volumes.reduce((sum, volume) => sum + volume.size, 0);
-  const watching = onProgress === undefined ? undefined : watchSizes(temps, (done) => onProgress(done, total));
   const shas = await flushWhile(temps, hashRanges(jobs)).finally(() => watching?.());
   for (const [position, path] of paths.entries()) {
     await fsyncPath(temps[position]!);

@@ -21,6 +21,8 @@ const SHOW_FROM_BYTES = 8 * 1024 * 1024;
 const SHOW_FROM_ITEMS = 500;
 /** A step that ends sooner shows no bar at all. */
 const SHOW_AFTER_MS = 300;
+/** The time left is shown once this share of the step is done. */
+const ETA_FROM = 0.02;
 
 interface Units {
   /** `n` as the bar counts it ("1.2 GiB", "8400"). */
@@ -51,7 +53,8 @@ function bar(label: string, total: number, units: Units): ByteProgress {
     return {
       done: `${units.count(done)}/${units.amount(total)}`,
       rate: done === 0 ? '' : units.rate(perSecond),
-      left: done === 0 || done >= total ? '' : `${seconds(((total - done) / perSecond) * 1000)} left`,
+      // Until a little is done the average says nothing of the time left.
+      left: done < total * ETA_FROM || done >= total ? '' : `${seconds(((total - done) / perSecond) * 1000)} left`,
     };
   };
   return {
@@ -99,10 +102,10 @@ export function itemProgress(output: Output, label: string, totalItems: number, 
 
 export function byteProgress(output: Output, label: string, totalBytes: number): ByteProgress {
   if (!wanted(output, totalBytes, SHOW_FROM_BYTES)) return SILENT;
-  return bar(label, totalBytes, { count: humanBytes, amount: humanBytes, rate: (perSecond) => `${humanBytes(perSecond)}/s` });
+  return bar(label, totalBytes, { count: humanBytes, amount: humanBytes, rate: (perSecond) => `${humanBytes(Math.round(perSecond))}/s` });
 }
 
-/** A byte bar fed with running totals (`done` of `total` so far), as a step that reports where it stands calls it; made on the first report. */
+/** A byte bar fed with running totals (`done` of `total` so far), made on the first report: the step's work begins there. */
 export function runningByteProgress(output: Output, label: string): { at(done: number, total: number): void; stop(): void } {
   let progress: ByteProgress | undefined;
   let reported = 0;
