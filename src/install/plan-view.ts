@@ -90,7 +90,8 @@ function configLines(plan: InstallPlan, configRoot: string, counts: PlanCounts, 
   const entries = plan.configs.map((change) => ({ path: change.dest, kind: change.action === 'mode' ? ('change' as const) : change.action }));
   lines.push(...directoryLines(entries, { marks: { add: '+', change: '~', remove: '-', unchanged: '=' }, quiet: 'unchanged', maxLines: DIRECTORY_LINES }));
   if (shown.length > 0) {
-    lines.push('', `  ${shown.length === 1 ? 'The first changed file' : `The first ${shown.length} changed files`} (files on the site before new ones), with ${shown.length === 1 ? 'its diff' : 'their diffs'}:`);
+    const order = touched.some((change) => change.action !== 'add') ? ' (changes to files on the site before new files)' : '';
+    lines.push('', `  ${shown.length === 1 ? 'The first changed file' : `The first ${shown.length} changed files`}${order}, with ${shown.length === 1 ? 'its diff' : 'their diffs'}:`);
     for (const change of shown) lines.push(...changeLines(change, true));
   }
   lines.push(`  ... ${plural(touched.length - shown.length, 'more changed file')}: --diff <n> or --diff all lists them with their diffs, --json has every one`);
@@ -177,9 +178,10 @@ export function planJson(plan: InstallPlan) {
 function backupLines(backup: Backup, installId: string): string[] {
   if (backup.length <= LIST_FILES_UP_TO) return backup.map((entry) => `    ${entry.existed ? '~' : '-'} ${entry.dest}`);
   const entries = backup.map((entry) => ({ path: entry.dest, kind: entry.existed ? ('restore' as const) : ('remove' as const) }));
+  const legend = [backup.some((entry) => entry.existed) ? '~ put back' : '', backup.some((entry) => !entry.existed) ? '- deleted (the install added it)' : ''];
   return [
     ...directoryLines(entries, { marks: { restore: '~', remove: '-' }, maxLines: DIRECTORY_LINES }, '    '),
-    `    (~ put back, - deleted as the install added it; every file: installs/${installId}/previous.json in the state directory)`,
+    `    (${legend.filter((text) => text !== '').join(', ')}; every file: installs/${installId}/previous.json in the state directory)`,
   ];
 }
 

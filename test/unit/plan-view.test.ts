@@ -198,7 +198,7 @@ describe('the rollback plan', () => {
     expect(lines.length).toBeLessThan(30);
     expect(countsOf(lines, 'www/assets/')).toBe('16000 files  -16000');
     expect(countsOf(lines, 'hosts/')).toBe('10 files  ~10');
-    expect(lines.at(-1)).toContain('every file: installs/web-2.0.0-20261202T1000/previous.json in the state directory');
+    expect(lines.at(-1)).toBe('    (~ put back, - deleted (the install added it); every file: installs/web-2.0.0-20261202T1000/previous.json in the state directory)');
   });
 });
 
