@@ -142,6 +142,24 @@ describe('a small plan', () => {
   });
 });
 
+describe('the images of a plan', () => {
+  const image = (n: number) => ({ ref: `app${n}:1.0`, target: `registry.internal/app${n}:1.0`, digest: `sha256:${String(n).padStart(64, '0')}`, size: 1024 * 1024, mediaType: 'application/vnd.oci.image.index.v1+json' });
+  const withImages = (count: number) => ({ ...planOf([]), imageTarget: 'registry.internal', images: Array.from({ length: count }, (_, n) => image(n)) }) as unknown as InstallPlan;
+
+  it('lists up to 40 one by one', () => {
+    const lines = planLines(withImages(40), '/etc');
+    expect(lines.filter((line) => line.startsWith('  + app'))).toHaveLength(40);
+    expect(lines).toContain('Images -> registry.internal (40):');
+  });
+
+  it('shows the first 20 of 200 and counts the rest', () => {
+    const lines = planLines(withImages(200), '/etc');
+    expect(lines.filter((line) => line.startsWith('  + app'))).toHaveLength(20);
+    expect(lines).toContain('  ... 180 more images (180.0 MiB): --json lists every one');
+    expect(planJson(withImages(200)).images).toHaveLength(200);
+  });
+});
+
 describe('counts per directory', () => {
   const marks = { add: '+', change: '~' } as const;
 
