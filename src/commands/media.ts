@@ -83,7 +83,8 @@ export async function mediaWriteCommand(output: Output, bundle: string, options:
 export async function mediaVerifyCommand(output: Output, dirs: string[], options: MediaVerifyOptions): Promise<void> {
   const trust = await loadTrustStore(options.trust);
   const now = options.at ? parseTimeOption(options.at, '--at') : new Date();
-  const check = await checkMedia(dirs, trust, now);
+  const progress = runningByteProgress(output, 'checking volumes');
+  const check = await checkMedia(dirs, trust, now, (done, total) => progress.at(done, total)).finally(() => progress.stop());
   const { index } = check;
   output.say(`media     ${index.bundle.name} ${index.bundle.version}: ${index.volumes.length} volume(s) on ${index.media} medi${index.media === 1 ? 'um' : 'a'}, ${humanBytes(index.bundle.size)}`);
   for (const medium of check.media) {
