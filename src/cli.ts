@@ -152,11 +152,13 @@ function buildProgram(): Command {
     .option('--registry <host:port>', "push images to this registry instead of the site file's image target")
     .option('--insecure-registry', 'talk plain HTTP to the --registry (only on a trusted network segment)')
     .option('--verify-base', "for a delta bundle: re-hash every blob it leaves out where the site holds it, not only look it up")
+    .option('--diff <all|none|n>', 'config diffs the plan shows: all, none, or the first n (default 10; changed files before new ones); --json has them all')
     .addOption(json())
     .addHelpText(
       'after',
       examples([
         'airlock install shop-1.1.0.airlock --site /etc/airlock/site.yaml --plan-only',
+        'airlock install web-2.0.0.airlock --site /etc/airlock/site.yaml --plan-only --diff all | less   # every file, every diff',
         'airlock install shop-1.1.0.airlock --site /etc/airlock/site.yaml',
         'airlock install shop-1.1.0.airlock -s site.yaml --yes --json > receipt-summary.json',
         'airlock install shop-1.1.0.airlock -s site.yaml --allow-expired   # past its signed expiry: warns, and is recorded',

@@ -1,5 +1,7 @@
 /** `airlock install`: see src/install/install.ts for the whole sequence and docs/INSTALL.md for the operator's view. */
+import { AirlockError } from '../base/errors.js';
 import { runInstall } from '../install/install.js';
+import type { DiffLimit } from '../install/plan-view.js';
 import type { Output } from '../ui/output.js';
 
 export interface InstallOptions {
@@ -12,10 +14,21 @@ export interface InstallOptions {
   registry?: string;
   insecureRegistry?: boolean;
   verifyBase?: boolean;
+  /** all, none or a count: how many config diffs the text plan shows. */
+  diff?: string;
   json?: boolean;
 }
 
+/** `--diff all|none|<n>`, read before anything else so a typo costs nothing. */
+export function parseDiffOption(text: string): DiffLimit {
+  if (text === 'all') return 'all';
+  if (text === 'none') return 0;
+  if (/^\d{1,9}$/.test(text)) return Number(text);
+  throw new AirlockError('USAGE', `--diff ${text}: expected all, none or a number of diffs such as 20`);
+}
+
 export async function installCommand(output: Output, bundle: string, options: InstallOptions): Promise<void> {
+  const diffs = options.diff === undefined ? undefined : parseDiffOption(options.diff);
   const report = await runInstall(output, {
     bundle,
     siteFile: options.site,
@@ -26,6 +39,7 @@ export async function installCommand(output: Output, bundle: string, options: In
     allowExpired: options.allowExpired === true,
     verifyBase: options.verifyBase === true,
     registry: options.registry === undefined ? undefined : { host: options.registry, insecure: options.insecureRegistry === true },
+    ...(diffs === undefined ? {} : { planView: { diffs } }),
     interactive: process.stdin.isTTY === true,
     now: new Date(),
   });

@@ -6,6 +6,7 @@ import { checkMedia } from '../media/verify-media.js';
 import { writeMedia } from '../media/write-media.js';
 import { loadTrustStore } from '../trust/store.js';
 import { humanBytes } from '../ui/format.js';
+import { runningByteProgress } from '../ui/progress.js';
 import type { Output } from '../ui/output.js';
 import { openSigningKeys } from './signing-key.js';
 import { parseTimeOption } from '../ui/time-option.js';
@@ -45,6 +46,7 @@ export async function mediaWriteCommand(output: Output, bundle: string, options:
   const sizing = parseVolumeSize(options.volumeSize);
   const mediaSize = options.mediaSize === undefined ? undefined : parseByteSize(options.mediaSize, '--media-size');
   const keys = await openSigningKeys(output, keyFiles, options.cert, options.passphraseFile);
+  const progress = runningByteProgress(output, 'cutting volumes');
   const result = await writeMedia({
     bundle,
     dirs: options.to,
@@ -53,7 +55,8 @@ export async function mediaWriteCommand(output: Output, bundle: string, options:
     keys,
     ...(options.installer === undefined ? {} : { installer: options.installer }),
     warn: (line) => output.warn(line),
-  });
+    onProgress: (done, total) => progress.at(done, total),
+  }).finally(() => progress.stop());
   const { index } = result;
   const rate = result.copySeconds > 0 ? index.bundle.size / result.copySeconds : 0;
   output.result({
@@ -80,7 +83,8 @@ export async function mediaWriteCommand(output: Output, bundle: string, options:
 export async function mediaVerifyCommand(output: Output, dirs: string[], options: MediaVerifyOptions): Promise<void> {
   const trust = await loadTrustStore(options.trust);
   const now = options.at ? parseTimeOption(options.at, '--at') : new Date();
-  const check = await checkMedia(dirs, trust, now);
+  const progress = runningByteProgress(output, 'checking volumes');
+  const check = await checkMedia(dirs, trust, now, (done, total) => progress.at(done, total)).finally(() => progress.stop());
   const { index } = check;
   output.say(`media     ${index.bundle.name} ${index.bundle.version}: ${index.volumes.length} volume(s) on ${index.media} medi${index.media === 1 ? 'um' : 'a'}, ${humanBytes(index.bundle.size)}`);
   for (const medium of check.media) {

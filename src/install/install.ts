@@ -40,7 +40,7 @@ import { isInstallRun, Journal, type InstallBegin, type JournalSummary } from '.
 import { archiveJournal } from './journaled-run.js';
 import { acquireSiteLock, type SiteLock } from './lock.js';
 import { installBegin, planInstall } from './plan-install.js';
-import { planJson, planLines } from './plan-view.js';
+import { planJson, planLines, type PlanViewOptions } from './plan-view.js';
 import { planDatabases, surveyConfigs } from './planning-inputs.js';
 import { receiptFile } from './receipt.js';
 import { SiteRecords } from './site-records.js';
@@ -63,6 +63,8 @@ export interface InstallRequest {
   verifyBase?: boolean;
   /** A registry overriding the site's image target (--registry, --insecure-registry). */
   registry?: { host: string; insecure: boolean };
+  /** How the text plan is shown (--diff); --json output always carries the whole plan. */
+  planView?: PlanViewOptions;
   /** A person is at a terminal (prompts possible). */
   interactive: boolean;
   now: Date;
@@ -232,7 +234,7 @@ async function install(output: Output, request: InstallRequest, site: Site, atte
     configs: await surveyConfigs(site, current, bundle, run.sources, run.variables),
     databases,
   });
-  for (const line of planLines(plan, site.configRoot)) output.say(line);
+  for (const line of planLines(plan, site.configRoot, request.planView)) output.say(line);
   if (request.planOnly) return { outcome: 'planned', release: plan.release, site: site.site, plan: planJson(plan) };
   await confirmPlan(request);
 

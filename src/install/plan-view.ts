@@ -3,8 +3,9 @@ import type { BundleHook } from '../manifest/bundle-manifest.js';
 import { isHealthGate } from '../manifest/health-gate.js';
 import { describeGate, needsBaseline } from '../telemetry/gate-condition.js';
 import { humanBytes, shortDigest } from '../ui/format.js';
+import { directoryLines } from './plan-directories.js';
 import { formatMode, type ConfigChange } from './plan-config-changes.js';
-import { planCounts, type InstallPlan } from './plan-install.js';
+import { planCounts, type InstallPlan, type PlanCounts } from './plan-install.js';
 import type { RollbackPlan } from './plan-rollback.js';
 import { rollbackStepId, type RollbackStep } from './rollback-steps.js';
 import type { Backup } from './targets/files.js';
@@ -12,6 +13,22 @@ import type { Backup } from './targets/files.js';
 const MARK: Record<ConfigChange['action'], string> = { add: '+', change: '~', mode: '~', remove: '-', unchanged: '=' };
 /** Longer diffs are cut in the terminal; --json carries them whole. */
 const MAX_DIFF_LINES = 120;
+/** Up to this many files the plan lists each one; past it, counts per directory (and the files whose diffs are shown). */
+const LIST_FILES_UP_TO = 40;
+/** The per-directory counts fit a screen beside the rest of the plan. */
+const DIRECTORY_LINES = 20;
+/** Up to this many images are listed one by one; --json lists them all. */
+const LIST_IMAGES_UP_TO = 40;
+
+/** How many diffs the text plan shows (`--diff all|none|<n>`; none is 0). --json always carries every one. */
+export type DiffLimit = number | 'all';
+/** A few diffs say what kind of change this is; a person reads no more at a glance, and --diff all or --json has the rest. */
+export const DEFAULT_DIFFS = 10;
+
+export interface PlanViewOptions {
+  /** DEFAULT_DIFFS when not given. */
+  diffs?: DiffLimit;
+}
 
 function signerNames(plan: InstallPlan): string {
   if (plan.bundle.signers.length === 0) return 'nobody';
@@ -37,7 +54,51 @@ function configLine(change: ConfigChange): string {
   return `  ${MARK[change.action]} ${change.dest}${modeText}`;
 }
 
-export function planLines(plan: InstallPlan, configRoot: string): string[] {
+/** Changes to files already on the site come first: they are the ones a person must read; new files come last. */
+const PRIORITY: Record<ConfigChange['action'], number> = { change: 0, mode: 0, remove: 1, add: 2, unchanged: 3 };
+
+function changeLines(change: ConfigChange, withDiff: boolean): string[] {
+  const lines = [configLine(change), ...change.notes.map((note) => `      note: ${note}`)];
+  if (!withDiff || change.diff === undefined) return lines;
+  const diff = change.diff.split('\n');
+  for (const line of diff.slice(0, MAX_DIFF_LINES)) lines.push(`      ${line}`);
+  if (diff.length > MAX_DIFF_LINES) lines.push(`      ... ${diff.length - MAX_DIFF_LINES} more diff lines (--json has them all)`);
+  return lines;
+}
+
+const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
+
+/**
+ * Every changed file with its diff while the plan is short; past LIST_FILES_UP_TO files, counts per
+ * directory, then the files whose diffs are shown, then how many more and how to see them.
+ */
+function configLines(plan: InstallPlan, configRoot: string, counts: PlanCounts, diffs: DiffLimit): string[] {
+  const lines = [`Configs -> ${configRoot} (${counts.added} added, ${counts.changed} changed, ${counts.removed} removed, ${counts.unchanged} unchanged):`];
+  const touched = plan.configs.filter((change) => change.action !== 'unchanged');
+  if (touched.length === 0) return [...lines, '  (no changes)'];
+  const ranked = [...touched].sort((a, b) => PRIORITY[a.action] - PRIORITY[b.action]);
+  const shown = ranked.slice(0, diffs === 'all' ? ranked.length : diffs);
+  const withDiff = new Set(shown);
+
+  if (diffs === 'all' || touched.length <= LIST_FILES_UP_TO) {
+    for (const change of touched) lines.push(...changeLines(change, withDiff.has(change)));
+    const held = touched.filter((change) => !withDiff.has(change) && change.diff !== undefined).length;
+    if (held > 0) lines.push(`  (${held === 1 ? '1 more diff' : `${held} more diffs`} not shown: --diff all shows every one, --json has them all)`);
+    return lines;
+  }
+
+  const entries = plan.configs.map((change) => ({ path: change.dest, kind: change.action === 'mode' ? ('change' as const) : change.action }));
+  lines.push(...directoryLines(entries, { marks: { add: '+', change: '~', remove: '-', unchanged: '=' }, quiet: 'unchanged', maxLines: DIRECTORY_LINES }));
+  if (shown.length > 0) {
+    const order = touched.some((change) => change.action !== 'add') ? ' (changes to files on the site before new files)' : '';
+    lines.push('', `  ${shown.length === 1 ? 'The first changed file' : `The first ${shown.length} changed files`}${order}, with ${shown.length === 1 ? 'its diff' : 'their diffs'}:`);
+    for (const change of shown) lines.push(...changeLines(change, true));
+  }
+  lines.push(`  ... ${plural(touched.length - shown.length, 'more changed file')}: --diff <n> or --diff all lists them with their diffs, --json has every one`);
+  return lines;
+}
+
+export function planLines(plan: InstallPlan, configRoot: string, options: PlanViewOptions = {}): string[] {
   const counts = planCounts(plan);
   const lines = [
     `Install ${plan.release.name} ${plan.release.version} on site ${plan.site} (${plan.environment}): ${kindOfInstall(plan)}`,
@@ -48,22 +109,14 @@ export function planLines(plan: InstallPlan, configRoot: string): string[] {
   if (plan.overrides.length > 0) lines.push(`  overrides  ${plan.overrides.join(' ')}`);
 
   lines.push('', plan.images.length === 0 ? 'Images: (none)' : `Images -> ${plan.imageTarget ?? '?'} (${counts.images}):`);
-  for (const image of plan.images) lines.push(`  + ${image.ref} -> ${image.target}  ${shortDigest(image.digest)}  ${humanBytes(image.size)}`);
-
-  lines.push(
-    '',
-    `Configs -> ${configRoot} (${counts.added} added, ${counts.changed} changed, ${counts.removed} removed, ${counts.unchanged} unchanged):`,
-  );
-  for (const change of plan.configs) {
-    if (change.action === 'unchanged') continue;
-    lines.push(configLine(change));
-    for (const note of change.notes) lines.push(`      note: ${note}`);
-    if (change.diff === undefined) continue;
-    const diff = change.diff.split('\n');
-    for (const line of diff.slice(0, MAX_DIFF_LINES)) lines.push(`      ${line}`);
-    if (diff.length > MAX_DIFF_LINES) lines.push(`      ... ${diff.length - MAX_DIFF_LINES} more diff lines (--json has them all)`);
+  const listed = plan.images.length <= LIST_IMAGES_UP_TO ? plan.images : plan.images.slice(0, LIST_IMAGES_UP_TO / 2);
+  for (const image of listed) lines.push(`  + ${image.ref} -> ${image.target}  ${shortDigest(image.digest)}  ${humanBytes(image.size)}`);
+  if (listed.length < plan.images.length) {
+    const rest = plan.images.slice(listed.length);
+    lines.push(`  ... ${plural(rest.length, 'more image')} (${humanBytes(rest.reduce((total, image) => total + image.size, 0))}): --json lists every one`);
   }
-  if (counts.added + counts.changed + counts.removed === 0) lines.push('  (no changes)');
+
+  lines.push('', ...configLines(plan, configRoot, counts, options.diffs ?? DEFAULT_DIFFS));
 
   lines.push('', 'Migrations:');
   if (plan.databases.length === 0) lines.push('  (none)');
@@ -121,6 +174,17 @@ export function planJson(plan: InstallPlan) {
   };
 }
 
+/** Each file a rollback puts back (~) or deletes (-, the install added it), or past LIST_FILES_UP_TO, counts per directory. */
+function backupLines(backup: Backup, installId: string): string[] {
+  if (backup.length <= LIST_FILES_UP_TO) return backup.map((entry) => `    ${entry.existed ? '~' : '-'} ${entry.dest}`);
+  const entries = backup.map((entry) => ({ path: entry.dest, kind: entry.existed ? ('restore' as const) : ('remove' as const) }));
+  const legend = [backup.some((entry) => entry.existed) ? '~ put back' : '', backup.some((entry) => !entry.existed) ? '- deleted (the install added it)' : ''];
+  return [
+    ...directoryLines(entries, { marks: { restore: '~', remove: '-' }, maxLines: DIRECTORY_LINES }, '    '),
+    `    (${legend.filter((text) => text !== '').join(', ')}; every file: installs/${installId}/previous.json in the state directory)`,
+  ];
+}
+
 export function rollbackLines(plan: RollbackPlan, site: { site: string; environment: string }, backup: Backup): string[] {
   const { target } = plan;
   const release = (r: { name: string; version: string }) => `${r.name} ${r.version}`;
@@ -130,7 +194,7 @@ export function rollbackLines(plan: RollbackPlan, site: { site: string; environm
     `Roll back ${target.interrupted ? 'the interrupted install of ' : ''}${release(target)} on site ${site.site} (${site.environment})`,
     `  returns to  ${target.to ? release(target.to) : 'the state before it (nothing installed)'}`,
     `  configs     ${backup.length} file(s) put back as they were before it`,
-    ...backup.map((entry) => `    ${entry.existed ? '~' : '-'} ${entry.dest}`),
+    ...backupLines(backup, target.installId),
   ];
   if (undo.length > 0) lines.push(`  migrations  undo, newest first: ${undo.map(rollbackStepId).join(', ')}`);
   if (plan.kept.length > 0) lines.push(`  migrations  stay applied (roll forward only): ${plan.kept.map((m) => `${m.db} V${m.version}`).join(', ')}`);

@@ -38,7 +38,8 @@ export interface MediaCheck {
   parts?: Array<{ file: string; size: number }>;
 }
 
-export async function checkMedia(dirs: readonly string[], trust: TrustStore, now: Date): Promise<MediaCheck> {
+/** `onProgress` hears the bytes of the volumes hashed so far (a volume at a time) of all found. */
+export async function checkMedia(dirs: readonly string[], trust: TrustStore, now: Date, onProgress?: (done: number, total: number) => void): Promise<MediaCheck> {
   const problems: Problem[] = [];
   const indexes: Array<{ dir: string; index: MediaIndex; text: string }> = [];
   for (const dir of dirs) {
@@ -56,7 +57,7 @@ export async function checkMedia(dirs: readonly string[], trust: TrustStore, now
   for (const { dir } of indexes) media.push(await checkMedium(dir, index, trust, now, problems));
 
   const located = await locateVolumes(index, dirs);
-  const volumes = await checkVolumes(index, located, problems);
+  const volumes = await checkVolumes(index, located, problems, onProgress);
   const intact = volumes.every((volume) => volume.status === 'ok');
   return { index, media, volumes, problems, ...(intact ? { parts: located.map((entry) => ({ file: entry.path!, size: entry.size! })) } : {}) };
 }
@@ -123,9 +124,20 @@ async function checkSignatures(dir: string, sums: Buffer, index: MediaIndex, tru
   return { signers: verdict.signers, policyMet: verdict.policy.met };
 }
 
-async function checkVolumes(index: MediaIndex, located: readonly LocatedVolume[], problems: Problem[]): Promise<MediaCheck['volumes']> {
+async function checkVolumes(
+  index: MediaIndex,
+  located: readonly LocatedVolume[],
+  problems: Problem[],
+  onProgress: ((done: number, total: number) => void) | undefined,
+): Promise<MediaCheck['volumes']> {
   const found = located.filter((entry) => entry.path !== undefined);
-  const digests = await hashRanges(found.map((entry) => ({ source: entry.path!, start: 0, length: entry.size! })));
+  const total = found.reduce((sum, entry) => sum + entry.size!, 0);
+  let done = 0;
+  onProgress?.(0, total);
+  const digests = await hashRanges(
+    found.map((entry) => ({ source: entry.path!, start: 0, length: entry.size! })),
+    { onProgress: (bytes) => onProgress?.((done += bytes), total) },
+  );
   const digestOf = new Map(found.map((entry, position) => [entry.volume.index, digests[position]!]));
   const owner = new Map(index.volumes.map((volume) => [volume.sha256, volume]));
   return located.map(({ volume, path, size }) => {

@@ -40,6 +40,8 @@ export interface WriteMediaRequest {
   keys: readonly SigningKey[];
   installer?: string;
   warn: (line: string) => void;
+  /** Called now and then while the volumes are cut, with the bytes written so far of the bundle's size. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface WrittenMedium {
@@ -77,7 +79,7 @@ export async function writeMedia(request: WriteMediaRequest): Promise<WriteMedia
   const written: string[] = [];
   const madeDirs: string[] = [];
   try {
-    const { shas: volumeShas, copySeconds } = await writeVolumes(request.bundle, volumes, paths, written);
+    const { shas: volumeShas, copySeconds } = await writeVolumes(request.bundle, volumes, paths, written, request.onProgress);
 
     const kitDigests = new Map<string, string>();
     for (const file of kit.files) {
@@ -150,12 +152,19 @@ export async function writeMedia(request: WriteMediaRequest): Promise<WriteMedia
  * once every one is whole and on the disk. Each final name goes into `written` before its
  * file is made, for the caller's clean-up.
  */
-async function writeVolumes(bundle: string, volumes: readonly PlannedVolume[], paths: readonly string[], written: string[]): Promise<{ shas: string[]; copySeconds: number }> {
+async function writeVolumes(
+  bundle: string,
+  volumes: readonly PlannedVolume[],
+  paths: readonly string[],
+  written: string[],
+  onProgress: WriteMediaRequest['onProgress'],
+): Promise<{ shas: string[]; copySeconds: number }> {
   const temps = paths.map(tempPathFor);
   for (const [position, path] of paths.entries()) {
     written.push(path);
     await onFile(path, async () => (await open(temps[position]!, 'w')).close());
   }
+  const total = volumes.reduce((sum, volume) => sum + volume.size, 0);
   const jobs: CopyAndHashJob[] = volumes.map((volume, position) => ({
     source: bundle,
     start: volume.start,
@@ -163,14 +172,36 @@ async function writeVolumes(bundle: string, volumes: readonly PlannedVolume[], p
     copyTo: { file: temps[position]!, position: 0 },
   }));
   const started = process.hrtime.bigint();
+  onProgress?.(0, total);
+  const watching = onProgress === undefined ? undefined : watchSizes(temps, (done) => onProgress(done, total));
   // No sha256 of the whole bundle: a second hash of every byte, while the volumes' digests
   // (signed in SHA256SUMS.media) and SHA256SUMS's digest already pin every byte and the release.
-  const shas = await flushWhile(temps, hashRanges(jobs));
+  const shas = await flushWhile(temps, hashRanges(jobs)).finally(() => watching?.());
   for (const [position, path] of paths.entries()) {
     await fsyncPath(temps[position]!);
     await onFile(path, () => rename(temps[position]!, path));
   }
   return { shas, copySeconds: Number(process.hrtime.bigint() - started) / 1e9 };
+}
+
+/** Every volume is written front to back, so the temp files' sizes are the bytes cut so far: a bar with no message per chunk from the workers. */
+const WATCH_EVERY_MS = 200;
+
+function watchSizes(files: readonly string[], report: (bytes: number) => void): () => void {
+  let watching = true;
+  let most = 0;
+  const timer = setInterval(() => {
+    void Promise.all(files.map((file) => stat(file).then((info) => info.size, () => 0))).then((sizes) => {
+      // A look that finishes after the volumes were renamed away sees nothing: it is not a step back.
+      most = Math.max(most, sizes.reduce((sum, size) => sum + size, 0));
+      if (watching) report(most);
+    });
+  }, WATCH_EVERY_MS);
+  timer.unref();
+  return () => {
+    watching = false;
+    clearInterval(timer);
+  };
 }
 
 /** Name, version, size and content digest of a bundle file (read, not verified: verify does that). */
