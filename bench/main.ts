@@ -38,7 +38,7 @@ async function main(): Promise<void> {
     loadAverages.push(loadavg()[0]!);
     if (loadAverages.at(-1)! > 0.5) say(`note: load average ${loadAverages.at(-1)!.toFixed(1)}: other processes are running; figures will be noisy`);
     try {
-      results.push(await scenario.run({ repo, cli, workDir, size, runs: options.runs, say }));
+      results.push(await scenario.run({ repo, cli, workDir, size, runs: options.runs, files: options.files, say }));
     } finally {
       if (!options.keep) await removeDir(workDir);
     }

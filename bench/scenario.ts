@@ -15,6 +15,8 @@ export interface BenchContext {
   /** Payload size for size-dependent scenarios. */
   size: { bytes: number; label: string };
   runs: number;
+  /** File counts for the many-files scenario (--files). */
+  files: readonly number[];
   say: (line: string) => void;
 }
 

@@ -7,7 +7,8 @@ import { bundleScenario } from './scenarios/bundle.js';
 import { deltaScenario } from './scenarios/delta.js';
 import { imagesScenario } from './scenarios/images.js';
 import { manyImagesScenario } from './scenarios/many-images.js';
+import { manyScenario } from './scenarios/many.js';
 import { mediaScenario } from './scenarios/media.js';
 import { serveScenario } from './scenarios/serve.js';
 
-export const SCENARIOS: readonly Scenario[] = [bundleScenario, imagesScenario, mediaScenario, serveScenario, deltaScenario, manyImagesScenario];
+export const SCENARIOS: readonly Scenario[] = [bundleScenario, imagesScenario, mediaScenario, serveScenario, deltaScenario, manyScenario, manyImagesScenario];

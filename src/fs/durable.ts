@@ -5,11 +5,12 @@
  * The temp name is fixed per target: only one installer runs per site (the site lock),
  * and a temp file left by a killed run is simply overwritten by the next one.
  */
+import { closeSync, fchmodSync, fsyncSync, openSync, rmSync } from 'node:fs';
 import { chmod, mkdir, open, rename, rm, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { fileFault, onFile } from './file-fault.js';
+import { fileFault, onFile, onFileSync } from './file-fault.js';
 import { fsyncPathSync } from './fsync-path.js';
-import { writeAll } from './write-all.js';
+import { writeAll, writeAllSync } from './write-all.js';
 import { crashPoint } from '../base/crash.js';
 
 export function tempPathFor(path: string): string {
@@ -31,13 +32,6 @@ export async function ensureDir(dir: string, mode = 0o755): Promise<void> {
 }
 
 /**
- * `data` may be a stream (large files go through without being held); one that fails (a
- * verifying stream at its end) leaves `path` as it was, and so does a full disk: every byte
- * is written or the write fails (DISK_FULL naming `path`), and only a whole, fsynced file is
- * renamed into place. `crashLabel` names the test-only crash point between the fsynced temp
- * file and the rename (config files).
- */
-/**
  * mkdir -p. Node's recursive mkdir reports ENOENT when a parent could not be made for want of
  * space (ENOSPC): the parents are then made one by one, so the real fault is the one reported.
  */
@@ -55,27 +49,59 @@ async function mkdirs(dir: string, mode: number): Promise<string | undefined> {
   }
 }
 
+/**
+ * `data` may be a stream (large files go through without being held); one that fails (a
+ * verifying stream at its end) leaves `path` as it was, and so does a full disk: every byte
+ * is written or the write fails (DISK_FULL naming `path`), and only a whole, fsynced file is
+ * renamed into place. `crashLabel` names the test-only crash point between the fsynced temp
+ * file and the rename (config files).
+ */
 export async function writeFileDurable(path: string, data: Buffer | string | AsyncIterable<Buffer>, mode: number, crashLabel?: string): Promise<void> {
   await ensureDir(dirname(path));
+  const temp = await writeTempFile(path, data, mode, true);
+  if (crashLabel !== undefined) crashPoint(`write:${crashLabel}`);
+  await onFile(path, () => rename(temp, path));
+  fsyncPathSync(dirname(path));
+}
+
+/**
+ * Writes `data` to the temp file beside `path`, whole or not at all: on any failure the temp
+ * file is removed and `path` is as it was. `flush`: fsync it too (a batch flushes its files together).
+ */
+export async function writeTempFile(path: string, data: Buffer | string | AsyncIterable<Buffer>, mode: number, flush: boolean): Promise<string> {
   const temp = tempPathFor(path);
+  if (typeof data === 'string' || Buffer.isBuffer(data)) {
+    // Small contents go through sync calls: a promise per call costs more than the write (thousands of files).
+    onFileSync(path, () => {
+      const fd = openSync(temp, 'w', mode);
+      try {
+        writeAllSync(fd, Buffer.from(data));
+        // open()'s mode is filtered by the umask; the site's mode is what the bundle asked for.
+        fchmodSync(fd, mode);
+        if (flush) fsyncSync(fd);
+      } catch (error) {
+        closeSync(fd);
+        rmSync(temp, { force: true });
+        throw error;
+      }
+      closeSync(fd);
+    });
+    return temp;
+  }
   // Faults of the sink name `path`; an error of the source stream (its own file, its own check) passes as it is.
   const sink = <T>(work: Promise<T>): Promise<T> => work.catch((error: unknown) => Promise.reject(fileFault(error, path)));
   const handle = await sink(open(temp, 'w', mode));
   try {
-    if (typeof data === 'string' || Buffer.isBuffer(data)) await sink(writeAll(handle, Buffer.from(data)));
-    else for await (const chunk of data) await sink(writeAll(handle, chunk));
-    // open()'s mode is filtered by the umask; the site's mode is what the bundle asked for.
+    for await (const chunk of data) await sink(writeAll(handle, chunk));
     await sink(handle.chmod(mode));
-    await sink(handle.sync());
+    if (flush) await sink(handle.sync());
     await sink(handle.close());
   } catch (error) {
     await handle.close().catch(() => undefined);
     await rm(temp, { force: true });
     throw error;
   }
-  if (crashLabel !== undefined) crashPoint(`write:${crashLabel}`);
-  await sink(rename(temp, path));
-  fsyncPathSync(dirname(path));
+  return temp;
 }
 
 export async function chmodDurable(path: string, mode: number): Promise<void> {

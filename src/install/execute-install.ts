@@ -8,6 +8,7 @@
 import { join } from 'node:path';
 import { AirlockError } from '../base/errors.js';
 import { writeFileDurable } from '../fs/durable.js';
+import { DurableBatch } from '../fs/durable-batch.js';
 import type { Site, SiteVariables } from '../manifest/site.js';
 import type { Output } from '../ui/output.js';
 import type { VerifiedBundle } from '../verify/verified-bundle.js';
@@ -15,14 +16,14 @@ import { gateSummary } from '../telemetry/gate-result.js';
 import { displayPath, renderTemplateConfig, type ConfigSource } from './configs.js';
 import type { Databases } from './databases.js';
 import { readGateResults, runGate } from './health-gates.js';
-import { installStepId, isHealthCheck, type InstallStep } from './install-steps.js';
+import { installStepId, isHealthCheck, type ConfigFileStep, type InstallStep } from './install-steps.js';
 import type { Failure, InstallBegin, Journal, Outcome } from './journal.js';
 import { endRun, runSteps, type Verb } from './journaled-run.js';
 import { writeReceipt } from './receipt.js';
 import { recordRelease, undoInstall } from './release-stack.js';
 import type { SiteRecords } from './site-records.js';
 import { statePaths } from './state.js';
-import { backupConfigs, chmodConfigFile, discardTempFile, readConfigFile, removeConfigFile, writeConfigFile } from './targets/files.js';
+import { backupConfigs, chmodConfigFile, discardTempFile, readConfigFile, removeConfigFile } from './targets/files.js';
 import { hookEnvironment, runHook } from './targets/hooks.js';
 import { siteImageTarget, type ImagePusher } from './targets/images.js';
 import { receiptHoldings } from './holdings.js';
@@ -69,6 +70,8 @@ function describeStep(step: InstallStep): string {
       return `backed up the ${step.dests.length} config path(s) this install touches`;
     case 'config':
       return `wrote ${step.dest}`;
+    case 'configs':
+      return step.files.length === 1 ? `wrote ${step.files[0]!.dest}` : `wrote ${step.files.length} config files (batch ${step.batch})`;
     case 'remove':
       return `removed ${step.dest}`;
     case 'record':
@@ -93,30 +96,45 @@ async function prepare(run: InstallRun, dir: string): Promise<void> {
   }
 }
 
-async function writeConfig(run: InstallRun, step: Extract<InstallStep, { kind: 'config' }>): Promise<void> {
+/** A plain file up to this size is read whole and written in a batch; a larger one streams. */
+const STREAM_FROM_BYTES = 1024 * 1024;
+
+/**
+ * Writes a batch of config files, skipping those already right (a resumed batch). Each file's
+ * content is checked against what the install began with before it is renamed into place.
+ */
+async function writeConfigs(run: InstallRun, files: readonly ConfigFileStep[]): Promise<void> {
   const { configRoot } = run.site;
-  await discardTempFile(configRoot, step.dest);
-  const current = await readConfigFile(configRoot, step.dest);
-  if (current !== undefined && current.sha256 === step.sha256) {
-    if (current.mode !== step.mode) await chmodConfigFile(configRoot, step.dest, step.mode);
-    return;
+  const batch = new DurableBatch();
+  for (const file of files) {
+    await discardTempFile(configRoot, file.dest);
+    const current = await readConfigFile(configRoot, file.dest);
+    if (current !== undefined && current.sha256 === file.sha256) {
+      if (current.mode !== file.mode) await chmodConfigFile(configRoot, file.dest, file.mode);
+      continue;
+    }
+    await batch.add({ path: join(configRoot, file.dest), data: await configContent(run, file), mode: file.mode, crashLabel: file.dest });
   }
-  const source = run.sources.get(step.dest);
-  if (source === undefined) throw new AirlockError('JOURNAL_INVALID', `${step.dest}: the journal names a config the bundle does not have`);
+  await batch.flush();
+}
+
+async function configContent(run: InstallRun, file: ConfigFileStep): Promise<Buffer | (() => AsyncIterable<Buffer>)> {
+  const source = run.sources.get(file.dest);
+  if (source === undefined) throw new AirlockError('JOURNAL_INVALID', `${file.dest}: the journal names a config the bundle does not have`);
   if (source.source === undefined) {
-    // A plain file streams from the bundle, checked against SHA256SUMS on the way: memory stays flat whatever its size.
-    if (run.bundle.checksum(source.entry.path) !== step.sha256) throw new AirlockError('JOURNAL_INVALID', `${source.entry.path}: differs from the file this install began with`);
-    await writeConfigFile(configRoot, step.dest, run.bundle.stream(source.entry.path), step.mode);
-    return;
+    if (run.bundle.checksum(source.entry.path) !== file.sha256) throw new AirlockError('JOURNAL_INVALID', `${source.entry.path}: differs from the file this install began with`);
+    // Checked against SHA256SUMS as it is read; a large file streams, so memory stays flat whatever its size.
+    if (run.bundle.reader.entry(source.entry.path).size > STREAM_FROM_BYTES) return () => run.bundle.stream(source.entry.path);
+    return run.bundle.read(source.entry.path);
   }
   const rendered = renderTemplateConfig({ ...source, source: source.source }, run.variables);
-  if (rendered.desired.sha256 !== step.sha256) {
+  if (rendered.desired.sha256 !== file.sha256) {
     throw new AirlockError(
       'JOURNAL_INVALID',
-      `${step.dest}: renders differently than when this install began (site variables changed?); restore them, or run airlock rollback`,
+      `${file.dest}: renders differently than when this install began (site variables changed?); restore them, or run airlock rollback`,
     );
   }
-  await writeConfigFile(configRoot, step.dest, rendered.content, step.mode);
+  return rendered.content;
 }
 
 async function migrate(run: InstallRun, step: Extract<InstallStep, { kind: 'migrate' }>): Promise<void> {
@@ -165,7 +183,9 @@ function installVerb(run: InstallRun): Verb<InstallStep> {
           await backupConfigs(run.site.configRoot, step.dests, dir);
           return;
         case 'config':
-          return writeConfig(run, step);
+          return writeConfigs(run, [step]);
+        case 'configs':
+          return writeConfigs(run, step.files);
         case 'remove':
           return removeConfigFile(run.site.configRoot, step.dest);
         case 'record':

@@ -9,6 +9,9 @@ import { healthGateSchema } from '../manifest/health-gate.js';
 
 const hookPhase = z.enum(['preInstall', 'postInstall', 'healthCheck']);
 
+const configFile = z.object({ dest: z.string(), path: z.string(), template: z.boolean(), mode: z.number(), sha256: z.string() });
+export type ConfigFileStep = z.infer<typeof configFile>;
+
 export const installStepSchema = z.discriminatedUnion('kind', [
   /** Extracts hooks, masked config views and undo scripts into the install's state directory. */
   z.object({ kind: z.literal('prepare') }),
@@ -31,14 +34,10 @@ export const installStepSchema = z.discriminatedUnion('kind', [
   }),
   /** Copies every config file the install will touch, so the install can be undone. */
   z.object({ kind: z.literal('backup'), dests: z.array(z.string()) }),
-  z.object({
-    kind: z.literal('config'),
-    dest: z.string(),
-    path: z.string(),
-    template: z.boolean(),
-    mode: z.number(),
-    sha256: z.string(),
-  }),
+  /** One config file: what journals written before batches hold (a resumed run of one finishes it as a batch of one). */
+  z.object({ kind: z.literal('config'), ...configFile.shape }),
+  /** Config files written as one durable batch (src/fs/durable-batch.ts), numbered from 1. */
+  z.object({ kind: z.literal('configs'), batch: z.number(), files: z.array(configFile) }),
   z.object({ kind: z.literal('remove'), dest: z.string() }),
   /** Writes state (the release goes onto the site's stack). */
   z.object({ kind: z.literal('record') }),
@@ -62,6 +61,8 @@ export function installStepId(step: InstallStep): string {
       return `migrate:${step.db}:V${step.version}`;
     case 'config':
       return `config:${step.dest}`;
+    case 'configs':
+      return `configs:${step.batch}`;
     case 'remove':
       return `remove:${step.dest}`;
   }

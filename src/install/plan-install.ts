@@ -13,6 +13,7 @@
  *   record            the release goes onto the site's state
  */
 import type { BundleHealthCheck, BundleHook, BundleImage, BundleManifest } from '../manifest/bundle-manifest.js';
+import { BATCH_FILES } from '../fs/durable-batch.js';
 import { isHealthGate } from '../manifest/health-gate.js';
 import type { Signer } from '../verify/report.js';
 import type { InstallStep } from './install-steps.js';
@@ -104,12 +105,11 @@ function installSteps(plan: Omit<InstallPlan, 'steps'>): InstallStep[] {
     for (const migration of database.pending) steps.push({ kind: 'migrate', db: database.db, ...migration });
   }
   if (touched.length > 0) steps.push({ kind: 'backup', dests: touched.map((change) => change.dest) });
-  for (const change of touched) {
-    if (change.desired === undefined) steps.push({ kind: 'remove', dest: change.dest });
-    else {
-      const { dest, path, template, mode, sha256 } = change.desired;
-      steps.push({ kind: 'config', dest, path, template, mode, sha256 });
-    }
+  for (const change of touched) if (change.desired === undefined) steps.push({ kind: 'remove', dest: change.dest });
+  const files = touched.flatMap(({ desired }) => (desired === undefined ? [] : [{ dest: desired.dest, path: desired.path, template: desired.template, mode: desired.mode, sha256: desired.sha256 }]));
+  // A journaled step per batch, not per file: two journal fsyncs and two flushes per BATCH_FILES files.
+  for (let start = 0; start < files.length; start += BATCH_FILES) {
+    steps.push({ kind: 'configs', batch: start / BATCH_FILES + 1, files: files.slice(start, start + BATCH_FILES) });
   }
   steps.push(...hookSteps('postInstall', plan.hooks.postInstall), ...healthCheckSteps(plan.hooks.healthCheck));
   steps.push({ kind: 'record' });

@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { BATCH_FILES } from '../../src/fs/durable-batch.js';
 import { runCli } from '../support/cli.js';
 import {
   auditLines,
@@ -18,6 +19,7 @@ import {
   makeFixture,
   makeSite,
   snapshot,
+  walk,
   type Fixture,
   type TestSite,
 } from '../support/install-fixture.js';
@@ -64,7 +66,7 @@ describe('kill -9 during an install, then the same command again', () => {
     const reference = await copySite(base);
     const points = await crashPoints(v110, reference);
     expect(points).toEqual(
-      expect.arrayContaining(['begin', 'done:migrate:shop:V4', 'start:backup', 'write:shop/app.yaml', 'done:config:nginx/conf.d/cache.conf', 'end:succeeded']),
+      expect.arrayContaining(['begin', 'done:migrate:shop:V4', 'start:backup', 'write:shop/app.yaml', 'done:configs:1', 'end:succeeded']),
     );
     const expected = await snapshot(reference);
 
@@ -81,10 +83,10 @@ describe('kill -9 during an install, then the same command again', () => {
   });
 
   it('names what it resumes: the steps done and the one interrupted', async () => {
-    const { rerun } = await crashThenRerun(v110, base, 'start:config:shop/app.yaml');
+    const { rerun } = await crashThenRerun(v110, base, 'start:configs:1');
     expect(rerun.stdout).toMatch(/Resuming the interrupted install \S+ of shop 1\.1\.0/);
-    expect(rerun.stdout).toMatch(/\d of 9 steps were done/);
-    expect(rerun.stdout).toContain('interrupted during config:shop/app.yaml: running it again');
+    expect(rerun.stdout).toMatch(/\d of 8 steps were done/);
+    expect(rerun.stdout).toContain('interrupted during configs:1: running it again');
     expect(rerun.stdout).toContain('then: hook:postInstall:reload-service, health:config-complete, record');
     expect((await auditLines((await crashThenRerun(v110, base, 'done:backup')).site)).at(-1)).toMatchObject({ resumed: true });
   });
@@ -94,7 +96,7 @@ describe('kill -9 during an install, then the same command again', () => {
     const reference = await copySite(empty);
     expect((await install(v100, reference)).code).toBe(0);
     const expected = await snapshot(reference);
-    await inBatches(['done:migrate:shop:V1', 'start:migrate:shop:V3', 'write:shop/app.yaml', 'done:config:nginx/conf.d/shop.conf'], 4, async (point) => {
+    await inBatches(['done:migrate:shop:V1', 'start:migrate:shop:V3', 'write:shop/app.yaml', 'done:configs:1'], 4, async (point) => {
       const { site, rerun } = await crashThenRerun(v100, empty, point);
       expect(rerun.code, `${point}: ${rerun.stderr}`).toBe(0);
       expect(await snapshot(site), point).toEqual(expected);
@@ -182,5 +184,50 @@ describe('kill -9 during an install, then the same command again', () => {
     expect(again.stdout).toContain('Resuming the interrupted rollback of shop 1.1.0');
     expect(await snapshot(site)).toEqual(before);
     expect(existsSync(join(site.state, 'journal.jsonl'))).toBe(false);
+  });
+});
+
+describe('kill -9 while writing thousands of config files in batches', () => {
+  const FILES = BATCH_FILES * 2 + 500;
+  const dest = (i: number) => `web/d${i % 40}/f${i}.txt`;
+  const content = (i: number) => `file ${i}\n`.repeat(1 + (i % 50));
+  let many: string;
+  let empty: TestSite;
+  let expected: Awaited<ReturnType<typeof snapshot>>;
+  /** The config writes of an uninterrupted install, in the order their renames happen. */
+  let writes: string[];
+
+  beforeAll(async () => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < FILES; i++) files[`many/${dest(i)}`] = content(i);
+    const nginx = '    - src: shop/1.0.0/configs/prod/nginx\n      dest: nginx/conf.d\n';
+    many = await fixture.build((await fixture.manifest('shop.yaml')).replace(nginx, `${nginx}    - src: many/web\n      dest: web\n`), files);
+    empty = await makeSite(fixture);
+    const reference = await copySite(empty);
+    writes = (await crashPoints(many, reference)).filter((point) => point.startsWith('write:'));
+    expected = await snapshot(reference);
+    expect(Object.keys(expected.configs).filter((path) => path.startsWith('web/'))).toHaveLength(FILES);
+  }, 300_000);
+
+  it('finishes the same site from a kill inside a batch, between batches and at a batch start', { timeout: 300_000 }, async () => {
+    const points = [writes[BATCH_FILES + 700]!, 'done:configs:1', 'start:configs:3', writes.at(-1)!];
+    await inBatches(points, 2, async (point) => {
+      const { site, rerun } = await crashThenRerun(many, empty, point);
+      expect(rerun.code, `${point}: ${rerun.stderr}`).toBe(0);
+      expect(await snapshot(site), point).toEqual(expected);
+      expect(await leftovers(site), point).toEqual([]);
+      expect((await walk(site.etc)).filter((path) => path.endsWith('.airlock-tmp')), point).toEqual([]);
+    });
+  });
+
+  it('leaves every file old or new at the kill: the batches before it whole, its own renamed up to the kill', async () => {
+    const site = await copySite(empty);
+    const crashed = await runCli(['install', many, '--site', site.file, '--yes'], { env: { AIRLOCK_TEST_CRASH_AT: writes[BATCH_FILES + 700]! } });
+    expect(crashed.code).toBe(-1);
+    const present = (await walk(site.etc)).filter((path) => !path.endsWith('.airlock-tmp'));
+    expect(present.sort()).toEqual(writes.slice(0, BATCH_FILES + 700).map((point) => point.slice('write:'.length)).sort());
+    for (const path of present.filter((p) => p.startsWith('web/'))) {
+      expect(await readFile(join(site.etc, path), 'utf8'), path).toBe(content(Number(/f(\d+)\.txt$/.exec(path)![1])));
+    }
   });
 });

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { checkTarget, checkVersion } from '../../src/install/checks.js';
+import { BATCH_FILES } from '../../src/fs/durable-batch.js';
 import { installStepId } from '../../src/install/install-steps.js';
 import type { InstallBegin, JournalSummary } from '../../src/install/journal.js';
 import { installBegin, planInstall, type InstallPlanInputs } from '../../src/install/plan-install.js';
@@ -132,13 +133,23 @@ describe('install plan', () => {
       'migrate:shop:V1',
       'migrate:shop:V2',
       'backup',
-      'config:b.conf',
       'remove:c.conf',
+      'configs:1',
       'hook:postInstall:post',
       'health:ok',
       'record',
     ]);
     expect(plan.steps.find((step) => step.kind === 'backup')).toEqual({ kind: 'backup', dests: ['b.conf', 'c.conf'] });
+    expect(plan.steps.find((step) => step.kind === 'configs')).toMatchObject({ batch: 1, files: [{ dest: 'b.conf' }] });
+  });
+
+  it('journals config files in batches of BATCH_FILES, each file once, in plan order', () => {
+    const inputs = planInputs();
+    const many = Array.from({ length: BATCH_FILES * 2 + 3 }, (_, i) => `web/d${i % 7}/f${i}.txt`);
+    const plan = planInstall({ ...inputs, configs: { desired: many.map(desired), existing: new Map(), managed: new Set() } });
+    const batches = plan.steps.filter((step) => step.kind === 'configs');
+    expect(batches.map((step) => [step.batch, step.files.length])).toEqual([[1, BATCH_FILES], [2, BATCH_FILES], [3, 3]]);
+    expect(batches.flatMap((step) => step.files.map((file) => file.dest))).toEqual(plan.configs.filter((c) => c.action === 'add').map((c) => c.dest));
   });
 
   it('names where each image goes, in the plan and in its step', () => {
