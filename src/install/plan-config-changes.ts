@@ -57,6 +57,15 @@ export function unifiedDiff(dest: string, before: string, after: string): string
     .trimEnd();
 }
 
+/**
+ * A new file's diff is all of it: made only when something reads it (the first few in the
+ * plan a person sees, all of them for --json), not 20,000 times for a plan that shows ten.
+ */
+function withLazyDiff(change: Omit<ConfigChange, 'diff'>, make: () => string | undefined): ConfigChange {
+  let made: { diff: string | undefined } | undefined;
+  return Object.defineProperty(change, 'diff', { enumerable: true, get: () => (made ??= { diff: make() }).diff });
+}
+
 function describeChange(desired: DesiredConfig, existing: ExistingConfig): Pick<ConfigChange, 'notes' | 'diff'> {
   const notes: string[] = [];
   if (existing.origin === 'edited') notes.push('edited on disk since airlock installed it: the edit will be replaced (and kept for rollback)');
@@ -81,8 +90,9 @@ export function planConfigChanges(
     wanted.add(file.dest);
     const current = existing.get(file.dest);
     if (current === undefined) {
-      const diff = file.display === undefined ? undefined : unifiedDiff(file.dest, '', file.display);
-      changes.push({ dest: file.dest, action: 'add', desired: file, notes: file.display === undefined ? [NO_DIFF] : [], diff });
+      const { display } = file;
+      const added = { dest: file.dest, action: 'add' as const, desired: file, notes: display === undefined ? [NO_DIFF] : [] };
+      changes.push(display === undefined ? added : withLazyDiff(added, () => unifiedDiff(file.dest, '', display)));
     } else if (current.sha256 !== file.sha256) {
       changes.push({ dest: file.dest, action: 'change', desired: file, previousMode: current.mode, ...describeChange(file, current) });
     } else if (current.mode !== file.mode) {
