@@ -27,12 +27,13 @@ export async function readConfigFile(configRoot: string, dest: string): Promise<
   const path = join(configRoot, dest);
   let info;
   try {
-    info = lstatSync(path);
+    // No exception for the common missing file (a first install asks about every one).
+    info = lstatSync(path, { throwIfNoEntry: false });
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    if ((error as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
     throw error;
   }
+  if (info === undefined) return undefined;
   if (!info.isFile()) throw new AirlockError('UNSAFE_ENTRY', `${path}: exists and is not a regular file; airlock will not replace it`);
   const mode = info.mode & 0o777;
   if (info.size > DIFF_LIMIT_BYTES) return { sha256: await sha256Stream(createReadStream(path)), mode };
