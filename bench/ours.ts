@@ -50,3 +50,9 @@ export function airlockMediaWrite(cli: string, bundle: string, mediaDir: string,
 export function airlockInstall(cli: string, source: string, site: string): Command {
   return { argv: [process.execPath, cli, 'install', source, '--site', site, '--yes'] };
 }
+
+/** The site file of the install benchmarks: state and config root beside it; images into `registry` (plain HTTP) when given. */
+export function siteYaml(trustDir: string, registry?: string): string {
+  const images = registry === undefined ? [] : [`  images: { registry: "${registry}", insecure: true }`];
+  return ['site: bench', 'environment: prod', 'stateDir: state', `trust: ${JSON.stringify(trustDir)}`, 'targets:', '  configRoot: etc', ...images, ''].join('\n');
+}

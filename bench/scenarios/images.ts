@@ -14,7 +14,7 @@ import { basename, join } from 'node:path';
 import { registryDigest, seed } from '../../test/support/images.js';
 import { startRegistry, type TestRegistry } from '../../test/support/registry.js';
 import { measureContenders, type Command, type Contender } from '../measure.js';
-import { airlockBuild, airlockInstall, generateKey } from '../ours.js';
+import { airlockBuild, airlockInstall, generateKey, siteYaml } from '../ours.js';
 import { ratioTarget, rowsFor, type BenchContext, type Row, type Scenario, type ScenarioResult, type TargetCheck } from '../scenario.js';
 import { skopeoEach } from '../skopeo.js';
 import { ensureSyntheticImages, type SyntheticImages } from '../synthetic-images.js';
@@ -101,7 +101,7 @@ async function measure(
   const siteDir = join(workDir, 'site');
   const site = join(siteDir, 'site.yaml');
   mkdirSync(siteDir, { recursive: true });
-  writeFileSync(site, siteFile(key.trustDir, isolated.host));
+  writeFileSync(site, siteYaml(key.trustDir, isolated.host));
   const state = join(siteDir, 'state');
   const install = airlockInstall(cli, bundle, site);
   const targets = sources.map((source) => `${isolated.host}${source.slice(upstream.host.length)}`);
@@ -233,18 +233,6 @@ function releaseManifest(sources: string[], evidence: { attached: boolean; verif
   ].join('\n');
 }
 
-function siteFile(trustDir: string, registry: string): string {
-  return [
-    'site: bench',
-    'environment: prod',
-    'stateDir: state',
-    `trust: ${JSON.stringify(trustDir)}`,
-    'targets:',
-    '  configRoot: etc',
-    `  images: { registry: "${registry}", insecure: true }`,
-    '',
-  ].join('\n');
-}
 
 /** A benchmark of pushes that did not land means nothing: the isolated registry must serve every image by its digest. */
 async function assertPushed(images: SyntheticImages, targets: string[], isolated: TestRegistry): Promise<void> {

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { registryDigest, seed } from '../../test/support/images.js';
 import { startRegistry, type TestRegistry } from '../../test/support/registry.js';
 import { measureContenders, type Contender } from '../measure.js';
-import { airlockBuild, airlockInstall, generateKey } from '../ours.js';
+import { airlockBuild, airlockInstall, generateKey, siteYaml } from '../ours.js';
 import { ratioTarget, rowsFor, type BenchContext, type Row, type Scenario, type ScenarioResult, type TargetCheck } from '../scenario.js';
 import { skopeoEach } from '../skopeo.js';
 import { ensureSyntheticLayout, type SyntheticImageSpec, type SyntheticImages } from '../synthetic-images.js';
@@ -124,7 +124,7 @@ async function measure(context: BenchContext, images: SyntheticImages, upstream:
   const siteDir = join(workDir, 'site');
   const site = join(siteDir, 'site.yaml');
   mkdirSync(siteDir, { recursive: true });
-  writeFileSync(site, siteFile(key.trustDir, isolated.host));
+  writeFileSync(site, siteYaml(key.trustDir, isolated.host));
   const state = join(siteDir, 'state');
   const targets = sources.map((source) => `${isolated.host}${source.slice(upstream.host.length)}`);
   const pushPeaks = { ours: connectionPeak(isolated.port), stock: connectionPeak(isolated.port) };
@@ -195,18 +195,6 @@ function releaseManifest(sources: string[]): string {
   ].join('\n');
 }
 
-function siteFile(trustDir: string, registry: string): string {
-  return [
-    'site: bench',
-    'environment: prod',
-    'stateDir: state',
-    `trust: ${JSON.stringify(trustDir)}`,
-    'targets:',
-    '  configRoot: etc',
-    `  images: { registry: "${registry}", insecure: true }`,
-    '',
-  ].join('\n');
-}
 
 /**
  * Every image must be served by its digest (the first and last through skopeo, all of them by a

@@ -10,7 +10,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureManyFilesRelease } from '../many-files.js';
 import { measureContenders, type Command, type Contender } from '../measure.js';
-import { airlockBuild, airlockInstall, airlockVerify, generateKey } from '../ours.js';
+import { airlockBuild, airlockInstall, airlockVerify, generateKey, siteYaml } from '../ours.js';
 import { rowsFor, type BenchContext, type Row, type Scenario, type ScenarioResult, type TargetCheck } from '../scenario.js';
 import { checkOpensslDigest, opensslDigest, sha256sumCheck, tarTeeOpenssl } from '../stock.js';
 
@@ -29,7 +29,7 @@ function tarExtractSynced(bundle: string, dir: string): Command {
 function siteFile(dir: string, trustDir: string): string {
   const file = join(dir, 'site.yaml');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(file, ['site: bench', 'environment: prod', 'stateDir: state', `trust: ${JSON.stringify(trustDir)}`, 'targets:', '  configRoot: etc', ''].join('\n'));
+  writeFileSync(file, siteYaml(trustDir));
   return file;
 }
 
