@@ -124,7 +124,7 @@ describe('expiry', () => {
     const created = Math.floor(Date.now() / 1000);
     const soon = await shopVariant(fixture, { version: '1.3.0', top: 'expires: 20s\ntargets:\n  environments: [staging, prod]', env: { SOURCE_DATE_EPOCH: String(created) } });
     const site = await siteWith(v100);
-    const crashed = await runCli(['install', soon, '--site', site.file, '--yes'], { env: { AIRLOCK_TEST_CRASH_AT: 'start:config:shop/app.yaml' } });
+    const crashed = await runCli(['install', soon, '--site', site.file, '--yes'], { env: { AIRLOCK_TEST_CRASH_AT: 'start:configs:1' } });
     expect(crashed.code, crashed.stderr).toBe(-1);
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, (created + 21) * 1000 - Date.now())));
 
