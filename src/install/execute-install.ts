@@ -107,9 +107,10 @@ async function writeConfigs(run: InstallRun, files: readonly ConfigFileStep[]): 
   const { configRoot } = run.site;
   const batch = new DurableBatch();
   for (const file of files) {
-    await discardTempFile(configRoot, file.dest);
     const current = await readConfigFile(configRoot, file.dest);
     if (current !== undefined && current.sha256 === file.sha256) {
+      // A file written gets its temp file overwritten; one skipped must not leave a killed run's behind.
+      await discardTempFile(configRoot, file.dest);
       if (current.mode !== file.mode) await chmodConfigFile(configRoot, file.dest, file.mode);
       continue;
     }
