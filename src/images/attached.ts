@@ -59,22 +59,26 @@ export async function collectAttached(source: ImageSource, cache: OciLayout, ima
     }
   };
 
-  for (const subject of subjects) {
-    for (const descriptor of await referrersOf(source, subject)) {
-      if (!isManifestType(descriptor.mediaType)) continue;
-      await keep(subject, descriptor, await source.manifest(descriptor));
-    }
-    for (const suffix of COSIGN_TAG_SUFFIXES) {
-      const tag = digestTag(subject, suffix);
-      const document = await source.tagged(tag);
-      if (document === undefined) continue;
-      const mediaType = parseManifest(document.bytes, document.contentType, `${source.what}: ${tag}`).mediaType;
-      await keep(subject, { mediaType, digest: sha256Digest(document.bytes), size: document.bytes.length }, document.bytes, tag);
-    }
-  }
+  // Each lookup is a round trip of its own: all of them at once, so an image's search costs about one.
+  // The order they land in does not matter: what is kept is sorted below.
+  await Promise.all(
+    [...subjects].flatMap((subject) => [
+      referrersOf(source, subject).then((descriptors) =>
+        Promise.all(descriptors.filter((d) => isManifestType(d.mediaType)).map(async (descriptor) => keep(subject, descriptor, await source.manifest(descriptor)))),
+      ),
+      ...COSIGN_TAG_SUFFIXES.map(async (suffix) => {
+        const tag = digestTag(subject, suffix);
+        const document = await source.tagged(tag);
+        if (document === undefined) return;
+        const mediaType = parseManifest(document.bytes, document.contentType, `${source.what}: ${tag}`).mediaType;
+        await keep(subject, { mediaType, digest: sha256Digest(document.bytes), size: document.bytes.length }, document.bytes, tag);
+      }),
+    ]),
+  );
   const attached = [...found.values()].sort((a, b) => (a.subject + a.digest + (a.tag ?? '')).localeCompare(b.subject + b.digest + (b.tag ?? '')));
   if (attached.length > 0) output.debug(`${source.what}: ${attached.length} attached artifact(s)`);
-  return { attached, contents: [...contents.values()], blobs: [...blobs.values()] };
+  const byDigest = (a: Descriptor, b: Descriptor) => a.digest.localeCompare(b.digest);
+  return { attached, contents: [...contents.values()].sort(byDigest), blobs: [...blobs.values()].sort(byDigest) };
 }
 
 /** The referrers API's answer, else the referrers tag `sha256-<hex>` (an index), else none. */

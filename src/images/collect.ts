@@ -59,31 +59,40 @@ export async function collectImages(specs: ImageSpec[], options: CollectOptions)
     options.output,
   );
   try {
-    // Resolving an image is a few small round trips in a row (manifests, config, attached artifacts):
+    // Resolving an image is a few small round trips in a row (manifests, config):
     // many images are resolved side by side, as many as the connections to a registry allow.
-    const resolved: Array<{ spec: ImageSpec; source: ImageSource; image: ResolvedImage; attached: AttachedArtifacts }> = new Array(specs.length);
+    const resolved: Array<{ spec: ImageSpec; source: ImageSource; image: ResolvedImage }> = new Array(specs.length);
     const progress = itemProgress(options.output, 'resolving images', specs.length, 'images');
     try {
       await forEachLimit([...specs.entries()], registryConnections(), async ([index, spec]) => {
         const source = await openSource(spec, options, cache, connections);
-        const carry = spec.attached !== false;
-        const image = await resolveImage(source, cache, spec.platforms ?? options.platforms, carry);
+        const image = await resolveImage(source, cache, spec.platforms ?? options.platforms, spec.attached !== false);
         options.output.debug(`image ${spec.ref}: ${image.descriptor.digest} (${image.platforms.join(', ') || 'no platform'})`);
-        const attached = carry ? await collectAttached(source, cache, image, options.output) : { attached: [], contents: [], blobs: [] };
-        resolved[index] = { spec, source, image, attached };
+        resolved[index] = { spec, source, image };
         progress.add(1);
       });
     } finally {
       progress.stop();
     }
-    await fetchBlobs(
-      resolved.map(({ source, image, attached }) => ({ source, blobs: [...image.blobs, ...attached.blobs] })),
-      cache,
-      options.output,
-    );
+    // The images' blobs start moving at once; what is attached to them (a few small lookups per image)
+    // is searched for meanwhile, and its blobs fetched once found.
+    const imageBlobs = resolved.map(({ source, image }) => ({ source, blobs: image.blobs }));
+    const [, attachments] = await Promise.all([
+      fetchBlobs(imageBlobs, cache, options.output),
+      collectAllAttached(resolved, cache, options.output).then(async (found) => {
+        const fetching = new Set(imageBlobs.flatMap(({ blobs }) => blobs.map((blob) => blob.digest)));
+        await fetchBlobs(
+          resolved.map(({ source }, index) => ({ source, blobs: found[index]!.blobs.filter((blob) => !fetching.has(blob.digest)) })),
+          cache,
+          options.output,
+        );
+        return found;
+      }),
+    ]);
     const tagged = resolved.map(({ spec, image }) => ({ ref: spec.ref, descriptor: image.descriptor }));
     await cache.tagImages(tagged);
-    const images = resolved.map(({ spec, image, attached }) => {
+    const images = resolved.map(({ spec, image }, index) => {
+      const attached = attachments[index]!;
       // Signatures of the published index vouch for what was selected from it, so that index travels too.
       const upstream = image.published.digest !== image.descriptor.digest && attached.attached.some((a) => a.subject === image.published.digest) ? image.published : undefined;
       const bundleImage: BundleImage = {
@@ -115,6 +124,15 @@ async function openSource(spec: ImageSpec, options: CollectOptions, cache: OciLa
   if (spec.dockerArchive !== undefined) return DockerArchiveSource.load(resolve(options.manifestDir, spec.dockerArchive), spec.ref, cache);
   const reference = parseReference(spec.ref);
   return new RegistrySource(await connections.get(reference.registry, spec.insecure === true), reference, spec.ref);
+}
+
+/** What is attached to each image (`attached: false` opts one out), as many images at a time as a registry has connections. */
+async function collectAllAttached(resolved: ReadonlyArray<{ spec: ImageSpec; source: ImageSource; image: ResolvedImage }>, cache: OciLayout, output: Output): Promise<AttachedArtifacts[]> {
+  const found: AttachedArtifacts[] = new Array(resolved.length);
+  await forEachLimit([...resolved.entries()], registryConnections(), async ([index, { spec, source, image }]) => {
+    found[index] = spec.attached === false ? { attached: [], contents: [], blobs: [] } : await collectAttached(source, cache, image, output);
+  });
+  return found;
 }
 
 /** Each blob once, from the first image that needs it; already-cached (and re-verified) blobs are not fetched again. */

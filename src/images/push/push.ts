@@ -128,7 +128,11 @@ async function openRegistryPush(
       const { contents, attachments } = planned[position]!;
       // This image's blobs first, then those of the next few, all through the one limiter.
       for (let p = position; p < Math.min(planned.length, position + 1 + LOOKAHEAD_IMAGES); p++) {
-        push.prefetch(destinations[p]!.repository, planned[p]!.contents, pushTarget(planned[p]!.image.ref, destinations[p]!));
+        const { image: ahead, contents: aheadContents, attachments: aheadAttachments } = planned[p]!;
+        const what = pushTarget(ahead.ref, destinations[p]!);
+        // Attached artifacts first: a few small blobs each, whose round trips would otherwise wait behind the layers.
+        for (const attachment of aheadAttachments) push.prefetch(destinations[p]!.repository, attachment.contents, what);
+        push.prefetch(destinations[p]!.repository, aheadContents, what);
       }
       const progress = progressOf(planned[position]!);
       push.progress = progress;
