@@ -23,7 +23,15 @@ export const installStepSchema = z.discriminatedUnion('kind', [
    */
   z.object({ kind: z.literal('gate'), gate: healthGateSchema, before: z.object({ value: z.number(), at: z.string() }).optional() }),
   /** `target`: where the image goes, `<registry>/<repository>:<tag>` or `<layout dir>:<ref>`, as the plan showed it. */
-  z.object({ kind: z.literal('image'), ref: z.string(), digest: z.string(), mediaType: z.string().optional(), target: z.string() }),
+  z.object({
+    kind: z.literal('image'),
+    ref: z.string(),
+    digest: z.string(),
+    mediaType: z.string().optional(),
+    target: z.string(),
+    /** The artifacts pushed beside it (for the receipt; older journals have none). */
+    attached: z.array(z.object({ digest: z.string(), kind: z.string() })).optional(),
+  }),
   z.object({
     kind: z.literal('migrate'),
     db: z.string(),

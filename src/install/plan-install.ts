@@ -12,6 +12,7 @@
  *   post-install hooks, health checks
  *   record            the release goes onto the site's state
  */
+import { attachedKind } from '../oci/attached.js';
 import type { BundleHealthCheck, BundleHook, BundleImage, BundleManifest } from '../manifest/bundle-manifest.js';
 import { BATCH_FILES } from '../fs/durable-batch.js';
 import { isHealthGate } from '../manifest/health-gate.js';
@@ -99,7 +100,8 @@ function installSteps(plan: Omit<InstallPlan, 'steps'>): InstallStep[] {
   const touched = plan.configs.filter((change) => change.action !== 'unchanged');
   const steps: InstallStep[] = [{ kind: 'prepare' }, ...hookSteps('preInstall', plan.hooks.preInstall)];
   for (const image of plan.images) {
-    steps.push({ kind: 'image', ref: image.ref, digest: image.digest, mediaType: image.mediaType, target: image.target });
+    const attached = (image.attached ?? []).map((artifact) => ({ digest: artifact.digest, kind: attachedKind(artifact) }));
+    steps.push({ kind: 'image', ref: image.ref, digest: image.digest, mediaType: image.mediaType, target: image.target, ...(attached.length > 0 ? { attached } : {}) });
   }
   for (const database of plan.databases) {
     for (const migration of database.pending) steps.push({ kind: 'migrate', db: database.db, ...migration });

@@ -1,4 +1,5 @@
 /** The plans for people (text), and the install plan for scripts (the `plan` member of --json output). */
+import { attachedKind, describeAttached } from '../oci/attached.js';
 import type { BundleHook } from '../manifest/bundle-manifest.js';
 import { isHealthGate } from '../manifest/health-gate.js';
 import { describeGate, needsBaseline } from '../telemetry/gate-condition.js';
@@ -110,7 +111,10 @@ export function planLines(plan: InstallPlan, configRoot: string, options: PlanVi
 
   lines.push('', plan.images.length === 0 ? 'Images: (none)' : `Images -> ${plan.imageTarget ?? '?'} (${counts.images}):`);
   const listed = plan.images.length <= LIST_IMAGES_UP_TO ? plan.images : plan.images.slice(0, LIST_IMAGES_UP_TO / 2);
-  for (const image of listed) lines.push(`  + ${image.ref} -> ${image.target}  ${shortDigest(image.digest)}  ${humanBytes(image.size)}`);
+  for (const image of listed) {
+    lines.push(`  + ${image.ref} -> ${image.target}  ${shortDigest(image.digest)}  ${humanBytes(image.size)}`);
+    if (image.attached !== undefined && image.attached.length > 0) lines.push(`      with ${describeAttached(image.attached)} attached (pushed beside it)`);
+  }
   if (listed.length < plan.images.length) {
     const rest = plan.images.slice(listed.length);
     lines.push(`  ... ${plural(rest.length, 'more image')} (${humanBytes(rest.reduce((total, image) => total + image.size, 0))}): --json lists every one`);
@@ -151,7 +155,13 @@ export function planJson(plan: InstallPlan) {
     bundle: plan.bundle,
     overrides: plan.overrides,
     counts: planCounts(plan),
-    images: plan.images.map((image) => ({ ref: image.ref, target: image.target, digest: image.digest, size: image.size })),
+    images: plan.images.map((image) => ({
+      ref: image.ref,
+      target: image.target,
+      digest: image.digest,
+      size: image.size,
+      attached: (image.attached ?? []).map((artifact) => ({ digest: artifact.digest, kind: attachedKind(artifact), artifactType: artifact.artifactType, tag: artifact.tag })),
+    })),
     configs: plan.configs.map((change) => ({
       dest: change.dest,
       action: change.action,

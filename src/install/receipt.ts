@@ -1,7 +1,7 @@
 /**
  * The receipt: one JSON file per install run, written under `<stateDir>/receipts/`, that the
  * operator carries back to the connected side as proof of what was installed where (each
- * image with the registry repository or layout it went to, each health gate with its query,
+ * image with the registry repository or layout it went to and the artifacts attached to it, each health gate with its query,
  * samples and verdict), and what the site's image target holds (`holdings`, what
  * `airlock build --since` reads). It names files by their sha256 only, never by content.
  */
@@ -37,7 +37,7 @@ export function receiptFile(stateDir: string, site: string, installId: string): 
 function buildReceipt(facts: ReceiptFacts) {
   const { begin } = facts;
   const migrations: Record<string, Array<{ version: string; description: string; checksum: string }>> = {};
-  const images: Array<{ ref: string; digest: string; target: string }> = [];
+  const images: Array<{ ref: string; digest: string; target: string; attached?: Array<{ digest: string; kind: string }> }> = [];
   const hooks: Array<{ id: string; result: 'succeeded' | 'failed' }> = [];
   for (const step of begin.steps) {
     const done = facts.done.has(installStepId(step));
@@ -45,7 +45,7 @@ function buildReceipt(facts: ReceiptFacts) {
     if (step.kind === 'migrate' && done) {
       (migrations[step.db] ??= []).push({ version: step.version, description: step.description, checksum: step.checksum });
     }
-    if (step.kind === 'image' && done) images.push({ ref: step.ref, digest: step.digest, target: step.target });
+    if (step.kind === 'image' && done) images.push({ ref: step.ref, digest: step.digest, target: step.target, ...(step.attached ? { attached: step.attached } : {}) });
     if (id !== undefined && done) hooks.push({ id, result: 'succeeded' });
     if (id !== undefined && facts.failure?.step === id) hooks.push({ id, result: 'failed' });
   }

@@ -54,3 +54,28 @@ export function referrerDescriptor(fields: z.infer<typeof artifactFieldsSchema>,
     ...(fields.annotations === undefined ? {} : { annotations: fields.annotations }),
   };
 }
+
+export type AttachedKind = 'signature' | 'attestation' | 'SBOM' | 'Sigstore bundle' | 'artifact';
+const COSIGN_TAG_KINDS: Record<CosignTagSuffix, AttachedKind> = { sig: 'signature', att: 'attestation', sbom: 'SBOM' };
+
+/**
+ * What an attached artifact is, for people reading a plan or a receipt: from cosign's tag, else
+ * from the referrer's artifact type (what it claims, not what was checked: `verify` judges that).
+ */
+export function attachedKind(attached: { tag?: string | undefined; artifactType?: string | undefined }): AttachedKind {
+  const suffix = attached.tag?.split('.').pop();
+  if (suffix !== undefined && Object.hasOwn(COSIGN_TAG_KINDS, suffix)) return COSIGN_TAG_KINDS[suffix as CosignTagSuffix];
+  const type = attached.artifactType ?? '';
+  if (SIGSTORE_BUNDLE_TYPES.includes(type)) return 'Sigstore bundle';
+  if (/spdx|cyclonedx/i.test(type)) return 'SBOM';
+  if (type === DSSE_ENVELOPE || type === IN_TOTO || /in-toto|provenance|attestation/i.test(type)) return 'attestation';
+  if (type === COSIGN_SIMPLE_SIGNING) return 'signature';
+  return 'artifact';
+}
+
+/** "1 signature, 1 attestation, 2 SBOMs": the kinds of an image's attached artifacts, counted. */
+export function describeAttached(attached: ReadonlyArray<{ tag?: string | undefined; artifactType?: string | undefined }>): string {
+  const counts = new Map<AttachedKind, number>();
+  for (const artifact of attached) counts.set(attachedKind(artifact), (counts.get(attachedKind(artifact)) ?? 0) + 1);
+  return [...counts].map(([kind, count]) => `${count} ${kind}${count === 1 ? '' : 's'}`).join(', ');
+}

@@ -8,7 +8,7 @@
  * site's own images.yaml wins over the bundle's policy.
  */
 import { execa } from 'execa';
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -305,6 +305,15 @@ describe('carrying and checking upstream evidence', () => {
     await writeFile(join(siteDir, 'site.yaml'), `site: a\nenvironment: prod\nstateDir: state\ntrust: ${trust}\ntargets:\n  configRoot: etc\n  databases:\n    shop: { sqlite: { file: data/shop.db } }\n  images: { registry: "${site.host}", insecure: true }\n`);
     const installed = await runCli(['install', signed, '--site', join(siteDir, 'site.yaml'), '--yes']);
     expect(installed.code, installed.stderr).toBe(0);
+    // The plan and the receipt say what goes beside each image.
+    const planned = installed.stdout.split('\n');
+    const app1Line = planned.findIndex((line) => line.includes('+ ') && line.includes('/shop/app1:1.0 ->'));
+    expect(planned[app1Line + 1]?.trim()).toBe('with 1 signature, 1 attestation, 1 SBOM attached (pushed beside it)');
+    const [receiptName] = await readdir(join(siteDir, 'state', 'receipts'));
+    const receipt = JSON.parse(await readFile(join(siteDir, 'state', 'receipts', receiptName!), 'utf8'));
+    const app1 = receipt.imagesPushed.find((image: { ref: string }) => image.ref.endsWith('/shop/app1:1.0'));
+    expect(app1.attached.map((a: { kind: string }) => a.kind).sort()).toEqual(['SBOM', 'attestation', 'signature']);
+    expect(app1.attached.map((a: { digest: string }) => a.digest)).toContain(sbomReferrer.digest);
     expect(await registryDigest(`${site.host}/shop/app1:1.0`)).toBe(images.app1.descriptor.digest);
     for (const suffix of ['sig', 'att'] as const) {
       const tag = digestTag(images.app1.descriptor.digest, suffix);

@@ -5,6 +5,7 @@ import { sha256Digest, verifiedStream, verifyBytes } from '../../src/oci/digest.
 import { renderIndex } from '../../src/images/layout.js';
 import { choosePlatforms, subsetIndex } from '../../src/oci/platform.js';
 import { childrenOf, parseManifest, type ImageIndex } from '../../src/oci/schema.js';
+import { attachedKind, describeAttached } from '../../src/oci/attached.js';
 
 const d = (n: number) => `sha256:${n.toString(16).padStart(64, '0')}`;
 
@@ -122,5 +123,23 @@ describe('digest checks while streaming', () => {
   it('checks small documents in memory the same way', () => {
     expect(() => verifyBytes(data, expected)).not.toThrow();
     expect(() => verifyBytes(Buffer.from('x'), expected)).toThrow(expect.objectContaining({ code: 'IMAGE_INVALID' }));
+  });
+});
+
+describe('what an attached artifact is, for plans and receipts', () => {
+  const hex = 'a'.repeat(64);
+  it("reads cosign's tag first, then the referrer's artifact type", () => {
+    expect(attachedKind({ tag: `sha256-${hex}.sig` })).toBe('signature');
+    expect(attachedKind({ tag: `sha256-${hex}.att`, artifactType: 'application/spdx+json' })).toBe('attestation');
+    expect(attachedKind({ tag: `sha256-${hex}.sbom` })).toBe('SBOM');
+    expect(attachedKind({ artifactType: 'application/vnd.dev.sigstore.bundle.v0.3+json' })).toBe('Sigstore bundle');
+    expect(attachedKind({ artifactType: 'application/vnd.cyclonedx+json' })).toBe('SBOM');
+    expect(attachedKind({ artifactType: 'application/vnd.in-toto+json' })).toBe('attestation');
+    expect(attachedKind({ artifactType: 'application/vnd.example.thing' })).toBe('artifact');
+    expect(attachedKind({})).toBe('artifact');
+  });
+
+  it('counts them by kind, in the order first seen', () => {
+    expect(describeAttached([{ tag: `sha256-${hex}.sig` }, { artifactType: 'application/spdx+json' }, { artifactType: 'text/spdx' }])).toBe('1 signature, 2 SBOMs');
   });
 });
