@@ -25,11 +25,17 @@ const ASCII_PRINTABLE = /^[\x20-\x7e]*$/;
 const templates = new Map<string, Template | undefined>();
 
 export function encodeFileHeader(path: string, size: number, mode: number, mtime: Date): Buffer {
-  if (path.length < NAME_FIELD_PATH_BYTES && ASCII_PRINTABLE.test(path) && Number.isSafeInteger(size) && size >= 0 && size <= MAX_OCTAL_SIZE) {
-    const base = template(mode, mtime);
-    if (base !== undefined) return fastHeader(path, size, base);
-  }
-  return nodeTarHeader(path, size, mode, mtime);
+  const base = fitsOneBlock(path, size) ? template(mode, mtime) : undefined;
+  return base === undefined ? nodeTarHeader(path, size, mode, mtime) : fastHeader(path, size, base);
+}
+
+/** The bytes encodeFileHeader will take, without making them (a writer lays out 200,000 entries before it writes one). */
+export function fileHeaderLength(path: string, size: number, mode: number, mtime: Date): number {
+  return fitsOneBlock(path, size) && template(mode, mtime) !== undefined ? TAR_BLOCK : nodeTarHeader(path, size, mode, mtime).length;
+}
+
+function fitsOneBlock(path: string, size: number): boolean {
+  return path.length < NAME_FIELD_PATH_BYTES && ASCII_PRINTABLE.test(path) && Number.isSafeInteger(size) && size >= 0 && size <= MAX_OCTAL_SIZE;
 }
 
 function nodeTarHeader(path: string, size: number, mode: number, mtime: Date): Buffer {

@@ -17,7 +17,7 @@ import { checksumLineLength, formatChecksums } from './checksums.js';
 import { CHECKSUMS_PATH, FILE_MODE, MANIFEST_PATH, comparePaths, fileModeFor, isSignaturePath, signaturePaths } from './format.js';
 import type { PayloadFile, PayloadSource } from './payload.js';
 import { isSafeBundlePath } from './safe-path.js';
-import { END_OF_ARCHIVE, encodeFileHeader, paddedSize } from './tar-header.js';
+import { END_OF_ARCHIVE, encodeFileHeader, fileHeaderLength, paddedSize } from './tar-header.js';
 
 export interface BundleSigner {
   keyId: string;
@@ -48,7 +48,9 @@ export interface WrittenBundle {
 interface PlacedEntry {
   path: string;
   size: number;
-  header: Buffer;
+  mode: number;
+  /** Where its header begins; the header itself is made when it is written, so memory does not grow with the entry count. */
+  headerOffset: number;
   dataOffset: number;
   source?: PayloadSource;
 }
@@ -79,10 +81,10 @@ export async function writeBundle(input: WriteBundleInput): Promise<WrittenBundl
   ];
   let offset = 0;
   const placed: PlacedEntry[] = layout.map((entry) => {
-    const header = encodeFileHeader(entry.path, entry.size, entry.mode, input.mtime);
-    const dataOffset = offset + header.length;
+    const headerOffset = offset;
+    const dataOffset = offset + fileHeaderLength(entry.path, entry.size, entry.mode, input.mtime);
     offset = dataOffset + paddedSize(entry.size);
-    return { path: entry.path, size: entry.size, header, dataOffset, source: entry.source };
+    return { path: entry.path, size: entry.size, mode: entry.mode, headerOffset, dataOffset, source: entry.source };
   });
   const totalSize = offset + END_OF_ARCHIVE.length;
   const at = new Map(placed.slice(0, 1 + signatureFiles.length).map((entry) => [entry.path, entry]));
@@ -103,7 +105,7 @@ export async function writeBundle(input: WriteBundleInput): Promise<WrittenBundl
     const pooledHexes = flushWhile([partial], hashRanges(pooled.map((entry) => copyJob(entry, partial)), { onProgress: progress }));
     const digests = new Map<string, string>();
     try {
-      await packInline(handle.fd, partial, placed, digests, progress);
+      await packInline(handle.fd, partial, placed, input.mtime, digests, progress);
     } catch (error) {
       await pooledHexes.catch(() => undefined);
       throw error;
@@ -163,6 +165,7 @@ async function packInline(
   fd: number,
   partial: string,
   placed: readonly PlacedEntry[],
+  mtime: Date,
   digests: Map<string, string>,
   progress: (bytes: number) => void,
 ): Promise<void> {
@@ -186,13 +189,13 @@ async function packInline(
     return run.subarray(start - runStart, end - runStart);
   };
   for (const entry of placed) {
-    const headerStart = entry.dataOffset - entry.header.length;
+    const headerStart = entry.headerOffset;
     if (runEnd !== headerStart) {
       // After a large file's data: the next run starts at this header.
       await flush();
       runStart = runEnd = headerStart;
     }
-    entry.header.copy((await room(headerStart, entry.dataOffset))!);
+    encodeFileHeader(entry.path, entry.size, entry.mode, mtime).copy((await room(headerStart, entry.dataOffset))!);
     const source = entry.source;
     if (source === undefined) continue;
     const dataEnd = entry.dataOffset + paddedSize(entry.size);
