@@ -46,18 +46,18 @@ export async function hashRanges(jobs: readonly CopyAndHashJob[], options: HashP
   const large = jobs.flatMap((job, index) => (job.length > SMALL_JOB_BYTES ? [index] : []));
   const largeBytes = large.reduce((sum, index) => sum + jobs[index]!.length, 0);
   const threads = Math.min(availableParallelism(), large.length);
-  if (threads <= 1 || largeBytes < INLINE_BYTES) return hashInline(jobs, options);
+  const pool = threads > 1 && largeBytes >= INLINE_BYTES;
+  const here = jobs.flatMap((job, index) => (pool && job.length > SMALL_JOB_BYTES ? [] : [index]));
 
   const results = new Array<string>(jobs.length);
-  const pooled = hashInWorkers(large.map((index) => jobs[index]!), threads, options).then((hexes) => {
-    hexes.forEach((hex, position) => (results[large[position]!] = hex));
-  });
+  const pooled = pool
+    ? hashInWorkers(large.map((index) => jobs[index]!), threads, options).then((hexes) => hexes.forEach((hex, position) => (results[large[position]!] = hex)))
+    : Promise.resolve();
   try {
-    const small = jobs.flatMap((job, index) => (job.length > SMALL_JOB_BYTES ? [] : [index]));
-    for (let from = 0; from < small.length; from += BATCH_JOBS) {
-      // Between batches the workers' answers are taken and the next jobs sent.
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      const batch = small.slice(from, from + BATCH_JOBS);
+    for (let from = 0; from < here.length; from += BATCH_JOBS) {
+      // Between batches the workers' answers are taken and the next jobs sent, and a progress bar redraws.
+      if (from > 0 || pool) await new Promise<void>((resolve) => setImmediate(resolve));
+      const batch = here.slice(from, from + BATCH_JOBS);
       hashInline(batch.map((index) => jobs[index]!), options).forEach((hex, position) => (results[batch[position]!] = hex));
     }
   } catch (error) {
