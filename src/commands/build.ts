@@ -6,7 +6,7 @@ import { humanBytes } from '../ui/format.js';
 import { describeBase, fullBundleBytes, omittedBytes } from '../manifest/delta.js';
 import type { Output } from '../ui/output.js';
 import { payloadProgress } from './payload-progress.js';
-import { openSigningKeys } from './signing-key.js';
+import { openSigningKeys, passphraseAtHand } from './signing-key.js';
 
 export interface BuildOptions {
   key: string[];
@@ -32,6 +32,7 @@ export async function buildCommand(output: Output, manifestFile: string, options
     env: process.env,
     output,
     loadKeys: () => openSigningKeys(output, options.key, options.cert, options.passphraseFile),
+    unlockEarly: passphraseAtHand(options.passphraseFile, process.env),
     onProgress: progress.at,
   }).finally(() => progress.stop());
   const delta = result.manifest.delta;
