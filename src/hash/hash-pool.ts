@@ -45,8 +45,10 @@ export interface HashPoolOptions {
 export async function hashRanges(jobs: readonly CopyAndHashJob[], options: HashPoolOptions = {}): Promise<string[]> {
   const large = jobs.flatMap((job, index) => (job.length > SMALL_JOB_BYTES ? [index] : []));
   const largeBytes = large.reduce((sum, index) => sum + jobs[index]!.length, 0);
-  const threads = Math.min(availableParallelism(), large.length);
-  const pool = threads > 1 && largeBytes >= INLINE_BYTES;
+  const cores = availableParallelism();
+  // One large job alone is hashed here; beside small ones, a worker takes it while this thread does them.
+  const pool = cores > 1 && largeBytes >= INLINE_BYTES && (large.length > 1 || large.length < jobs.length);
+  const threads = Math.min(cores, large.length);
   const here = jobs.flatMap((job, index) => (pool && job.length > SMALL_JOB_BYTES ? [] : [index]));
 
   const results = new Array<string>(jobs.length);

@@ -53,5 +53,8 @@ describe('hashRanges', () => {
       { source: file, start: 40 * 1024 * 1024 - 10, length: 10 },
     ];
     expect(await hashRanges(jobs)).toEqual(jobs.map((job) => sha256Hex(data.subarray(job.start, job.start + job.length))));
+    // One large job among small ones: a worker of its own.
+    const one = [jobs[0]!, jobs[1]!, jobs[2]!];
+    expect(await hashRanges(one)).toEqual(one.map((job) => sha256Hex(data.subarray(job.start, job.start + job.length))));
   });
 });
