@@ -7,29 +7,30 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { BLOBS_DIR, bundleFileName } from '../bundle/format.js';
 import { writeBundle, type WriteBundleInput, type WrittenBundle } from '../bundle/write.js';
-import { collectImages } from '../images/collect.js';
-import { readLayoutGraph } from '../images/layout-graph.js';
 import type { CredentialMap } from '../images/registry/credentials.js';
 import type { BundleManifest } from '../manifest/bundle-manifest.js';
-import { loadReleaseManifest } from '../manifest/release.js';
+import { loadReleaseManifest, type ReleaseManifest } from '../manifest/release.js';
+import type { PayloadFile } from '../bundle/payload.js';
+import type { BaseHoldings } from './delta-bases.js';
 import { digestHex } from '../oci/digest.js';
 import type { SigningKey } from '../trust/keys.js';
 import type { Output } from '../ui/output.js';
 import { VERSION } from '../base/version.js';
 import { collectRelease } from './collect-release.js';
 import { resolveCreated } from './created-time.js';
-import { readBase } from './delta-bases.js';
 import { buildBundleManifest } from './describe-bundle.js';
-import { payloadBlobSource } from './payload-blobs.js';
-import { planDelta } from './plan-delta.js';
 import { bundleSigner } from './signers.js';
-import { judgeBuildImages } from './image-policy.js';
 
 export interface BuildRequest {
   manifestFile: string;
   outDir: string;
   /** Loaded lazily, after the manifest and its files passed, so a bad manifest never asks for a passphrase. */
   loadKeys: () => Promise<SigningKey[]>;
+  /**
+   * Unlocking the keys asks no one (the passphrase is in a file or the environment): they are
+   * unlocked from the start, PBKDF2 (~0.2 s) on the thread pool while this thread lists the sources.
+   */
+  unlockEarly?: boolean;
   cacheDir: string;
   platforms?: string[];
   /** Registry host -> credentials, for registries that need a login at build. */
@@ -47,28 +48,20 @@ export interface BuildResult extends WrittenBundle {
 }
 
 export async function buildRelease(request: BuildRequest): Promise<BuildResult> {
+  const unlocking = request.unlockEarly === true ? request.loadKeys() : undefined;
+  // Its failure is reported after any of the manifest or its sources, as in a build that unlocks them late.
+  unlocking?.catch(() => undefined);
   const release = await loadReleaseManifest(request.manifestFile);
   const collected = await collectRelease(request.manifestFile, release);
-  const bases = await Promise.all((request.since ?? []).map(readBase));
-  const keys = await request.loadKeys();
+  // Images and deltas bring registries, OCI, sigstore and policy code: loaded only for a release that has them, so a
+  // release of files starts quickly.
+  const since = request.since ?? [];
+  const bases = since.length === 0 ? [] : await import('./delta-bases.js').then(({ readBase }) => Promise.all(since.map(readBase)));
+  const keys = await (unlocking ?? request.loadKeys());
   // A release without images carries no OCI layout at all, and touches no image cache.
-  const images =
-    release.images.length === 0
-      ? { files: [], images: [] }
-      : await collectImages(release.images, {
-          manifestDir: dirname(resolve(request.manifestFile)),
-          cacheDir: request.cacheDir,
-          platforms: request.platforms,
-          credentials: request.credentials,
-          output: request.output,
-        });
-  const judged =
-    release.images.length === 0
-      ? { images: [], files: [] }
-      : await judgeBuildImages(release, images.images, { manifestDir: dirname(resolve(request.manifestFile)), cacheDir: request.cacheDir, output: request.output });
+  const { images, judged } = release.images.length === 0 ? { images: { files: [], images: [] }, judged: { images: [], files: [] } } : await packImages(release, request);
   // A delta of a release without images leaves nothing out, and says so.
-  const graph = bases.length === 0 || images.files.length === 0 ? { omittable: new Map() } : await readLayoutGraph(payloadBlobSource(images.files));
-  const delta = bases.length === 0 ? undefined : planDelta(graph, bases);
+  const delta = bases.length === 0 ? undefined : await planDeltaOf(images.files, bases);
   const left = new Set(delta?.omitted.map((blob) => `${BLOBS_DIR}${digestHex(blob.digest)}`));
   const created = resolveCreated(release, request.env, collected.inputs);
   const manifest = buildBundleManifest(release, collected, {
@@ -89,4 +82,24 @@ export async function buildRelease(request: BuildRequest): Promise<BuildResult> 
     onProgress: request.onProgress,
   });
   return { ...written, manifest, signers: keys.map((key) => key.keyId) };
+}
+
+async function packImages(release: ReleaseManifest, request: BuildRequest) {
+  const [{ collectImages }, { judgeBuildImages }] = await Promise.all([import('../images/collect.js'), import('./image-policy.js')]);
+  const manifestDir = dirname(resolve(request.manifestFile));
+  const images = await collectImages(release.images, {
+    manifestDir,
+    cacheDir: request.cacheDir,
+    platforms: request.platforms,
+    credentials: request.credentials,
+    output: request.output,
+  });
+  const judged = await judgeBuildImages(release, images.images, { manifestDir, cacheDir: request.cacheDir, output: request.output });
+  return { images, judged };
+}
+
+async function planDeltaOf(imageFiles: readonly PayloadFile[], bases: readonly BaseHoldings[]) {
+  const [{ readLayoutGraph }, { payloadBlobSource }, { planDelta }] = await Promise.all([import('../images/layout-graph.js'), import('./payload-blobs.js'), import('./plan-delta.js')]);
+  const graph = imageFiles.length === 0 ? { omittable: new Map() } : await readLayoutGraph(payloadBlobSource(imageFiles));
+  return planDelta(graph, bases);
 }

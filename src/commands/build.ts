@@ -1,12 +1,12 @@
 /** `airlock build`: the build engineer's one command, scriptable in CI. */
 import { buildRelease } from '../build/build-release.js';
 import { AirlockError } from '../base/errors.js';
-import { byteProgress, itemProgress, type ByteProgress } from '../ui/progress.js';
 import type { CredentialMap } from '../images/registry/credentials.js';
 import { humanBytes } from '../ui/format.js';
 import { describeBase, fullBundleBytes, omittedBytes } from '../manifest/delta.js';
 import type { Output } from '../ui/output.js';
-import { openSigningKeys } from './signing-key.js';
+import { payloadProgress } from './payload-progress.js';
+import { openSigningKeys, passphraseAtHand } from './signing-key.js';
 
 export interface BuildOptions {
   key: string[];
@@ -20,12 +20,8 @@ export interface BuildOptions {
   json?: boolean;
 }
 
-/** From this many payload files on, the bar counts files instead of bytes. */
-const MANY_FILES = 1000;
-
 export async function buildCommand(output: Output, manifestFile: string, options: BuildOptions): Promise<void> {
-  let progress: ByteProgress | undefined;
-  let shown = 0;
+  const progress = payloadProgress(output, { files: 'packing bundle', bytes: 'writing bundle' });
   const result = await buildRelease({
     manifestFile,
     outDir: options.out,
@@ -36,15 +32,9 @@ export async function buildCommand(output: Output, manifestFile: string, options
     env: process.env,
     output,
     loadKeys: () => openSigningKeys(output, options.key, options.cert, options.passphraseFile),
-    // Many files: a count of files packed says more than bytes, which small files hardly move.
-    onProgress: (doneBytes, totalBytes, doneFiles, totalFiles) => {
-      const byFiles = totalFiles >= MANY_FILES;
-      progress ??= byFiles ? itemProgress(output, 'packing bundle', totalFiles) : byteProgress(output, 'writing bundle', totalBytes);
-      const done = byFiles ? doneFiles : doneBytes;
-      progress.add(done - shown);
-      shown = done;
-    },
-  }).finally(() => progress?.stop());
+    unlockEarly: passphraseAtHand(options.passphraseFile, process.env),
+    onProgress: progress.at,
+  }).finally(() => progress.stop());
   const delta = result.manifest.delta;
 
   output.result({

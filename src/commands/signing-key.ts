@@ -2,7 +2,7 @@
 import { AirlockError } from '../base/errors.js';
 import { loadSigningKey, readKeyFile, withCertificate, type SigningKey } from '../trust/keys.js';
 import type { Output } from '../ui/output.js';
-import { readPassphrase } from '../ui/passphrase.js';
+import { PASSPHRASE_ENV, readPassphrase } from '../ui/passphrase.js';
 
 export async function openSigningKey(output: Output, file: string, passphraseFile: string | undefined): Promise<SigningKey> {
   const key = await loadSigningKey(file, () => readPassphrase({ file: passphraseFile, prompt: `Passphrase for ${file}` }));
@@ -20,4 +20,9 @@ export async function openSigningKeys(output: Output, files: readonly string[], 
     keys.push(cert === undefined ? key : withCertificate(key, await readKeyFile(cert), cert));
   }
   return keys;
+}
+
+/** The passphrase comes from --passphrase-file or the environment: unlocking a key asks no one. */
+export function passphraseAtHand(passphraseFile: string | undefined, env: NodeJS.ProcessEnv): boolean {
+  return passphraseFile !== undefined || (env[PASSPHRASE_ENV] ?? '') !== '';
 }

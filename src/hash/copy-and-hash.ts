@@ -78,8 +78,58 @@ export function copyAndHashBatch(
       return { ok: false, code, message: `${at}: ${(error as Error).message}`, path: at };
     }
   };
+  /**
+   * Jobs that are small pure hashes of one file, one after the other (a bundle's small entries
+   * in bundle order, only a header and padding between them), are read with one call and
+   * hashed from the buffer: one read for a few hundred files. A run that cannot be read whole
+   * goes one job at a time instead, which names the failure precisely.
+   */
+  const GAP_BYTES = 64 * 1024;
+  const joinable = (job: CopyAndHashJob) => job.copyTo === undefined && job.segments === undefined && job.length <= buffer.length;
+  const runAfter = (first: number): number => {
+    let end = first + 1;
+    if (!joinable(jobs[first]!)) return end;
+    const { source, start } = jobs[first]!;
+    let runEnd = start + jobs[first]!.length;
+    for (; end < jobs.length; end++) {
+      const next = jobs[end]!;
+      const nextEnd = next.start + next.length;
+      if (!joinable(next) || next.source !== source || next.start < runEnd || next.start - runEnd > GAP_BYTES || nextEnd - start > buffer.length) break;
+      runEnd = nextEnd;
+    }
+    return end;
+  };
+  const readRun = (source: string, start: number, span: number): boolean => {
+    try {
+      const input = fd(source, 'r');
+      for (let got = 0; got < span; ) {
+        const read = fs.readSync(input, buffer, got, span - got, start + got);
+        if (read === 0) return false;
+        got += read;
+      }
+      return true;
+    } catch {
+      return false;
+    }
+  };
   try {
-    return jobs.map(one);
+    const results: CopyAndHashResult[] = [];
+    for (let index = 0; index < jobs.length; ) {
+      const end = runAfter(index);
+      const run = jobs.slice(index, end);
+      const first = run[0]!;
+      const last = run[run.length - 1]!;
+      if (run.length > 1 && readRun(first.source, first.start, last.start + last.length - first.start)) {
+        for (const job of run) {
+          const from = job.start - first.start;
+          results.push({ ok: true, hex: crypto.createHash('sha256').update(buffer.subarray(from, from + job.length)).digest('hex') });
+        }
+      } else {
+        for (const job of run) results.push(one(job));
+      }
+      index = end;
+    }
+    return results;
   } finally {
     for (const handle of open.values()) fs.closeSync(handle);
   }

@@ -19,6 +19,8 @@ const INLINE_BYTES = 16 * 1024 * 1024;
 /** Small jobs travel to a worker together: one message and one open per file for many entries. */
 const BATCH_BYTES = 4 * 1024 * 1024;
 const BATCH_JOBS = 256;
+/** A job up to this size is hashed on the calling thread, never sent to a worker. */
+const SMALL_JOB_BYTES = 64 * 1024;
 
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
@@ -34,12 +36,38 @@ export interface HashPoolOptions {
   onProgress?: (bytes: number) => void;
 }
 
-/** Hex SHA-256 of each job's range, in the order of the jobs; throws on the first failed job. */
+/**
+ * Hex SHA-256 of each job's range, in the order of the jobs; throws on the first failed job.
+ * Small jobs are hashed on this thread (read together where they are neighbours in one file,
+ * see copyAndHashBatch) while the workers take the large ones: a worker's message round trip
+ * costs more than hashing a small file, and this thread would otherwise only wait.
+ */
 export async function hashRanges(jobs: readonly CopyAndHashJob[], options: HashPoolOptions = {}): Promise<string[]> {
-  const total = jobs.reduce((sum, job) => sum + job.length, 0);
-  const threads = Math.min(availableParallelism(), jobs.length);
-  if (threads <= 1 || total < INLINE_BYTES) return hashInline(jobs, options);
-  return hashInWorkers(jobs, threads, options);
+  const large = jobs.flatMap((job, index) => (job.length > SMALL_JOB_BYTES ? [index] : []));
+  const largeBytes = large.reduce((sum, index) => sum + jobs[index]!.length, 0);
+  const cores = availableParallelism();
+  // One large job alone is hashed here; beside small ones, a worker takes it while this thread does them.
+  const pool = cores > 1 && largeBytes >= INLINE_BYTES && (large.length > 1 || large.length < jobs.length);
+  const threads = Math.min(cores, large.length);
+  const here = jobs.flatMap((job, index) => (pool && job.length > SMALL_JOB_BYTES ? [] : [index]));
+
+  const results = new Array<string>(jobs.length);
+  const pooled = pool
+    ? hashInWorkers(large.map((index) => jobs[index]!), threads, options).then((hexes) => hexes.forEach((hex, position) => (results[large[position]!] = hex)))
+    : Promise.resolve();
+  try {
+    for (let from = 0; from < here.length; from += BATCH_JOBS) {
+      // Between batches the workers' answers are taken and the next jobs sent, and a progress bar redraws.
+      if (from > 0 || pool) await new Promise<void>((resolve) => setImmediate(resolve));
+      const batch = here.slice(from, from + BATCH_JOBS);
+      hashInline(batch.map((index) => jobs[index]!), options).forEach((hex, position) => (results[batch[position]!] = hex));
+    }
+  } catch (error) {
+    await pooled.catch(() => undefined);
+    throw error;
+  }
+  await pooled;
+  return results;
 }
 
 function hashInline(jobs: readonly CopyAndHashJob[], options: HashPoolOptions): string[] {

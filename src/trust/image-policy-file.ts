@@ -4,16 +4,14 @@
  * whose `ref` pattern matches an image decides for it; `trustedRoot` replaces the bundle's
  * Sigstore trusted root for every keyless check.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { AirlockError, isAirlockError } from '../base/errors.js';
 import { loadYamlFile } from '../base/yaml-file.js';
 import { writtenImagePolicySchema } from '../manifest/image-policy.js';
 import { parseCosignKey, type CosignKey } from './cosign-key.js';
-import { storeFile } from './store-schema.js';
-
-export const IMAGE_POLICY_FILE = 'images.yaml';
+import { IMAGE_POLICY_FILE, storeFile } from './store-schema.js';
 
 const imagePolicyFileSchema = z.strictObject({
   /** Sigstore trusted_root.json, relative to the trust store directory. */
@@ -38,9 +36,9 @@ export interface SiteImagePolicy {
   trustedRoot?: { file: string; data: Buffer };
 }
 
-export async function loadSiteImagePolicy(dir: string): Promise<SiteImagePolicy | undefined> {
+/** The policy of a store that has IMAGE_POLICY_FILE (the store checks that it does). */
+export async function loadSiteImagePolicy(dir: string): Promise<SiteImagePolicy> {
   const file = join(dir, IMAGE_POLICY_FILE);
-  if (!(await stat(file).then(() => true, () => false))) return undefined;
   const written = await loadYamlFile(file, imagePolicyFileSchema, 'TRUST_STORE_INVALID');
   const problems: string[] = [];
   const rules: SiteImageRule[] = [];

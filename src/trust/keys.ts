@@ -104,7 +104,7 @@ export async function parseSigningKeyPem(pem: string, source: string, passphrase
     const secret = typeof passphrase === 'string' ? passphrase : await passphrase();
     let decrypted: Buffer | undefined;
     try {
-      decrypted = decryptPrivateKeyInfo(block.der, secret);
+      decrypted = await decryptPrivateKeyInfo(block.der, secret);
     } catch (error) {
       throw new AirlockError('KEY_INVALID', `${source}: cannot decrypt: ${reason(error)}`, { cause: error });
     }

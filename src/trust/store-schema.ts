@@ -4,6 +4,8 @@ import { KEY_ID_PATTERN } from '../bundle/format.js';
 
 export const TRUST_FILE = 'trust.yaml';
 export const REVOKED_FILE = 'revoked.txt';
+/** The site's image policy (trust/image-policy-file.ts), when the store has one. */
+export const IMAGE_POLICY_FILE = 'images.yaml';
 /** Without trust.yaml, every file with this suffix in the directory is trusted (threshold 1, no roles). */
 export const PUBLIC_KEY_SUFFIX = '.pub.pem';
 

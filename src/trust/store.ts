@@ -11,8 +11,8 @@ import { normalizeSerial, parseCertificatesPem, type Certificate } from './certi
 import { parsePublicKeyDer, parsePublicKeyPem, type PublicKey } from './keys.js';
 import { parseRevokedList } from './revoked-list.js';
 import { revocationCheck, type IsRevoked, type KeyNames } from './revocation.js';
-import { loadSiteImagePolicy, type SiteImagePolicy } from './image-policy-file.js';
-import { PUBLIC_KEY_SUFFIX, REVOKED_FILE, TRUST_FILE, trustFileSchema, type TrustFile } from './store-schema.js';
+import type { SiteImagePolicy } from './image-policy-file.js';
+import { IMAGE_POLICY_FILE, PUBLIC_KEY_SUFFIX, REVOKED_FILE, TRUST_FILE, trustFileSchema, type TrustFile } from './store-schema.js';
 
 export interface TrustedKey {
   keyId: string;
@@ -82,7 +82,8 @@ export async function loadTrustStore(dir: string): Promise<TrustStore> {
   const revoked = await loadRevoked(join(dir, REVOKED_FILE));
   problems.push(...revoked.problems);
   if (problems.length > 0) throw new AirlockError('TRUST_STORE_INVALID', problems.join('\n'));
-  const images = await loadSiteImagePolicy(dir);
+  // Its schemas and the cosign key code are loaded only for a store that has an image policy.
+  const images = (await exists(join(dir, IMAGE_POLICY_FILE))) ? await import('./image-policy-file.js').then(({ loadSiteImagePolicy }) => loadSiteImagePolicy(dir)) : undefined;
   const known: KeyNames[] = [...[...keys.values(), ...(root?.keys.values() ?? [])].map((key) => key.publicKey), ...authorities];
   return {
     dir,

@@ -9,11 +9,10 @@ import type { BundleReader } from '../bundle/reader.js';
 import { hashRanges } from '../hash/hash-pool.js';
 import type { Problem } from '../base/problem.js';
 
-export async function checkContents(
-  reader: BundleReader,
-  checksums: ReadonlyMap<string, string>,
-  onProgress?: (bytes: number) => void,
-): Promise<Problem[]> {
+/** Running totals of the files hashed (the same shape as the writer's). */
+export type ContentsProgress = (doneBytes: number, totalBytes: number, doneFiles: number, totalFiles: number) => void;
+
+export async function checkContents(reader: BundleReader, checksums: ReadonlyMap<string, string>, onProgress?: ContentsProgress): Promise<Problem[]> {
   const problems: Problem[] = [];
   const payload = reader.entries.filter((entry) => entry.path !== CHECKSUMS_PATH && !isSignaturePath(entry.path));
   const present = new Set(payload.map((entry) => entry.path));
@@ -32,9 +31,12 @@ export async function checkContents(
   }
 
   const listed = payload.filter((entry) => checksums.has(entry.path));
+  const totalBytes = listed.reduce((sum, entry) => sum + entry.size, 0);
+  let doneBytes = 0;
+  let doneFiles = 0;
   const digests = await hashRanges(
     listed.map((entry) => reader.hashJob(entry)),
-    { onProgress },
+    { onProgress: onProgress && ((bytes) => onProgress((doneBytes += bytes), totalBytes, ++doneFiles, listed.length)) },
   );
   listed.forEach((entry, index) => {
     if (digests[index] !== checksums.get(entry.path)) {

@@ -7,12 +7,13 @@ import type { Problem } from '../base/problem.js';
 import { BLOBS_DIR } from '../bundle/format.js';
 import { digestHex, verifyBytes } from '../oci/digest.js';
 import type { ImageEvidence } from '../evidence/evaluate.js';
-import { judgeImages } from '../evidence/judge-images.js';
 import type { TrustStore } from '../trust/store.js';
 import type { VerifiedBundle } from './verified-bundle.js';
 
 export async function checkEvidence(bundle: VerifiedBundle, trust: TrustStore): Promise<{ images: ImageEvidence[]; problems: Problem[] }> {
   if (bundle.manifest.images.length === 0) return { images: [], problems: [] };
+  // Sigstore and policy code, loaded only for a bundle with images: a bundle of files verifies without evaluating it.
+  const { judgeImages } = await import('../evidence/judge-images.js');
   const images = await judgeImages({
     manifest: bundle.manifest,
     site: trust.images,

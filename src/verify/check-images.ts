@@ -8,8 +8,6 @@ import { isAirlockError } from '../base/errors.js';
 import type { Problem } from '../base/problem.js';
 import { BLOBS_DIR, MANIFEST_PATH, OCI_INDEX_PATH } from '../bundle/format.js';
 import type { BundleReader } from '../bundle/reader.js';
-import { omittedListProblems, readLayoutGraph } from '../images/layout-graph.js';
-import { bundleBlobSource } from '../images/push/blob-source.js';
 import type { BundleManifest } from '../manifest/bundle-manifest.js';
 import { digestHex } from '../oci/digest.js';
 
@@ -20,6 +18,8 @@ export async function checkImages(reader: BundleReader, manifest: BundleManifest
     return [{ code: 'FILE_MISSING', message: `${MANIFEST_PATH} names ${manifest.images.length} image(s) and leaves out ${omitted.length} blob(s), but the bundle carries no ${OCI_INDEX_PATH}`, path: OCI_INDEX_PATH }];
   }
   try {
+    // Image code, loaded only for a bundle that carries images.
+    const [{ omittedListProblems, readLayoutGraph }, { bundleBlobSource }] = await Promise.all([import('../images/layout-graph.js'), import('../images/push/blob-source.js')]);
     const graph = await readLayoutGraph(bundleBlobSource(reader));
     return omittedListProblems(graph, (digest) => checksums.has(`${BLOBS_DIR}${digestHex(digest)}`), omitted);
   } catch (error) {

@@ -15,7 +15,7 @@ import { BundleReader } from '../bundle/reader.js';
 import type { ByteSource } from '../fs/byte-source.js';
 import { openBundle } from '../media/open-bundle.js';
 import type { TrustStore } from '../trust/store.js';
-import { checkContents } from './check-contents.js';
+import { checkContents, type ContentsProgress } from './check-contents.js';
 import { checkEvidence } from './check-evidence.js';
 import { checkImages } from './check-images.js';
 import type { SignatureFiles } from './check-layout.js';
@@ -42,7 +42,7 @@ export type LoadStrategy = {
       now: Date;
       /** Waive EXPIRED (install --allow-expired); the waiver is recorded as an override. */
       allowExpired: boolean;
-      onProgress?: (bytes: number) => void;
+      onProgress?: ContentsProgress;
     }
 );
 
@@ -58,7 +58,7 @@ export interface LoadedBundle<Reader extends BundleReader | undefined = BundleRe
   /** The release the signed listing vouches for; throws the first problem if it did not pass. */
   release(): SignedRelease;
   /** The payload stage (run once, on first call): the verified bundle, or the first problem thrown. */
-  verifyPayload(onProgress?: (bytes: number) => void): Promise<VerifiedBundle>;
+  verifyPayload(onProgress?: ContentsProgress): Promise<VerifiedBundle>;
   close(): Promise<void>;
 }
 

@@ -104,6 +104,17 @@ describe('refusals leave nothing written', () => {
     expect(result.stderr + result.stdout).not.toContain('not the passphrase');
     await expect(readdir(out)).rejects.toThrow();
   });
+
+  it('names a missing source before a wrong passphrase, though the key is unlocked while the sources are listed', async () => {
+    const missing = join(dir, 'missing-source.yaml');
+    await writeFile(missing, 'name: shop\nversion: 1.0.0\nconfigs:\n  prod:\n    - src: no/such/dir\n      dest: x\n');
+    const out = join(dir, 'missing-out');
+    const result = await build(missing, out, 'build', { AIRLOCK_PASSPHRASE: 'not the passphrase' });
+    expect(result.code).toBe(exitCodeFor('MANIFEST_INVALID'));
+    expect(result.stderr).toContain('configs.prod[0].src: no such file');
+    expect(result.stderr).not.toContain('PASSPHRASE_WRONG');
+    await expect(readdir(out)).rejects.toThrow();
+  });
 });
 
 describe('countersigning', () => {

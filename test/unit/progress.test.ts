@@ -30,6 +30,13 @@ describe('progress bars', () => {
     expect(screen(raw)).toEqual([expect.stringMatching(/^writing configs: 2000 files in [\d.]+ s \(\d+ files\/s\)$/), 'done']);
   });
 
+  it('count the files of a bundle with many (verify, build) rather than their bytes', async () => {
+    const raw = await atTerminal(['payload']);
+    expect(raw).toMatch(/checking files \[[█░]{30}\] \d+%  \d+\/2000 files  \d+ files\/s/);
+    expect(screen(raw)).toEqual([expect.stringMatching(/^checking files: 2000 files in [\d.]+ s \(\d+ files\/s\)$/), 'done']);
+    expect(screen(await atTerminal(['payload', '--json']))).toEqual([]);
+  });
+
   it('count bytes with their units', async () => {
     const raw = await atTerminal(['bytes']);
     expect(raw).toMatch(/pushing images \[[█░]{30}\] \d+%  [\d.]+ MiB\/64\.0 MiB  [\d.]+ MiB\/s/);

@@ -1,5 +1,5 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
-import { createHash } from 'node:crypto';
+import { createHash, createPrivateKey } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import forge from 'node-forge';
@@ -97,6 +97,32 @@ describe.each(['ed25519', 'rsa-pss'] as const)('%s key pairs', (type) => {
     expect(asked).toBe(1);
     await parseSigningKeyPem(encodePem('PRIVATE KEY', PKCS8), 'plain', ask);
     expect(asked).toBe(1);
+  });
+});
+
+describe('encrypted PKCS#8 written by other tools', () => {
+  const plain = createPrivateKey({ key: encodePem('PRIVATE KEY', PKCS8), format: 'pem' });
+  const byForge = (options: object) => () => {
+    const info = forge.asn1.fromDer(PKCS8.toString('binary'));
+    const encrypted = forge.pki.encryptPrivateKeyInfo(info, forge.util.encodeUtf8('correct hörse'), { count: 2048, ...options });
+    return encodePem('ENCRYPTED PRIVATE KEY', Buffer.from(forge.asn1.toDer(encrypted).getBytes(), 'binary'));
+  };
+  // OpenSSL's PBES2 (HMAC-SHA256, AES-128 or -256) and forge's with the PRF left out (its
+  // default, HMAC-SHA1) open on node:crypto; triple DES is left to forge.
+  const written: Array<[string, () => string]> = [
+    ['openssl aes-128-cbc', () => plain.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-128-cbc', passphrase: 'correct hörse' }) as string],
+    ['openssl aes-256-cbc', () => plain.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'correct hörse' }) as string],
+    ['forge aes-256-cbc, HMAC-SHA1', byForge({ algorithm: 'aes256', prfAlgorithm: 'sha1' })],
+    ['forge 3des', byForge({ algorithm: '3des' })],
+  ];
+
+  it.each(written)('%s: opens with its passphrase to the same key, and a wrong one is PASSPHRASE_WRONG', async (_, pem) => {
+    const text = pem();
+    const key = await parseSigningKeyPem(text, 'other.key.pem', 'correct hörse');
+    expect(key).toMatchObject({ keyId: KEY_ID, encrypted: true });
+    expect(key.sign(Buffer.alloc(0)).toString('hex')).toBe(SIGNATURE);
+    const wrong = await rejection(parseSigningKeyPem(text, 'other.key.pem', 'correct horse'));
+    expect([wrong.code, wrong.message]).toEqual(['PASSPHRASE_WRONG', 'other.key.pem: wrong passphrase']);
   });
 });
 

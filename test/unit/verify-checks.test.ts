@@ -144,6 +144,18 @@ describe('checkContents', () => {
     await reader.close();
     expect(problems.map((p) => `${p.code} ${p.path}`).sort()).toEqual(['DIGEST_MISMATCH configs/prod/app.yaml', 'FILE_EXTRA hooks/check.sh', 'FILE_MISSING configs/prod/gone.yaml']);
   });
+
+  it('reports running totals of the listed files hashed, ending at all of them', async () => {
+    const reader = await bundle([bundleSigner(alice)]);
+    const listed = parseChecksums(await reader.readFile('SHA256SUMS'));
+    const reports: number[][] = [];
+    expect(await checkContents(reader, listed, (...totals) => reports.push(totals))).toEqual([]);
+    await reader.close();
+    // airlock.json and the three payload files: 3 + 11 + 17 + 25 bytes.
+    expect(reports.map(([, totalBytes, , totalFiles]) => [totalBytes, totalFiles])).toEqual(Array(4).fill([56, 4]));
+    expect(reports.map(([, , doneFiles]) => doneFiles)).toEqual([1, 2, 3, 4]);
+    expect(reports.at(-1)![0]).toBe(56);
+  });
 });
 
 describe('checkExpiry', () => {
