@@ -73,9 +73,13 @@ export function attachedKind(attached: { tag?: string | undefined; artifactType?
   return 'artifact';
 }
 
-/** "1 signature, 1 attestation, 2 SBOMs": the kinds of an image's attached artifacts, counted. */
+const KIND_ORDER: readonly AttachedKind[] = ['signature', 'Sigstore bundle', 'attestation', 'SBOM', 'artifact'];
+
+/** "1 signature, 1 attestation, 2 SBOMs": the kinds of an image's attached artifacts, counted, always in that order. */
 export function describeAttached(attached: ReadonlyArray<{ tag?: string | undefined; artifactType?: string | undefined }>): string {
-  const counts = new Map<AttachedKind, number>();
-  for (const artifact of attached) counts.set(attachedKind(artifact), (counts.get(attachedKind(artifact)) ?? 0) + 1);
-  return [...counts].map(([kind, count]) => `${count} ${kind}${count === 1 ? '' : 's'}`).join(', ');
+  const kinds = attached.map(attachedKind);
+  return KIND_ORDER.flatMap((kind) => {
+    const count = kinds.filter((k) => k === kind).length;
+    return count === 0 ? [] : [`${count} ${kind}${count === 1 ? '' : 's'}`];
+  }).join(', ');
 }

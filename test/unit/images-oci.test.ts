@@ -139,7 +139,9 @@ describe('what an attached artifact is, for plans and receipts', () => {
     expect(attachedKind({})).toBe('artifact');
   });
 
-  it('counts them by kind, in the order first seen', () => {
-    expect(describeAttached([{ tag: `sha256-${hex}.sig` }, { artifactType: 'application/spdx+json' }, { artifactType: 'text/spdx' }])).toBe('1 signature, 2 SBOMs');
+  it('counts them by kind, signatures first whatever order they come in', () => {
+    expect(describeAttached([{ artifactType: 'application/spdx+json' }, { tag: `sha256-${hex}.sig` }, { artifactType: 'text/spdx' }, { tag: `sha256-${hex}.att` }])).toBe(
+      '1 signature, 1 attestation, 2 SBOMs',
+    );
   });
 });
