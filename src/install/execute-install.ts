@@ -126,7 +126,7 @@ async function configContent(run: InstallRun, file: ConfigFileStep): Promise<Buf
     if (run.bundle.checksum(source.entry.path) !== file.sha256) throw new AirlockError('JOURNAL_INVALID', `${source.entry.path}: differs from the file this install began with`);
     // Checked against SHA256SUMS as it is read; a large file streams, so memory stays flat whatever its size.
     if (run.bundle.reader.entry(source.entry.path).size > STREAM_FROM_BYTES) return () => run.bundle.stream(source.entry.path);
-    return run.bundle.read(source.entry.path);
+    return run.bundle.readSync(source.entry.path);
   }
   const rendered = renderTemplateConfig({ ...source, source: source.source }, run.variables);
   if (rendered.desired.sha256 !== file.sha256) {
