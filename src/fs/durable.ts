@@ -73,11 +73,10 @@ export async function writeTempFile(path: string, data: Buffer | string | AsyncI
   if (typeof data === 'string' || Buffer.isBuffer(data)) {
     // Small contents go through sync calls: a promise per call costs more than the write (thousands of files).
     onFileSync(path, () => {
-      const fd = openSync(temp, 'w', mode);
+      const { fd, exact } = openTempSync(temp, mode);
       try {
         writeAllSync(fd, Buffer.from(data));
-        // open()'s mode is filtered by the umask; the site's mode is what the bundle asked for.
-        fchmodSync(fd, mode);
+        if (!exact) fchmodSync(fd, mode);
         if (flush) fsyncSync(fd);
       } catch (error) {
         closeSync(fd);
@@ -102,6 +101,20 @@ export async function writeTempFile(path: string, data: Buffer | string | AsyncI
     throw error;
   }
   return temp;
+}
+
+/**
+ * Opens the temp file for writing. open()'s mode is filtered by the umask, and an existing file
+ * (a killed run's) keeps its own: `exact` says the file already has `mode`, so the common new
+ * file under the usual umask needs no fchmod (one syscall fewer per file, thousands in a batch).
+ */
+function openTempSync(temp: string, mode: number): { fd: number; exact: boolean } {
+  try {
+    return { fd: openSync(temp, 'wx', mode), exact: (mode & ~0o777) === 0 && (mode & ~process.umask()) === mode };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    return { fd: openSync(temp, 'w', mode), exact: false };
+  }
 }
 
 export async function chmodDurable(path: string, mode: number): Promise<void> {
