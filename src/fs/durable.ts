@@ -103,6 +103,10 @@ export async function writeTempFile(path: string, data: Buffer | string | AsyncI
   return temp;
 }
 
+/** Read once: process.umask() sets and resets the mask, two syscalls, and airlock never changes it. */
+let processUmask: number | undefined;
+const umask = () => (processUmask ??= process.umask());
+
 /**
  * Opens the temp file for writing. open()'s mode is filtered by the umask, and an existing file
  * (a killed run's) keeps its own: `exact` says the file already has `mode`, so the common new
@@ -110,7 +114,7 @@ export async function writeTempFile(path: string, data: Buffer | string | AsyncI
  */
 function openTempSync(temp: string, mode: number): { fd: number; exact: boolean } {
   try {
-    return { fd: openSync(temp, 'wx', mode), exact: (mode & ~0o777) === 0 && (mode & ~process.umask()) === mode };
+    return { fd: openSync(temp, 'wx', mode), exact: (mode & ~0o777) === 0 && (mode & ~umask()) === mode };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     return { fd: openSync(temp, 'w', mode), exact: false };
