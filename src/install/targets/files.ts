@@ -106,24 +106,29 @@ export async function readBackup(installDir: string): Promise<Backup | undefined
  * Puts the config root back as it was before the install: idempotent, so a restore killed
  * half-way is finished by running it again. Returns the files it changed.
  */
-export async function restoreConfigs(configRoot: string, installDir: string, backup: Backup): Promise<string[]> {
+export async function restoreConfigs(configRoot: string, installDir: string, backup: Backup, onEntry: () => void = () => undefined): Promise<string[]> {
   const changed: string[] = [];
   for (const entry of backup) {
-    await discardTempFile(configRoot, entry.dest);
-    const current = await readConfigFile(configRoot, entry.dest);
-    if (!entry.existed) {
-      if (current !== undefined) {
-        await removeConfigFile(configRoot, entry.dest);
-        changed.push(entry.dest);
-      }
-      continue;
-    }
-    if (current !== undefined && current.sha256 === entry.sha256 && current.mode === entry.mode) continue;
-    const saved = join(installDir, BACKUP_DIR, entry.dest);
-    // Checked as it streams: a changed backup fails before the rename, leaving the config as it is.
-    const content = verifiedStream(createReadStream(saved), entry.sha256 ?? '', () => new AirlockError('DIGEST_MISMATCH', `${saved}: the backup of ${entry.dest} was changed; not restoring it`));
-    await writeConfigFile(configRoot, entry.dest, content, entry.mode ?? 0o644);
-    changed.push(entry.dest);
+    await restoreEntry(configRoot, installDir, entry, changed);
+    onEntry();
   }
   return changed;
+}
+
+async function restoreEntry(configRoot: string, installDir: string, entry: Backup[number], changed: string[]): Promise<void> {
+  await discardTempFile(configRoot, entry.dest);
+  const current = await readConfigFile(configRoot, entry.dest);
+  if (!entry.existed) {
+    if (current !== undefined) {
+      await removeConfigFile(configRoot, entry.dest);
+      changed.push(entry.dest);
+    }
+    return;
+  }
+  if (current !== undefined && current.sha256 === entry.sha256 && current.mode === entry.mode) return;
+  const saved = join(installDir, BACKUP_DIR, entry.dest);
+  // Checked as it streams: a changed backup fails before the rename, leaving the config as it is.
+  const content = verifiedStream(createReadStream(saved), entry.sha256 ?? '', () => new AirlockError('DIGEST_MISMATCH', `${saved}: the backup of ${entry.dest} was changed; not restoring it`));
+  await writeConfigFile(configRoot, entry.dest, content, entry.mode ?? 0o644);
+  changed.push(entry.dest);
 }
