@@ -20,7 +20,8 @@ import { readBackup, restoreConfigs } from './targets/files.js';
 export async function recordRelease(records: SiteRecords, begin: InstallBegin, health: ReleaseRecord['health']): Promise<void> {
   const { site } = records;
   if (records.state.releases.at(-1)?.installId === begin.installId) return;
-  const state = structuredClone(records.state);
+  // A new stack, not a deep copy: each release on it holds a record per config file (20,000 of them), and none is changed.
+  const state = { ...records.state, releases: [...records.state.releases] };
   const migrations: Record<string, string[]> = {};
   for (const step of begin.steps) if (step.kind === 'migrate') (migrations[step.db] ??= []).push(step.version);
   state.releases.push({
@@ -64,7 +65,7 @@ export async function undoInstall(records: SiteRecords, installId: string, outpu
     }
   }
   if (records.state.releases.at(-1)?.installId === installId) {
-    const state = structuredClone(records.state);
+    const state = { ...records.state, releases: [...records.state.releases] };
     // Taking a release off the stack never lowers the mark (a state file without one gets it now).
     const highest = records.highest();
     if (highest !== undefined) state.highest = highest;
