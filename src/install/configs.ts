@@ -15,7 +15,7 @@ import type { SiteVariables } from '../manifest/site.js';
 import { sha256Hex } from '../hash/digest.js';
 import { DIFF_LIMIT_BYTES, type DesiredConfig, type ExistingConfig } from './plan-config-changes.js';
 import type { ConfigRecord } from './state.js';
-import { readConfigFile } from './targets/files.js';
+import { digestConfigFile } from './targets/files.js';
 import { maskValues, renderMasked, renderTemplate, requiredVariables } from './templates.js';
 import type { TemplateNeeds } from './variables.js';
 import type { BundleManifest } from '../manifest/bundle-manifest.js';
@@ -109,14 +109,12 @@ export async function existingConfigs(
 ): Promise<Map<string, ExistingConfig>> {
   const existing = new Map<string, ExistingConfig>();
   for (const dest of dests) {
-    const file = await readConfigFile(configRoot, dest);
+    const file = await digestConfigFile(configRoot, dest);
     if (file === undefined) continue;
     const record = managed[dest];
     const origin = record === undefined ? 'unmanaged' : record.sha256 === file.sha256 ? 'managed' : 'edited';
     const recorded = origin === 'managed' && record?.template === true ? displayPath(installDir(record.installId), dest) : undefined;
-    // The closure keeps the digest, not the file's bytes.
-    const { sha256 } = file;
-    const small = file.small !== undefined;
+    const { sha256, small } = file;
     const display = () => (recorded === undefined ? undefined : readOptional(recorded)) ?? (small ? maskedOnDisk(configRoot, dest, sha256, variables) : undefined);
     existing.set(dest, { sha256: file.sha256, mode: file.mode, display, origin });
   }

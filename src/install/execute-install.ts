@@ -24,7 +24,7 @@ import { writeReceipt } from './receipt.js';
 import { recordRelease, undoInstall } from './release-stack.js';
 import type { SiteRecords } from './site-records.js';
 import { statePaths } from './state.js';
-import { backupConfigs, chmodConfigFile, discardTempFile, readConfigFile, removeConfigFile } from './targets/files.js';
+import { backupConfigs, chmodConfigFile, digestConfigFile, discardTempFile, removeConfigFile } from './targets/files.js';
 import { hookEnvironment, runHook } from './targets/hooks.js';
 import { siteImageTarget, type ImagePusher } from './targets/images.js';
 import { receiptHoldings } from './holdings.js';
@@ -110,7 +110,7 @@ async function writeConfigs(run: InstallRun, files: readonly ConfigFileStep[], l
   const progress = itemProgress(run.output, label, files.length);
   try {
     for (const file of files) {
-      const current = await readConfigFile(configRoot, file.dest);
+      const current = await digestConfigFile(configRoot, file.dest);
       if (current !== undefined && current.sha256 === file.sha256) {
         // A file written gets its temp file overwritten; one skipped must not leave a killed run's behind.
         await discardTempFile(configRoot, file.dest);
