@@ -75,7 +75,8 @@ export async function writeTempFile(path: string, data: Buffer | string | AsyncI
     onFileSync(path, () => {
       const { fd, exact } = openTempSync(temp, mode);
       try {
-        writeAllSync(fd, Buffer.from(data));
+        if (Buffer.isBuffer(data)) writeAllSync(fd, data);
+        else writeTextSync(fd, data);
         if (!exact) fchmodSync(fd, mode);
         if (flush) fsyncSync(fd);
       } catch (error) {
@@ -101,6 +102,20 @@ export async function writeTempFile(path: string, data: Buffer | string | AsyncI
     throw error;
   }
   return temp;
+}
+
+/** A large text (state.json: a record per config file of every release) is encoded a slice at a time, not into one buffer its size. */
+const TEXT_SLICE = 1024 * 1024;
+
+function writeTextSync(fd: number, text: string): void {
+  for (let start = 0; start < text.length; ) {
+    let end = Math.min(text.length, start + TEXT_SLICE);
+    // A slice must not end between the two halves of a surrogate pair.
+    const last = text.charCodeAt(end - 1);
+    if (end < text.length && last >= 0xd800 && last <= 0xdbff) end -= 1;
+    writeAllSync(fd, Buffer.from(text.slice(start, end), 'utf8'));
+    start = end;
+  }
 }
 
 /** Read once: process.umask() sets and resets the mask, two syscalls, and airlock never changes it. */
