@@ -10,7 +10,7 @@ import { chmod, mkdir, open, rename, rm, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { fileFault, onFile, onFileSync } from './file-fault.js';
 import { fsyncPathSync } from './fsync-path.js';
-import { writeAll, writeAllSync } from './write-all.js';
+import { writeAll, writeAllSync, writeTextSync } from './write-all.js';
 import { crashPoint } from '../base/crash.js';
 
 export function tempPathFor(path: string): string {
@@ -102,20 +102,6 @@ export async function writeTempFile(path: string, data: Buffer | string | AsyncI
     throw error;
   }
   return temp;
-}
-
-/** A large text (state.json: a record per config file of every release) is encoded a slice at a time, not into one buffer its size. */
-const TEXT_SLICE = 1024 * 1024;
-
-function writeTextSync(fd: number, text: string): void {
-  for (let start = 0; start < text.length; ) {
-    let end = Math.min(text.length, start + TEXT_SLICE);
-    // A slice must not end between the two halves of a surrogate pair.
-    const last = text.charCodeAt(end - 1);
-    if (end < text.length && last >= 0xd800 && last <= 0xdbff) end -= 1;
-    writeAllSync(fd, Buffer.from(text.slice(start, end), 'utf8'));
-    start = end;
-  }
 }
 
 /** Read once: process.umask() sets and resets the mask, two syscalls, and airlock never changes it. */
