@@ -4,8 +4,9 @@
  * file, the batch is flushed at once (syncfs), the temp files are renamed into place, and the
  * renames are flushed at once again. A batch killed half-way is finished by writing it again:
  * each file is whole, old or new, and the writer overwrites leftover temp files.
- * Memory stays bounded: a batch is written out once it holds BATCH_FILES files or
- * BATCH_BYTES bytes of buffered contents (streamed contents are not held).
+ * Each file goes to its temp file as it is added, so a batch holds names, not contents; a batch
+ * is flushed once it holds BATCH_FILES files or BATCH_BYTES bytes (streamed files not counted),
+ * which bounds the work a kill throws away.
  */
 import { renameSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -27,40 +28,60 @@ export interface DurableWrite {
 }
 
 export class DurableBatch {
-  private writes: DurableWrite[] = [];
+  /** Written to their temp files, waiting for the flush and the rename. */
+  private written: Array<Pick<DurableWrite, 'path' | 'crashLabel'>> = [];
+  private dirs = new Set<string>();
   private bytes = 0;
 
-  /** Queues a write; writes the batch out when it is full. */
+  /**
+   * Writes the file's temp file now, so the batch holds names, not contents (20,000 buffers
+   * kept until a flush outlive the young generation and pile up until a full GC); flushes the
+   * batch when it is full. On a failure the batch's temp files are removed.
+   */
   async add(write: DurableWrite): Promise<void> {
-    this.writes.push(write);
-    if (typeof write.data !== 'function') this.bytes += write.data.length;
-    if (this.writes.length >= BATCH_FILES || this.bytes >= BATCH_BYTES) await this.flush();
+    const dir = dirname(write.path);
+    try {
+      if (!this.dirs.has(dir)) {
+        await ensureDir(dir);
+        this.dirs.add(dir);
+      }
+      const { data } = write;
+      await writeTempFile(write.path, typeof data === 'function' ? data() : data, write.mode, false);
+      if (typeof data !== 'function') this.bytes += data.length;
+    } catch (error) {
+      this.discard();
+      throw error;
+    }
+    this.written.push({ path: write.path, crashLabel: write.crashLabel });
+    if (this.written.length >= BATCH_FILES || this.bytes >= BATCH_BYTES) await this.flush();
   }
 
-  /** Writes out what is queued: when it returns, every queued file is durably in place. */
+  /** Makes what was added durable and renames it into place: when it returns, every added file is durably in place. */
   async flush(): Promise<void> {
-    const writes = this.writes;
-    this.writes = [];
+    const written = this.written;
+    const dirs = [...this.dirs];
+    this.written = [];
+    this.dirs = new Set();
     this.bytes = 0;
-    await writeFilesDurable(writes);
+    if (written.length === 0) return;
+    const temps = written.map(({ path }) => tempPathFor(path));
+    try {
+      await syncFilesystems(dirs, temps);
+    } catch (error) {
+      for (const temp of temps) rmSync(temp, { force: true });
+      throw error;
+    }
+    for (const { path, crashLabel } of written) {
+      if (crashLabel !== undefined) crashPoint(`write:${crashLabel}`);
+      onFileSync(path, () => renameSync(tempPathFor(path), path));
+    }
+    await syncFilesystems(dirs, dirs);
   }
-}
 
-async function writeFilesDurable(writes: readonly DurableWrite[]): Promise<void> {
-  if (writes.length === 0) return;
-  const dirs = [...new Set(writes.map((write) => dirname(write.path)))];
-  for (const dir of dirs) await ensureDir(dir);
-  const temps: string[] = [];
-  try {
-    for (const { path, data, mode } of writes) temps.push(await writeTempFile(path, typeof data === 'function' ? data() : data, mode, false));
-    await syncFilesystems(dirs, temps);
-  } catch (error) {
-    for (const temp of temps) rmSync(temp, { force: true });
-    throw error;
+  private discard(): void {
+    for (const { path } of this.written) rmSync(tempPathFor(path), { force: true });
+    this.written = [];
+    this.dirs = new Set();
+    this.bytes = 0;
   }
-  for (const { path, crashLabel } of writes) {
-    if (crashLabel !== undefined) crashPoint(`write:${crashLabel}`);
-    onFileSync(path, () => renameSync(tempPathFor(path), path));
-  }
-  await syncFilesystems(dirs, dirs);
 }

@@ -10,7 +10,7 @@ import { chmod, mkdir, open, rename, rm, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { fileFault, onFile, onFileSync } from './file-fault.js';
 import { fsyncPathSync } from './fsync-path.js';
-import { writeAll, writeAllSync } from './write-all.js';
+import { writeAll, writeAllSync, writeTextSync } from './write-all.js';
 import { crashPoint } from '../base/crash.js';
 
 export function tempPathFor(path: string): string {
@@ -73,11 +73,11 @@ export async function writeTempFile(path: string, data: Buffer | string | AsyncI
   if (typeof data === 'string' || Buffer.isBuffer(data)) {
     // Small contents go through sync calls: a promise per call costs more than the write (thousands of files).
     onFileSync(path, () => {
-      const fd = openSync(temp, 'w', mode);
+      const { fd, exact } = openTempSync(temp, mode);
       try {
-        writeAllSync(fd, Buffer.from(data));
-        // open()'s mode is filtered by the umask; the site's mode is what the bundle asked for.
-        fchmodSync(fd, mode);
+        if (Buffer.isBuffer(data)) writeAllSync(fd, data);
+        else writeTextSync(fd, data);
+        if (!exact) fchmodSync(fd, mode);
         if (flush) fsyncSync(fd);
       } catch (error) {
         closeSync(fd);
@@ -102,6 +102,24 @@ export async function writeTempFile(path: string, data: Buffer | string | AsyncI
     throw error;
   }
   return temp;
+}
+
+/** Read once: process.umask() sets and resets the mask, two syscalls, and airlock never changes it. */
+let processUmask: number | undefined;
+const umask = () => (processUmask ??= process.umask());
+
+/**
+ * Opens the temp file for writing. open()'s mode is filtered by the umask, and an existing file
+ * (a killed run's) keeps its own: `exact` says the file already has `mode`, so the common new
+ * file under the usual umask needs no fchmod (one syscall fewer per file, thousands in a batch).
+ */
+function openTempSync(temp: string, mode: number): { fd: number; exact: boolean } {
+  try {
+    return { fd: openSync(temp, 'wx', mode), exact: (mode & ~0o777) === 0 && (mode & ~umask()) === mode };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    return { fd: openSync(temp, 'w', mode), exact: false };
+  }
 }
 
 export async function chmodDurable(path: string, mode: number): Promise<void> {

@@ -20,6 +20,20 @@ export function writeAllSync(fd: number, data: Buffer, position?: number): void 
   }
 }
 
+const TEXT_SLICE = 1024 * 1024;
+
+/** All of `text`, encoded a slice at a time: a large one (a receipt, a journal's begin line) is never in memory twice. */
+export function writeTextSync(fd: number, text: string): void {
+  for (let start = 0; start < text.length; ) {
+    let end = Math.min(text.length, start + TEXT_SLICE);
+    // A slice must not end between the two halves of a surrogate pair.
+    const last = text.charCodeAt(end - 1);
+    if (end < text.length && last >= 0xd800 && last <= 0xdbff) end -= 1;
+    writeAllSync(fd, Buffer.from(text.slice(start, end), 'utf8'));
+    start = end;
+  }
+}
+
 export async function writeAll(handle: FileHandle, data: Buffer, position?: number): Promise<void> {
   for (let done = 0; done < data.length; ) {
     const { bytesWritten } = await handle.write(data, done, data.length - done, position === undefined ? null : position + done);

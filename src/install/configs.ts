@@ -2,10 +2,11 @@
  * From a release's config entries and the site to the inputs of planConfigChanges: the files the
  * release wants (rendered, hashed, with their masked view) and what the config root holds.
  * Only templates are kept in memory (as text, to render); a plain file is read from the
- * bundle when it is diffed or written, one at a time, so memory follows the largest file,
- * not the release. Rendered content is never written anywhere but its destination.
+ * bundle when it is diffed or written, one at a time, and a file on the site is hashed and
+ * let go, read again only if its diff is shown: memory follows the largest file, not the
+ * release. Rendered content is never written anywhere but its destination.
  */
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isSafeBundlePath } from '../bundle/safe-path.js';
 import { AirlockError } from '../base/errors.js';
@@ -14,7 +15,7 @@ import type { SiteVariables } from '../manifest/site.js';
 import { sha256Hex } from '../hash/digest.js';
 import { DIFF_LIMIT_BYTES, type DesiredConfig, type ExistingConfig } from './plan-config-changes.js';
 import type { ConfigRecord } from './state.js';
-import { readConfigFile } from './targets/files.js';
+import { digestConfigFile } from './targets/files.js';
 import { maskValues, renderMasked, renderTemplate, requiredVariables } from './templates.js';
 import type { TemplateNeeds } from './variables.js';
 import type { BundleManifest } from '../manifest/bundle-manifest.js';
@@ -74,17 +75,18 @@ export function templateNeeds(sources: readonly ConfigSource[]): TemplateNeeds[]
 /** A template rendered with the site's variables: in memory, since templates are text. */
 export function renderTemplateConfig(source: ConfigSource & { source: string }, variables: SiteVariables): RenderedConfig {
   const content = Buffer.from(renderTemplate(source.source, variables), 'utf8');
-  return { desired: desiredFrom(source, sha256Hex(content), renderMasked(source.source, variables, source.entry.path)), content };
+  return { desired: desiredFrom(source, sha256Hex(content), () => renderMasked(source.source, variables, source.entry.path)), content };
 }
 
-/** What the plan needs of a file: its digest and masked view. A plain file's digest is the signed one; it is read only when small enough to diff. */
-export async function desiredConfig(bundle: VerifiedBundle, source: ConfigSource, variables: SiteVariables): Promise<DesiredConfig> {
+/** What the plan needs of a file: its digest, and how to make its masked view. A plain file's digest is the signed one; it is read only for a diff, and only when small enough. */
+export function desiredConfig(bundle: VerifiedBundle, source: ConfigSource, variables: SiteVariables): DesiredConfig {
   if (source.source !== undefined) return renderTemplateConfig({ ...source, source: source.source }, variables).desired;
-  const small = bundle.reader.entry(source.entry.path).size <= DIFF_LIMIT_BYTES ? await bundle.read(source.entry.path) : undefined;
-  return desiredFrom(source, bundle.checksum(source.entry.path), small && asText(small));
+  const { path } = source.entry;
+  const small = bundle.reader.entry(path).size <= DIFF_LIMIT_BYTES;
+  return desiredFrom(source, bundle.checksum(path), () => (small ? asText(bundle.readSync(path)) : undefined));
 }
 
-function desiredFrom({ entry, mode }: ConfigSource, sha256: string, display: string | undefined): DesiredConfig {
+function desiredFrom({ entry, mode }: ConfigSource, sha256: string, display: () => string | undefined): DesiredConfig {
   return { dest: entry.dest, path: entry.path, mode, template: entry.template, sha256, display };
 }
 
@@ -107,24 +109,32 @@ export async function existingConfigs(
 ): Promise<Map<string, ExistingConfig>> {
   const existing = new Map<string, ExistingConfig>();
   for (const dest of dests) {
-    const file = await readConfigFile(configRoot, dest);
+    const file = await digestConfigFile(configRoot, dest);
     if (file === undefined) continue;
     const record = managed[dest];
     const origin = record === undefined ? 'unmanaged' : record.sha256 === file.sha256 ? 'managed' : 'edited';
-    let display: string | undefined;
-    if (origin === 'managed' && record?.template === true) display = await readOptional(displayPath(installDir(record.installId), dest));
-    if (display === undefined && file.small !== undefined) {
-      const text = asText(file.small);
-      display = text === undefined ? undefined : maskValues(text, variables);
-    }
+    const recorded = origin === 'managed' && record?.template === true ? displayPath(installDir(record.installId), dest) : undefined;
+    const { sha256, small } = file;
+    const display = () => (recorded === undefined ? undefined : readOptional(recorded)) ?? (small ? maskedOnDisk(configRoot, dest, sha256, variables) : undefined);
     existing.set(dest, { sha256: file.sha256, mode: file.mode, display, origin });
   }
   return existing;
 }
 
-async function readOptional(file: string): Promise<string | undefined> {
+/** The file as planned, read again for its diff; one changed since it was hashed gets no diff, since the diff would not be of what the plan saw. */
+function maskedOnDisk(configRoot: string, dest: string, sha256: string, variables: SiteVariables): string | undefined {
+  const data = readOptionalBytes(join(configRoot, dest));
+  const text = data === undefined || sha256Hex(data) !== sha256 ? undefined : asText(data);
+  return text === undefined ? undefined : maskValues(text, variables);
+}
+
+function readOptional(file: string): string | undefined {
+  return readOptionalBytes(file)?.toString('utf8');
+}
+
+function readOptionalBytes(file: string): Buffer | undefined {
   try {
-    return await readFile(file, 'utf8');
+    return readFileSync(file);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;

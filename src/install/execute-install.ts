@@ -11,6 +11,7 @@ import { writeFileDurable } from '../fs/durable.js';
 import { DurableBatch } from '../fs/durable-batch.js';
 import type { Site, SiteVariables } from '../manifest/site.js';
 import type { Output } from '../ui/output.js';
+import { itemProgress } from '../ui/progress.js';
 import type { VerifiedBundle } from '../verify/verified-bundle.js';
 import { gateSummary } from '../telemetry/gate-result.js';
 import { displayPath, renderTemplateConfig, type ConfigSource } from './configs.js';
@@ -23,7 +24,7 @@ import { writeReceipt } from './receipt.js';
 import { recordRelease, undoInstall } from './release-stack.js';
 import type { SiteRecords } from './site-records.js';
 import { statePaths } from './state.js';
-import { backupConfigs, chmodConfigFile, discardTempFile, readConfigFile, removeConfigFile } from './targets/files.js';
+import { backupConfigs, chmodConfigFile, digestConfigFile, discardTempFile, removeConfigFile } from './targets/files.js';
 import { hookEnvironment, runHook } from './targets/hooks.js';
 import { siteImageTarget, type ImagePusher } from './targets/images.js';
 import { receiptHoldings } from './holdings.js';
@@ -103,20 +104,26 @@ const STREAM_FROM_BYTES = 1024 * 1024;
  * Writes a batch of config files, skipping those already right (a resumed batch). Each file's
  * content is checked against what the install began with before it is renamed into place.
  */
-async function writeConfigs(run: InstallRun, files: readonly ConfigFileStep[]): Promise<void> {
+async function writeConfigs(run: InstallRun, files: readonly ConfigFileStep[], label: string): Promise<void> {
   const { configRoot } = run.site;
   const batch = new DurableBatch();
-  for (const file of files) {
-    const current = await readConfigFile(configRoot, file.dest);
-    if (current !== undefined && current.sha256 === file.sha256) {
-      // A file written gets its temp file overwritten; one skipped must not leave a killed run's behind.
-      await discardTempFile(configRoot, file.dest);
-      if (current.mode !== file.mode) await chmodConfigFile(configRoot, file.dest, file.mode);
-      continue;
+  const progress = itemProgress(run.output, label, files.length);
+  try {
+    for (const file of files) {
+      const current = await digestConfigFile(configRoot, file.dest);
+      if (current !== undefined && current.sha256 === file.sha256) {
+        // A file written gets its temp file overwritten; one skipped must not leave a killed run's behind.
+        await discardTempFile(configRoot, file.dest);
+        if (current.mode !== file.mode) await chmodConfigFile(configRoot, file.dest, file.mode);
+      } else {
+        await batch.add({ path: join(configRoot, file.dest), data: await configContent(run, file), mode: file.mode, crashLabel: file.dest });
+      }
+      progress.add(1);
     }
-    await batch.add({ path: join(configRoot, file.dest), data: await configContent(run, file), mode: file.mode, crashLabel: file.dest });
+    await batch.flush();
+  } finally {
+    progress.stop();
   }
-  await batch.flush();
 }
 
 async function configContent(run: InstallRun, file: ConfigFileStep): Promise<Buffer | (() => AsyncIterable<Buffer>)> {
@@ -126,7 +133,7 @@ async function configContent(run: InstallRun, file: ConfigFileStep): Promise<Buf
     if (run.bundle.checksum(source.entry.path) !== file.sha256) throw new AirlockError('JOURNAL_INVALID', `${source.entry.path}: differs from the file this install began with`);
     // Checked against SHA256SUMS as it is read; a large file streams, so memory stays flat whatever its size.
     if (run.bundle.reader.entry(source.entry.path).size > STREAM_FROM_BYTES) return () => run.bundle.stream(source.entry.path);
-    return run.bundle.read(source.entry.path);
+    return run.bundle.readSync(source.entry.path);
   }
   const rendered = renderTemplateConfig({ ...source, source: source.source }, run.variables);
   if (rendered.desired.sha256 !== file.sha256) {
@@ -154,6 +161,7 @@ function hasHealthChecks(begin: InstallBegin): boolean {
 
 function installVerb(run: InstallRun): Verb<InstallStep> {
   const dir = statePaths(run.site.stateDir).install(run.begin.installId);
+  const configBatches = run.begin.steps.filter((step) => step.kind === 'configs').length;
   return {
     stepId: installStepId,
     describe: describeStep,
@@ -184,9 +192,9 @@ function installVerb(run: InstallRun): Verb<InstallStep> {
           await backupConfigs(run.site.configRoot, step.dests, dir);
           return;
         case 'config':
-          return writeConfigs(run, [step]);
+          return writeConfigs(run, [step], 'writing configs');
         case 'configs':
-          return writeConfigs(run, step.files);
+          return writeConfigs(run, step.files, `writing configs (batch ${step.batch} of ${configBatches})`);
         case 'remove':
           return removeConfigFile(run.site.configRoot, step.dest);
         case 'record':
@@ -272,7 +280,7 @@ async function conclude(run: InstallRun, failure: Failure): Promise<AirlockError
     outcome = 'unhealthy';
     what = `; the release stays installed as asked (onHealthCheckFailure: stop): airlock rollback returns to ${back}`;
   } else if (run.done.has('backup')) {
-    const restored = await undoInstall(run.records, begin.installId);
+    const restored = await undoInstall(run.records, begin.installId, run.output);
     outcome = afterConfigs ? 'rolled-back' : 'failed';
     what = `; configs restored to ${back} (${restored.length} file(s) put back)`;
   } else {

@@ -118,7 +118,7 @@ export async function executeRollback(run: RollbackRun): Promise<RollbackReport>
           retagged.push({ ref: step.ref, digest: step.digest });
           return;
         case 'restore':
-          restored.push(...(await undoInstall(records, step.installId)));
+          restored.push(...(await undoInstall(records, step.installId, output)));
           return;
         case 'conclude':
           return concludeInterrupted(records, step.installId);

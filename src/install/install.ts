@@ -235,7 +235,9 @@ async function install(output: Output, request: InstallRequest, site: Site, atte
     databases,
   });
   for (const line of planLines(plan, site.configRoot, request.planView)) output.say(line);
-  if (request.planOnly) return { outcome: 'planned', release: plan.release, site: site.site, plan: planJson(plan) };
+  // Every diff, for --json only (the text plan made the few it shows), and before anything is written: diffs are of the site as planned.
+  const planned = output.json || request.planOnly ? planJson(plan) : undefined;
+  if (request.planOnly) return { outcome: 'planned', release: plan.release, site: site.site, plan: planned };
   await confirmPlan(request);
 
   const installId = newInstallId(plan.release.name, plan.release.version, request.now);
@@ -247,7 +249,7 @@ async function install(output: Output, request: InstallRequest, site: Site, atte
   output.say('');
   output.say(`Installing (journal ${statePaths(site.stateDir).journal}, install ${installId}):`);
   const result = await applyInstall({ ...run, journal, begin: { ...begin, at: new Date().toISOString() }, done: new Set(), resumed: false });
-  return { ...result, release: plan.release, site: site.site, installId, plan: planJson(plan) };
+  return { ...result, release: plan.release, site: site.site, installId, ...(planned === undefined ? {} : { plan: planned }) };
 }
 
 /**

@@ -8,14 +8,14 @@
  * (killed mid-write) is ignored: what it announced never began. The journal holds no secrets:
  * steps name files and digests, never rendered content.
  */
-import { closeSync, fsyncSync, ftruncateSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, fsyncSync, ftruncateSync, openSync, readFileSync, renameSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import { AirlockError, ERROR_CODES } from '../base/errors.js';
 import { crashPoint } from '../base/crash.js';
 import { onFileSync } from '../fs/file-fault.js';
 import { fsyncPathSync } from '../fs/fsync-path.js';
-import { appendRecordSync } from '../fs/write-all.js';
+import { appendRecordSync, writeTextSync } from '../fs/write-all.js';
 import { installStepSchema } from './install-steps.js';
 import { rollbackStepSchema } from './rollback-steps.js';
 
@@ -157,12 +157,21 @@ export class Journal {
   static create(file: string, begin: Event<Begin>): Journal {
     const temp = `${file}.new`;
     const { event, ...rest } = begin;
-    onFileSync(temp, () => writeFileSync(temp, `${JSON.stringify({ event, at: new Date().toISOString(), ...rest })}\n`, { mode: 0o600 }));
+    // The begin line carries every config file (8 MB at 20,000): written in slices, and not read back (it is whole: it was just flushed).
+    const line = `${JSON.stringify({ event, at: new Date().toISOString(), ...rest })}\n`;
+    onFileSync(temp, () => {
+      const fd = openSync(temp, 'w', 0o600);
+      try {
+        writeTextSync(fd, line);
+      } finally {
+        closeSync(fd);
+      }
+    });
     fsyncPathSync(temp);
     renameSync(temp, file);
     fsyncPathSync(dirname(file));
     crashPoint('begin');
-    return Journal.open(file);
+    return new Journal(file, onFileSync(file, () => openSync(file, 'a', 0o600)));
   }
 
   /** Opens a journal to continue it, first cutting off a line torn by a kill. */

@@ -16,15 +16,18 @@ export interface DesiredConfig {
   template: boolean;
   /** sha256 of the content to write (rendered, for templates). */
   sha256: string;
-  /** Printable form: masked rendering, or the text; undefined for binary content or a file over the diff limit. */
-  display: string | undefined;
+  /**
+   * Printable form: masked rendering, or the text; undefined for binary content or a file over
+   * the diff limit. Made when a diff needs it: a plan of 20,000 files shows ten of them.
+   */
+  display: () => string | undefined;
 }
 
 export interface ExistingConfig {
   sha256: string;
   mode: number;
-  /** Printable form of what is on disk; undefined for binary content or a file over the diff limit. */
-  display: string | undefined;
+  /** Printable form of what is on disk, made when a diff needs it; undefined for binary content or a file over the diff limit. */
+  display: () => string | undefined;
   /** managed: as airlock wrote it; edited: airlock wrote it, someone changed it since; unmanaged: not airlock's. */
   origin: 'managed' | 'edited' | 'unmanaged';
 }
@@ -57,24 +60,38 @@ export function unifiedDiff(dest: string, before: string, after: string): string
     .trimEnd();
 }
 
+type Details = Pick<ConfigChange, 'notes' | 'diff'>;
+
 /**
- * A new file's diff is all of it: made only when something reads it (the first few in the
- * plan a person sees, all of them for --json), not 20,000 times for a plan that shows ten.
+ * A file's notes and diff need its text (and the file's on the site): made only when something
+ * reads them (the few in the plan a person sees, all of them for --json), not 20,000 times for
+ * a plan that shows ten. Read before anything is written: they describe the site as it is now.
  */
-function withLazyDiff(change: Omit<ConfigChange, 'diff'>, make: () => string | undefined): ConfigChange {
-  let made: { diff: string | undefined } | undefined;
-  return Object.defineProperty(change, 'diff', { enumerable: true, get: () => (made ??= { diff: make() }).diff });
+function withLazyDetails(change: Omit<ConfigChange, 'notes' | 'diff'>, make: () => Details): ConfigChange {
+  let made: Details | undefined;
+  const details = () => (made ??= make());
+  return Object.defineProperties(change, {
+    notes: { enumerable: true, get: () => details().notes },
+    diff: { enumerable: true, get: () => details().diff },
+  }) as ConfigChange;
 }
 
-function describeChange(desired: DesiredConfig, existing: ExistingConfig): Pick<ConfigChange, 'notes' | 'diff'> {
+function describeAdd(desired: DesiredConfig): Details {
+  const display = desired.display();
+  return display === undefined ? { notes: [NO_DIFF] } : { notes: [], diff: unifiedDiff(desired.dest, '', display) };
+}
+
+function describeChange(desired: DesiredConfig, existing: ExistingConfig): Details {
   const notes: string[] = [];
   if (existing.origin === 'edited') notes.push('edited on disk since airlock installed it: the edit will be replaced (and kept for rollback)');
   if (existing.origin === 'unmanaged') notes.push('replaces a file airlock did not install (kept for rollback)');
-  if (desired.display === undefined || existing.display === undefined) {
+  const after = desired.display();
+  const before = after === undefined ? undefined : existing.display();
+  if (after === undefined || before === undefined) {
     notes.push(NO_DIFF);
     return { notes };
   }
-  const diff = unifiedDiff(desired.dest, existing.display, desired.display);
+  const diff = unifiedDiff(desired.dest, before, after);
   if (diff === undefined) notes.push('only site variable values change (values are not shown)');
   return { notes, diff };
 }
@@ -90,11 +107,9 @@ export function planConfigChanges(
     wanted.add(file.dest);
     const current = existing.get(file.dest);
     if (current === undefined) {
-      const { display } = file;
-      const added = { dest: file.dest, action: 'add' as const, desired: file, notes: display === undefined ? [NO_DIFF] : [] };
-      changes.push(display === undefined ? added : withLazyDiff(added, () => unifiedDiff(file.dest, '', display)));
+      changes.push(withLazyDetails({ dest: file.dest, action: 'add', desired: file }, () => describeAdd(file)));
     } else if (current.sha256 !== file.sha256) {
-      changes.push({ dest: file.dest, action: 'change', desired: file, previousMode: current.mode, ...describeChange(file, current) });
+      changes.push(withLazyDetails({ dest: file.dest, action: 'change', desired: file, previousMode: current.mode }, () => describeChange(file, current)));
     } else if (current.mode !== file.mode) {
       changes.push({ dest: file.dest, action: 'mode', desired: file, previousMode: current.mode, notes: [] });
     } else {

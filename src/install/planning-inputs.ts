@@ -39,8 +39,7 @@ export async function surveyConfigs(
   sources: ReadonlyMap<string, ConfigSource>,
   variables: SiteVariables,
 ): Promise<InstallPlanInputs['configs']> {
-  const desired = [];
-  for (const source of sources.values()) desired.push(await desiredConfig(bundle, source, variables));
+  const desired = [...sources.values()].map((source) => desiredConfig(bundle, source, variables));
   const managed = current?.configs ?? {};
   const dests = new Set([...desired.map((d) => d.dest), ...Object.keys(managed)]);
   const existing = await existingConfigs(site.configRoot, dests, managed, (id) => statePaths(site.stateDir).install(id), variables);

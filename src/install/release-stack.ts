@@ -7,6 +7,8 @@
 import { hostname } from 'node:os';
 import { basename } from 'node:path';
 import type { Site } from '../manifest/site.js';
+import type { Output } from '../ui/output.js';
+import { itemProgress } from '../ui/progress.js';
 import { raiseHighest } from './highest.js';
 import type { InstallBegin } from './journal.js';
 import { receiptFile } from './receipt.js';
@@ -18,7 +20,8 @@ import { readBackup, restoreConfigs } from './targets/files.js';
 export async function recordRelease(records: SiteRecords, begin: InstallBegin, health: ReleaseRecord['health']): Promise<void> {
   const { site } = records;
   if (records.state.releases.at(-1)?.installId === begin.installId) return;
-  const state = structuredClone(records.state);
+  // A new stack, not a deep copy: each release on it holds a record per config file (20,000 of them), and none is changed.
+  const state = { ...records.state, releases: [...records.state.releases] };
   const migrations: Record<string, string[]> = {};
   for (const step of begin.steps) if (step.kind === 'migrate') (migrations[step.db] ??= []).push(step.version);
   state.releases.push({
@@ -48,13 +51,21 @@ export async function recordRelease(records: SiteRecords, begin: InstallBegin, h
  * if its backup never completed: then nothing was touched) and takes it off the release
  * stack if it got there. Returns the config paths put back.
  */
-export async function undoInstall(records: SiteRecords, installId: string): Promise<string[]> {
+export async function undoInstall(records: SiteRecords, installId: string, output: Output): Promise<string[]> {
   const site: Site = records.site;
   const dir = statePaths(site.stateDir).install(installId);
   const backup = await readBackup(dir);
-  const restored = backup === undefined ? [] : await restoreConfigs(site.configRoot, dir, backup);
+  let restored: string[] = [];
+  if (backup !== undefined) {
+    const progress = itemProgress(output, 'restoring configs', backup.length);
+    try {
+      restored = await restoreConfigs(site.configRoot, dir, backup, () => progress.add(1));
+    } finally {
+      progress.stop();
+    }
+  }
   if (records.state.releases.at(-1)?.installId === installId) {
-    const state = structuredClone(records.state);
+    const state = { ...records.state, releases: [...records.state.releases] };
     // Taking a release off the stack never lowers the mark (a state file without one gets it now).
     const highest = records.highest();
     if (highest !== undefined) state.highest = highest;

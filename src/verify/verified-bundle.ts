@@ -31,6 +31,8 @@ export interface SignedRelease {
 export interface VerifiedBundle extends SignedRelease {
   readonly reader: BundleReader;
   read(path: string): Promise<Buffer>;
+  /** read, blocking: for the many small files of a config batch or a plan. */
+  readSync(path: string): Buffer;
   /** A large file, checked against SHA256SUMS as it streams: it fails after its last byte if it changed. */
   stream(path: string): Readable;
 }
@@ -58,6 +60,11 @@ export function verifiedBundle(release: SignedRelease, reader: BundleReader): Ve
       const expected = release.checksum(path);
       const data = await reader.readFile(path);
       if (sha256Hex(data) !== expected) throw changed(path);
+      return data;
+    },
+    readSync(path: string): Buffer {
+      const data = reader.readFileSync(path);
+      if (sha256Hex(data) !== release.checksum(path)) throw changed(path);
       return data;
     },
     stream(path: string): Readable {

@@ -18,6 +18,10 @@ export async function watchedBundle(file: string, onRead: (position: number, len
         onRead(position, length);
         return source.read(buffer, offset, length, position);
       },
+      readSync(buffer, offset, length, position) {
+        onRead(position, length);
+        return source.readSync(buffer, offset, length, position);
+      },
     };
   };
   return { input: { name: file, open }, entries };

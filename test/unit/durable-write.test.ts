@@ -1,6 +1,6 @@
 /** Durable writes from a verifying stream: the file is replaced only by bytes that hashed right. */
 import { Readable } from 'node:stream';
-import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -28,3 +28,24 @@ describe('verifiedStream into writeFileDurable', () => {
     expect(await readdir(dir)).toEqual(['app.conf']);
   });
 });
+
+describe('writeFileDurable of text and of a leftover temp file', () => {
+  it('writes text over 1 MiB whole, a surrogate pair across the slice boundary included', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'airlock-durable-'));
+    const file = join(dir, 'state.json');
+    const text = `${'a'.repeat(1024 * 1024 - 1)}\u{1F512} and é after\n`;
+    await writeFileDurable(file, text, 0o600);
+    expect(await readFile(file, 'utf8')).toBe(text);
+  });
+
+  it('gives the mode asked for even to a temp file a killed run left with another mode', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'airlock-durable-'));
+    const file = join(dir, 'app.conf');
+    await writeFile(join(dir, '.app.conf.airlock-tmp'), 'half', { mode: 0o666 });
+    await writeFileDurable(file, Buffer.from('whole\n'), 0o640);
+    expect(await readFile(file, 'utf8')).toBe('whole\n');
+    expect((await stat(file)).mode & 0o777).toBe(0o640);
+    expect(await readdir(dir)).toEqual(['app.conf']);
+  });
+});
+

@@ -58,12 +58,12 @@ describe('config plan', () => {
     mode,
     template: false,
     sha256,
-    display,
+    display: () => display,
   });
   const existing = (sha256: string, display: string | undefined, origin: ExistingConfig['origin'] = 'managed', mode = 0o644): ExistingConfig => ({
     sha256,
     mode,
-    display,
+    display: () => display,
     origin,
   });
 

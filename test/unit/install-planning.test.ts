@@ -91,7 +91,7 @@ describe('target and version checks', () => {
   });
 });
 
-const desired = (dest: string) => ({ dest, path: `configs/prod/${dest}`, mode: 0o644, template: false, sha256: `s-${dest}`, display: '' });
+const desired = (dest: string) => ({ dest, path: `configs/prod/${dest}`, mode: 0o644, template: false, sha256: `s-${dest}`, display: () => '' });
 
 function planInputs(patch: Partial<InstallPlanInputs> = {}): InstallPlanInputs {
   return {
@@ -114,7 +114,7 @@ function planInputs(patch: Partial<InstallPlanInputs> = {}): InstallPlanInputs {
     images: { description: 'registry 10.0.0.9:5000', destination: (ref) => `10.0.0.9:5000/${ref.split('/').slice(1).join('/')}` },
     configs: {
       desired: [desired('a.conf'), desired('b.conf')],
-      existing: new Map([['a.conf', { sha256: 's-a.conf', mode: 0o644, display: '', origin: 'managed' as const }], ['c.conf', { sha256: 'old', mode: 0o644, display: '', origin: 'managed' as const }]]),
+      existing: new Map([['a.conf', { sha256: 's-a.conf', mode: 0o644, display: () => '', origin: 'managed' as const }], ['c.conf', { sha256: 'old', mode: 0o644, display: () => '', origin: 'managed' as const }]]),
       managed: new Set(['a.conf', 'c.conf']),
     },
     databases: [{ db: 'shop', target: 'sqlite shop.db', applied: 0, unknown: [], pending: [file('1'), file('2')] }],
@@ -174,7 +174,7 @@ describe('install plan', () => {
       planInputs({
         release: { ...planInputs().release, manifest: bundleManifest() },
         images: undefined,
-        configs: { desired: [desired('a.conf')], existing: new Map([['a.conf', { sha256: 's-a.conf', mode: 0o644, display: '', origin: 'managed' as const }]]), managed: new Set(['a.conf']) },
+        configs: { desired: [desired('a.conf')], existing: new Map([['a.conf', { sha256: 's-a.conf', mode: 0o644, display: () => '', origin: 'managed' as const }]]), managed: new Set(['a.conf']) },
         databases: [],
       }),
     );

@@ -8,6 +8,7 @@ import { AuditLog } from '../../src/install/audit.js';
 import { installStepId, type InstallStep } from '../../src/install/install-steps.js';
 import { Journal, readJournal, summarize } from '../../src/install/journal.js';
 import { acquireSiteLock } from '../../src/install/lock.js';
+import { stateText, type ReleaseRecord, type SiteState } from '../../src/install/state.js';
 import { installBeginRecord } from '../support/install-records.js';
 
 const steps: InstallStep[] = [{ kind: 'prepare' }, { kind: 'backup', dests: ['a'] }, { kind: 'remove', dest: 'a' }, { kind: 'record' }];
@@ -145,5 +146,33 @@ describe('audit log', () => {
     expect(entries.map((e) => e.installId)).toEqual(['run-1', 'run-2']);
     expect(entries[1]!.overrides).toEqual(['--reinstall']);
     expect(entries[0]!.user.length).toBeGreaterThan(0);
+  });
+});
+
+describe('state.json text', () => {
+  const release = (installId: string): ReleaseRecord => ({
+    installId,
+    name: 'shop',
+    version: '1.1.0',
+    bundleDigest: 'd'.repeat(64),
+    bundleFile: '/media/shop-1.1.0.airlock',
+    signers: [],
+    installedAt: '2026-01-01T00:00:00.000Z',
+    installedBy: 'ops',
+    host: 'plant-a',
+    health: 'none',
+    configs: { 'app/app.conf': { sha256: 'a'.repeat(64), mode: 0o644, template: true, installId }, 'é/"quoted"\n.conf': { sha256: 'b'.repeat(64), mode: 0o600, template: false, installId } },
+    images: [],
+    migrations: { main: ['1', '2'] },
+    receipt: `plant-a-${installId}.json`,
+  });
+
+  it('is JSON.stringify(state, null, 2) byte for byte, made a release at a time', async () => {
+    const base: SiteState = { format: 'airlock-state/v1', site: 'plant-a', environment: 'prod', releases: [] };
+    for (const state of [base, { ...base, releases: [release('one')] }, { ...base, releases: [release('one'), release('two')], highest: { name: 'shop', version: '1.1.0' } }]) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of stateText(state)) chunks.push(chunk);
+      expect(Buffer.concat(chunks).toString('utf8')).toBe(`${JSON.stringify(state, null, 2)}\n`);
+    }
   });
 });

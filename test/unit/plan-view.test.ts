@@ -13,7 +13,7 @@ import type { RollbackPlan } from '../../src/install/plan-rollback.js';
 import { planJson, planLines, rollbackLines } from '../../src/install/plan-view.js';
 import { fails } from '../support/errors.js';
 
-const desired = (dest: string) => ({ dest, path: `configs/${dest}`, mode: 0o644, template: false, sha256: 'f'.repeat(64), display: 'text\n' });
+const desired = (dest: string) => ({ dest, path: `configs/${dest}`, mode: 0o644, template: false, sha256: 'f'.repeat(64), display: () => 'text\n' });
 const diffOf = (dest: string, body: string) => `--- a/${dest}\n+++ b/${dest}\n@@ -1 +1 @@\n${body}`;
 const added = (dest: string): ConfigChange => ({ dest, action: 'add', desired: desired(dest), notes: [], diff: diffOf(dest, `+new ${dest}`) });
 const changed = (dest: string, notes: string[] = []): ConfigChange => ({ dest, action: 'change', desired: desired(dest), notes, diff: diffOf(dest, `-old\n+changed ${dest}`) });

@@ -5,7 +5,7 @@
  * `previous.json` lists which existed (and their modes); restoring puts exactly those back
  * and deletes the files the install added.
  */
-import { createReadStream, lstatSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, createReadStream, lstatSync, openSync, readFileSync, readSync, rmSync, type Stats } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -22,9 +22,8 @@ export interface FileOnDisk {
   small?: Buffer;
 }
 
-/** Sync calls for the common small file: thousands of them cost less than as many promise round trips. */
-export async function readConfigFile(configRoot: string, dest: string): Promise<FileOnDisk | undefined> {
-  const path = join(configRoot, dest);
+/** The regular file at `dest`, or undefined; anything else there is refused. */
+function configFileInfo(path: string): Stats | undefined {
   let info;
   try {
     // No exception for the common missing file (a first install asks about every one).
@@ -33,12 +32,45 @@ export async function readConfigFile(configRoot: string, dest: string): Promise<
     if ((error as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
     throw error;
   }
+  if (info !== undefined && !info.isFile()) throw new AirlockError('UNSAFE_ENTRY', `${path}: exists and is not a regular file; airlock will not replace it`);
+  return info;
+}
+
+/** Sync calls for the common small file: thousands of them cost less than as many promise round trips. */
+export async function readConfigFile(configRoot: string, dest: string): Promise<FileOnDisk | undefined> {
+  const path = join(configRoot, dest);
+  const info = configFileInfo(path);
   if (info === undefined) return undefined;
-  if (!info.isFile()) throw new AirlockError('UNSAFE_ENTRY', `${path}: exists and is not a regular file; airlock will not replace it`);
   const mode = info.mode & 0o777;
   if (info.size > DIFF_LIMIT_BYTES) return { sha256: await sha256Stream(createReadStream(path)), mode };
   const small = readFileSync(path);
   return { sha256: sha256Hex(small), mode, small };
+}
+
+/** One buffer for hashing small files one after another: 20,000 buffers of their own would wait for a full GC to be freed. */
+let scratch = Buffer.alloc(64 * 1024);
+
+/** readConfigFile for what only needs the digest: `small` says whether it was small enough to diff, its bytes are not kept. */
+export async function digestConfigFile(configRoot: string, dest: string): Promise<{ sha256: string; mode: number; small: boolean } | undefined> {
+  const path = join(configRoot, dest);
+  const info = configFileInfo(path);
+  if (info === undefined) return undefined;
+  const mode = info.mode & 0o777;
+  if (info.size > DIFF_LIMIT_BYTES) return { sha256: await sha256Stream(createReadStream(path)), mode, small: false };
+  const fd = openSync(path, 'r');
+  try {
+    // The size lstat saw is a hint: read to the end, growing the buffer if the file grew.
+    let length = 0;
+    for (;;) {
+      if (length === scratch.length) scratch = Buffer.concat([scratch, Buffer.alloc(scratch.length)]);
+      const got = readSync(fd, scratch, length, scratch.length - length, length);
+      if (got === 0) break;
+      length += got;
+    }
+    return { sha256: sha256Hex(scratch.subarray(0, length)), mode, small: length <= DIFF_LIMIT_BYTES };
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export async function writeConfigFile(configRoot: string, dest: string, content: Buffer | AsyncIterable<Buffer>, mode: number): Promise<void> {
@@ -106,24 +138,29 @@ export async function readBackup(installDir: string): Promise<Backup | undefined
  * Puts the config root back as it was before the install: idempotent, so a restore killed
  * half-way is finished by running it again. Returns the files it changed.
  */
-export async function restoreConfigs(configRoot: string, installDir: string, backup: Backup): Promise<string[]> {
+export async function restoreConfigs(configRoot: string, installDir: string, backup: Backup, onEntry: () => void = () => undefined): Promise<string[]> {
   const changed: string[] = [];
   for (const entry of backup) {
-    await discardTempFile(configRoot, entry.dest);
-    const current = await readConfigFile(configRoot, entry.dest);
-    if (!entry.existed) {
-      if (current !== undefined) {
-        await removeConfigFile(configRoot, entry.dest);
-        changed.push(entry.dest);
-      }
-      continue;
-    }
-    if (current !== undefined && current.sha256 === entry.sha256 && current.mode === entry.mode) continue;
-    const saved = join(installDir, BACKUP_DIR, entry.dest);
-    // Checked as it streams: a changed backup fails before the rename, leaving the config as it is.
-    const content = verifiedStream(createReadStream(saved), entry.sha256 ?? '', () => new AirlockError('DIGEST_MISMATCH', `${saved}: the backup of ${entry.dest} was changed; not restoring it`));
-    await writeConfigFile(configRoot, entry.dest, content, entry.mode ?? 0o644);
-    changed.push(entry.dest);
+    await restoreEntry(configRoot, installDir, entry, changed);
+    onEntry();
   }
   return changed;
+}
+
+async function restoreEntry(configRoot: string, installDir: string, entry: Backup[number], changed: string[]): Promise<void> {
+  await discardTempFile(configRoot, entry.dest);
+  const current = await digestConfigFile(configRoot, entry.dest);
+  if (!entry.existed) {
+    if (current !== undefined) {
+      await removeConfigFile(configRoot, entry.dest);
+      changed.push(entry.dest);
+    }
+    return;
+  }
+  if (current !== undefined && current.sha256 === entry.sha256 && current.mode === entry.mode) return;
+  const saved = join(installDir, BACKUP_DIR, entry.dest);
+  // Checked as it streams: a changed backup fails before the rename, leaving the config as it is.
+  const content = verifiedStream(createReadStream(saved), entry.sha256 ?? '', () => new AirlockError('DIGEST_MISMATCH', `${saved}: the backup of ${entry.dest} was changed; not restoring it`));
+  await writeConfigFile(configRoot, entry.dest, content, entry.mode ?? 0o644);
+  changed.push(entry.dest);
 }
