@@ -12,7 +12,26 @@ export function checksumLineLength(path: string): number {
 
 export function formatChecksums(digests: ReadonlyMap<string, string>): Buffer {
   const paths = [...digests.keys()].sort(comparePaths);
-  return Buffer.from(paths.map((path) => `${digests.get(path)}  ${path}\n`).join(''), 'utf8');
+  return checksumLines(paths.length, (index) => paths[index]!, (index) => digests.get(paths[index]!)!);
+}
+
+/**
+ * SHA256SUMS from `count` lines already in order, written straight into one buffer: at
+ * 200,000 files a string per line and their join cost several times the 20 MB it comes to.
+ */
+export function checksumLines(count: number, pathAt: (index: number) => string, hexAt: (index: number) => string): Buffer {
+  let size = 0;
+  for (let index = 0; index < count; index++) size += checksumLineLength(pathAt(index));
+  const out = Buffer.alloc(size);
+  let at = 0;
+  for (let index = 0; index < count; index++) {
+    at += out.write(hexAt(index), at, 'latin1');
+    at += out.write('  ', at, 'latin1');
+    at += out.write(pathAt(index), at, 'utf8');
+    out[at++] = 0x0a;
+  }
+  if (at !== size) throw new AirlockError('INTERNAL', `${CHECKSUMS_PATH}: a line is not '<sha256 hex>  <path>'`);
+  return out;
 }
 
 /** Parses SHA256SUMS strictly: sorted, unique, safe paths, nothing else. */
