@@ -18,7 +18,7 @@ import type { Output } from '../ui/output.js';
 import { VERSION } from '../base/version.js';
 import { collectRelease } from './collect-release.js';
 import { resolveCreated } from './created-time.js';
-import { buildBundleManifest } from './describe-bundle.js';
+import { buildBundleManifest, manifestBytes } from './describe-bundle.js';
 import { bundleSigner } from './signers.js';
 
 export interface BuildRequest {
@@ -63,7 +63,7 @@ export async function buildRelease(request: BuildRequest): Promise<BuildResult> 
   // A delta of a release without images leaves nothing out, and says so.
   const delta = bases.length === 0 ? undefined : await planDeltaOf(images.files, bases);
   const left = new Set(delta?.omitted.map((blob) => `${BLOBS_DIR}${digestHex(blob.digest)}`));
-  const created = resolveCreated(release, request.env, collected.inputs);
+  const created = resolveCreated(release, request.env, collected.newestInputMs);
   const manifest = buildBundleManifest(release, collected, {
     created,
     images: judged.images,
@@ -75,7 +75,7 @@ export async function buildRelease(request: BuildRequest): Promise<BuildResult> 
   await mkdir(request.outDir, { recursive: true });
   const written = await writeBundle({
     file: join(request.outDir, bundleFileName(manifest.name, manifest.version)),
-    manifest: Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`),
+    manifest: manifestBytes(manifest),
     payload: [...collected.files, ...images.files.filter((file) => !left.has(file.path)), ...judged.files],
     signers: keys.map(bundleSigner),
     mtime: created,

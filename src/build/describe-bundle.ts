@@ -56,3 +56,14 @@ export function buildBundleManifest(
   // A failure here is a bug in the build, not in the user's manifest.
   return validate(bundleManifestSchema, document, MANIFEST_PATH, 'INTERNAL');
 }
+
+/**
+ * The bytes of airlock.json: the manifest as indented JSON and a newline, written into one
+ * buffer. Appending the newline to the text first would copy it whole (35 MB at 200,000 files).
+ */
+export function manifestBytes(manifest: BundleManifest): Buffer {
+  const text = JSON.stringify(manifest, null, 2);
+  const bytes = Buffer.allocUnsafe(Buffer.byteLength(text) + 1);
+  bytes[bytes.write(text)] = 0x0a;
+  return bytes;
+}
