@@ -3,8 +3,6 @@ import { AirlockError } from '../base/errors.js';
 import { CHECKSUMS_PATH, comparePaths } from './format.js';
 import { isSafeBundlePath } from './safe-path.js';
 
-const LINE = /^([0-9a-f]{64})  (.+)$/;
-
 /** Bytes of the line for `path`, known before its digest is: lets the writer lay out the bundle up front. */
 export function checksumLineLength(path: string): number {
   return 64 + 2 + Buffer.byteLength(path, 'utf8') + 1;
@@ -34,27 +32,43 @@ export function checksumLines(count: number, pathAt: (index: number) => string, 
   return out;
 }
 
-/** Parses SHA256SUMS strictly: sorted, unique, safe paths, nothing else. */
+const HEX_DIGITS = 64;
+const NEWLINE = 0x0a;
+const SPACE = 0x20;
+/** What `.` in a line pattern would not match: the path may hold none of them. */
+const LINE_BREAKS = /[\r\u2028\u2029]/;
+
+/**
+ * Parses SHA256SUMS strictly: sorted, unique, safe paths, nothing else. Each path and digest
+ * is decoded from the bytes on its own, so no copy of the whole text, and no string per
+ * line, stays alive beside the map (20 MB and 200,000 lines at scale).
+ */
 export function parseChecksums(data: Buffer): Map<string, string> {
-  const text = data.toString('utf8');
-  if (!text.endsWith('\n')) throw new AirlockError('BUNDLE_FORMAT', `${CHECKSUMS_PATH}: does not end with a newline`);
+  if (data.length === 0 || data[data.length - 1] !== NEWLINE) throw new AirlockError('BUNDLE_FORMAT', `${CHECKSUMS_PATH}: does not end with a newline`);
   const digests = new Map<string, string>();
   let previous: string | undefined;
-  text
-    .slice(0, -1)
-    .split('\n')
-    .forEach((line, index) => {
-      const match = LINE.exec(line);
-      const where = `${CHECKSUMS_PATH} line ${index + 1}`;
-      if (!match) throw new AirlockError('BUNDLE_FORMAT', `${where}: not '<sha256 hex>  <path>'`);
-      const [, hex, path] = match as unknown as [string, string, string];
-      if (!isSafeBundlePath(path)) throw new AirlockError('UNSAFE_PATH', `${where}: unsafe path ${JSON.stringify(path)}`);
-      if (digests.has(path)) throw new AirlockError('FILE_DUPLICATE', `${where}: ${path} is listed twice`);
-      if (previous !== undefined && comparePaths(previous, path) > 0) {
-        throw new AirlockError('BUNDLE_FORMAT', `${where}: ${path} is out of order`);
-      }
-      digests.set(path, hex);
-      previous = path;
-    });
+  for (let start = 0, line = 1; start < data.length; line++) {
+    const end = data.indexOf(NEWLINE, start);
+    const where = `${CHECKSUMS_PATH} line ${line}`;
+    const path = end - start > HEX_DIGITS + 2 && isHex(data, start) && data[start + HEX_DIGITS] === SPACE && data[start + HEX_DIGITS + 1] === SPACE ? data.toString('utf8', start + HEX_DIGITS + 2, end) : '';
+    if (path === '' || LINE_BREAKS.test(path)) throw new AirlockError('BUNDLE_FORMAT', `${where}: not '<sha256 hex>  <path>'`);
+    if (!isSafeBundlePath(path)) throw new AirlockError('UNSAFE_PATH', `${where}: unsafe path ${JSON.stringify(path)}`);
+    if (digests.has(path)) throw new AirlockError('FILE_DUPLICATE', `${where}: ${path} is listed twice`);
+    if (previous !== undefined && comparePaths(previous, path) > 0) {
+      throw new AirlockError('BUNDLE_FORMAT', `${where}: ${path} is out of order`);
+    }
+    digests.set(path, data.toString('latin1', start, start + HEX_DIGITS));
+    previous = path;
+    start = end + 1;
+  }
   return digests;
+}
+
+/** Lower-case hex digits only, as sha256sum writes them. */
+function isHex(data: Buffer, start: number): boolean {
+  for (let index = start; index < start + HEX_DIGITS; index++) {
+    const byte = data[index]!;
+    if (!((byte >= 0x30 && byte <= 0x39) || (byte >= 0x61 && byte <= 0x66))) return false;
+  }
+  return true;
 }
