@@ -41,9 +41,10 @@ const LINE_BREAKS = /[\r\u2028\u2029]/;
 /**
  * Parses SHA256SUMS strictly: sorted, unique, safe paths, nothing else. Each path and digest
  * is decoded from the bytes on its own, so no copy of the whole text, and no string per
- * line, stays alive beside the map (20 MB and 200,000 lines at scale).
+ * line, stays alive beside the map (20 MB and 200,000 lines at scale). `known` gives an equal
+ * string already held (the bundle's entry path), kept instead of a second copy of each path.
  */
-export function parseChecksums(data: Buffer): Map<string, string> {
+export function parseChecksums(data: Buffer, known?: (path: string) => string | undefined): Map<string, string> {
   if (data.length === 0 || data[data.length - 1] !== NEWLINE) throw new AirlockError('BUNDLE_FORMAT', `${CHECKSUMS_PATH}: does not end with a newline`);
   const digests = new Map<string, string>();
   let previous: string | undefined;
@@ -57,7 +58,7 @@ export function parseChecksums(data: Buffer): Map<string, string> {
     if (previous !== undefined && comparePaths(previous, path) > 0) {
       throw new AirlockError('BUNDLE_FORMAT', `${where}: ${path} is out of order`);
     }
-    digests.set(path, data.toString('latin1', start, start + HEX_DIGITS));
+    digests.set(known?.(path) ?? path, data.toString('latin1', start, start + HEX_DIGITS));
     previous = path;
     start = end + 1;
   }

@@ -71,7 +71,7 @@ async function checkChecksums(reader: BundleReader, files: readonly SignatureFil
   report.problems.push(...signatures.problems);
   if (report.problems.length > 0) return false;
   try {
-    report.checksums = parseChecksums(checksumsBytes);
+    report.checksums = parseChecksums(checksumsBytes, (path) => (reader.has(path) ? reader.entry(path).path : undefined));
     return true;
   } catch (error) {
     if (!isAirlockError(error)) throw error;
