@@ -28,13 +28,17 @@ export function entryProblem(path: string, entry: SourceEntry): string | undefin
 export class PackContext {
   readonly problems: ManifestProblem[] = [];
   private readonly files = new Map<string, PayloadFile>();
+  /** The root and its slash once, so each source path is one concatenation (200,000 of them at scale). */
+  private readonly rootSlash: string;
   /** All the created time needs of the source files read: a list of them is 200,000 records at scale. */
   private newestMtimeMs = -Infinity;
 
   constructor(
     private readonly listing: SourceListing,
-    private readonly root: string,
-  ) {}
+    root: string,
+  ) {
+    this.rootSlash = root.endsWith('/') ? root : `${root}/`;
+  }
 
   problem(path: ReadonlyArray<PropertyKey>, message: string): void {
     this.problems.push({ path, message });
@@ -70,8 +74,7 @@ export class PackContext {
   /** Adds a source file to the payload under `bundlePath` (once, however often it is named). */
   addFile(bundlePath: string, sourcePath: string, entry: SourceEntry, mode = FILE_MODE): void {
     // Listed paths are clean and relative, the root absolute: no normalising needed (path.join shows in a profile at 20,000 files).
-    const path = this.root.endsWith('/') ? `${this.root}${sourcePath}` : `${this.root}/${sourcePath}`;
-    this.files.set(bundlePath, { path: bundlePath, size: entry.size, mode, source: { kind: 'file', path } });
+    this.files.set(bundlePath, { path: bundlePath, size: entry.size, mode, source: { kind: 'file', path: this.rootSlash + sourcePath } });
     this.newestMtimeMs = Math.max(this.newestMtimeMs, entry.mtimeMs);
   }
 
