@@ -67,7 +67,7 @@ export class PackContext {
   }
 
   /** Entries below a source directory, in byte-wise path order. */
-  below(dir: string, depth: 'all' | 'children'): Array<[string, SourceEntry]> {
+  below(dir: string, depth: 'all' | 'children'): Generator<[string, SourceEntry]> {
     return entriesBelow(this.listing, dir, depth);
   }
 
