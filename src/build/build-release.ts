@@ -11,6 +11,7 @@ import type { CredentialMap } from '../images/registry/credentials.js';
 import type { BundleManifest } from '../manifest/bundle-manifest.js';
 import { loadReleaseManifest, type ReleaseManifest } from '../manifest/release.js';
 import type { PayloadFile } from '../bundle/payload.js';
+import type { PackedRelease } from './pack-release.js';
 import type { BaseHoldings } from './delta-bases.js';
 import { digestHex } from '../oci/digest.js';
 import type { SigningKey } from '../trust/keys.js';
@@ -18,7 +19,7 @@ import type { Output } from '../ui/output.js';
 import { VERSION } from '../base/version.js';
 import { collectRelease } from './collect-release.js';
 import { resolveCreated } from './created-time.js';
-import { buildBundleManifest } from './describe-bundle.js';
+import { buildBundleManifest, manifestBytes, type BundleFacts } from './describe-bundle.js';
 import { bundleSigner } from './signers.js';
 
 export interface BuildRequest {
@@ -42,8 +43,11 @@ export interface BuildRequest {
   onProgress?: WriteBundleInput['onProgress'];
 }
 
+/** The parts of airlock.json the build reports. */
+export type BuildSummary = Pick<BundleManifest, 'name' | 'version' | 'created' | 'expires' | 'images' | 'delta'>;
+
 export interface BuildResult extends WrittenBundle {
-  manifest: BundleManifest;
+  manifest: BuildSummary;
   signers: string[];
 }
 
@@ -63,8 +67,9 @@ export async function buildRelease(request: BuildRequest): Promise<BuildResult> 
   // A delta of a release without images leaves nothing out, and says so.
   const delta = bases.length === 0 ? undefined : await planDeltaOf(images.files, bases);
   const left = new Set(delta?.omitted.map((blob) => `${BLOBS_DIR}${digestHex(blob.digest)}`));
-  const created = resolveCreated(release, request.env, collected.inputs);
-  const manifest = buildBundleManifest(release, collected, {
+  const created = resolveCreated(release, request.env, collected.newestInputMs);
+  const payload = [...collected.files, ...images.files.filter((file) => !left.has(file.path)), ...judged.files];
+  const { summary, bytes } = describe(release, collected, {
     created,
     images: judged.images,
     ...(judged.trustedRoot ? { trustedRoot: judged.trustedRoot } : {}),
@@ -74,14 +79,25 @@ export async function buildRelease(request: BuildRequest): Promise<BuildResult> 
 
   await mkdir(request.outDir, { recursive: true });
   const written = await writeBundle({
-    file: join(request.outDir, bundleFileName(manifest.name, manifest.version)),
-    manifest: Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`),
-    payload: [...collected.files, ...images.files.filter((file) => !left.has(file.path)), ...judged.files],
+    file: join(request.outDir, bundleFileName(summary.name, summary.version)),
+    manifest: bytes,
+    payload,
     signers: keys.map(bundleSigner),
     mtime: created,
     onProgress: request.onProgress,
   });
-  return { ...written, manifest, signers: keys.map((key) => key.keyId) };
+  return { ...written, manifest: summary, signers: keys.map((key) => key.keyId) };
+}
+
+/**
+ * airlock.json's bytes, and what the build reports of it. Neither the collected records nor
+ * the validated manifest outlive this call: at 200,000 files each is tens of MB that would
+ * otherwise stay alive while the bundle is written.
+ */
+function describe(release: ReleaseManifest, collected: PackedRelease, facts: BundleFacts): { summary: BuildSummary; bytes: Buffer } {
+  const manifest = buildBundleManifest(release, collected, facts);
+  const { name, version, created, expires, images, delta } = manifest;
+  return { summary: { name, version, created, expires, images, ...(delta ? { delta } : {}) }, bytes: manifestBytes(manifest) };
 }
 
 async function packImages(release: ReleaseManifest, request: BuildRequest) {

@@ -10,7 +10,8 @@ import { MAX_CREATED_SECONDS, type ReleaseManifest } from '../manifest/release.j
 export function resolveCreated(
   manifest: Pick<ReleaseManifest, 'created'>,
   env: Readonly<Record<string, string | undefined>>,
-  inputs: ReadonlyArray<{ mtimeMs: number }>,
+  /** The newest mtime among the input files (PackedRelease.newestInputMs). */
+  newestInputMs: number,
 ): Date {
   const epoch = env.SOURCE_DATE_EPOCH;
   if (epoch !== undefined && epoch !== '') {
@@ -21,8 +22,8 @@ export function resolveCreated(
     return new Date(seconds * 1000);
   }
   if (manifest.created !== undefined) return wholeSeconds(Date.parse(manifest.created));
-  if (inputs.length === 0) throw new AirlockError('INTERNAL', 'no input files to take the created time from');
-  return wholeSeconds(Math.max(...inputs.map((input) => input.mtimeMs)));
+  if (!Number.isFinite(newestInputMs)) throw new AirlockError('INTERNAL', 'no input files to take the created time from');
+  return wholeSeconds(newestInputMs);
 }
 
 function wholeSeconds(ms: number): Date {

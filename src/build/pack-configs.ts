@@ -40,6 +40,8 @@ function expandEntry(context: PackContext, spec: ReleaseConfigEntry, where: Prop
   }
   const files: ConfigFile[] = [];
   let usable = true;
+  // Made once: each dest is then one concatenation, not two strings more per file.
+  const destPrefix = spec.dest === '.' ? '' : `${spec.dest}/`;
   for (const [path, below] of context.below(spec.src, 'all')) {
     const problem = entryProblem(path, below);
     if (problem) {
@@ -51,7 +53,7 @@ function expandEntry(context: PackContext, spec: ReleaseConfigEntry, where: Prop
     const template = isTemplate(relative);
     const suffix = template ? templateSuffix(relative) : undefined;
     const destRelative = suffix ? relative.slice(0, -suffix.length) : relative;
-    const dest = spec.dest === '.' ? destRelative : `${spec.dest}/${destRelative}`;
+    const dest = destPrefix + destRelative;
     if (!isSafeBundlePath(dest)) {
       context.problem([...where, 'src'], `${displaySource(path)}: ${UNUSABLE_NAME}`);
       usable = false;
@@ -76,6 +78,7 @@ export function packConfigs(context: PackContext, manifest: ReleaseManifest): Re
     const fileOwners = new Map<string, string>();
     const dirOwners = new Map<string, string>();
     const records: BundleConfigFile[] = [];
+    const envDir = `${CONFIGS_DIR}${env}/`;
     manifest.configs[env]?.forEach((spec, index) => {
       const where = ['configs', env, index];
       const owner = `configs.${env}[${index}]`;
@@ -95,7 +98,7 @@ export function packConfigs(context: PackContext, manifest: ReleaseManifest): Re
         fileOwners.set(config.dest, owner);
         // Deepest first: once a directory has an owner, so has every directory above it.
         for (let index = dirs.length - 1; index >= 0 && !dirOwners.has(dirs[index]!); index--) dirOwners.set(dirs[index]!, owner);
-        const bundlePath = `${CONFIGS_DIR}${env}/${config.dest}`;
+        const bundlePath = envDir + config.dest;
         context.addFile(bundlePath, config.source, config.entry);
         records.push({ path: bundlePath, dest: config.dest, mode: config.mode, template: config.template });
       }

@@ -7,13 +7,11 @@ import type { PayloadFile } from '../bundle/payload.js';
 import type { BundleConfigFile, BundleManifest, BundleMigration } from '../manifest/bundle-manifest.js';
 import { HOOK_PHASES, type ReleaseManifest } from '../manifest/release.js';
 import type { ManifestProblem } from '../manifest/release-problems.js';
-import { PackContext, type InputFile } from './pack-context.js';
+import { PackContext } from './pack-context.js';
 import { packConfigs } from './pack-configs.js';
 import { packHooks } from './pack-hooks.js';
 import { packMigrations } from './pack-migrations.js';
 import type { SourceListing } from './source-listing.js';
-
-export type { InputFile } from './pack-context.js';
 
 export interface PackedRelease {
   /** Payload files in bundle order (byte-wise by path); sources are absolute paths under the manifest's directory. */
@@ -21,8 +19,8 @@ export interface PackedRelease {
   configs: Record<string, BundleConfigFile[]>;
   migrations: Record<string, BundleMigration[]>;
   hooks: BundleManifest['hooks'];
-  /** Every source file read, for resolveCreated. */
-  inputs: InputFile[];
+  /** The newest mtime among the source files read (the manifest's own, once collected), for resolveCreated; -Infinity when none was. */
+  newestInputMs: number;
 }
 
 export type PackResult = { ok: true; packed: PackedRelease } | { ok: false; problems: ManifestProblem[] };
@@ -43,5 +41,5 @@ export function packRelease(manifest: ReleaseManifest, listing: SourceListing, r
   const migrations = packMigrations(context, manifest);
   const hooks = packHooks(context, manifest);
   if (context.problems.length > 0) return { ok: false, problems: context.problems };
-  return { ok: true, packed: { files: context.payload(), configs, migrations, hooks, inputs: context.inputFiles() } };
+  return { ok: true, packed: { files: context.payload(), configs, migrations, hooks, newestInputMs: context.newestInputMs() } };
 }

@@ -5,6 +5,7 @@
  * their final offsets on all cores, and SHA256SUMS and the signatures are filled into the
  * space kept for them at the front. The result is byte-identical for identical inputs.
  */
+import { createHash } from 'node:crypto';
 import { writeSync } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { AirlockError } from '../base/errors.js';
@@ -13,7 +14,7 @@ import { flushWhile } from '../fs/fsync-path.js';
 import { writeAll } from '../fs/write-all.js';
 import { hashRanges, readAndHash, type CopyAndHashJob } from '../hash/hash-pool.js';
 import { sha256Hex } from '../hash/digest.js';
-import { checksumLineLength, formatChecksums } from './checksums.js';
+import { checksumLineLength, checksumLines } from './checksums.js';
 import { CHECKSUMS_PATH, FILE_MODE, MANIFEST_PATH, comparePaths, fileModeFor, isSignaturePath, signaturePaths } from './format.js';
 import type { PayloadFile, PayloadSource } from './payload.js';
 import { isSafeBundlePath } from './safe-path.js';
@@ -45,15 +46,16 @@ export interface WrittenBundle {
   checksumsDigest: string;
 }
 
-interface PlacedEntry {
-  path: string;
-  size: number;
-  mode: number;
-  /** Where its header begins; the header itself is made when it is written, so memory does not grow with the entry count. */
-  headerOffset: number;
-  dataOffset: number;
-  source?: PayloadSource;
+/** The whole tar laid out: where each entry's header and data begin. Headers are made when they are written. */
+interface Placement {
+  layout: readonly LaidOut[];
+  headerOffsets: Float64Array;
+  dataOffsets: Float64Array;
 }
+
+type Placed = LaidOut & { dataOffset: number };
+
+const DIGEST_BYTES = 32;
 
 /** A file up to this size is read on this thread into the run of headers around it; larger ones go to the hash pool's workers. */
 const INLINE_FILE_BYTES = 1024 * 1024;
@@ -79,15 +81,21 @@ export async function writeBundle(input: WriteBundleInput): Promise<WrittenBundl
     { path: MANIFEST_PATH, size: input.manifest.length, mode: FILE_MODE, source: { kind: 'bytes', data: input.manifest } },
     ...payload,
   ];
+  // Offsets and digests by layout index in flat arrays: an object or a string per entry is what grows at 200,000 files.
+  const placed: Placement = { layout, headerOffsets: new Float64Array(layout.length), dataOffsets: new Float64Array(layout.length) };
   let offset = 0;
-  const placed: PlacedEntry[] = layout.map((entry) => {
-    const headerOffset = offset;
-    const dataOffset = offset + fileHeaderLength(entry.path, entry.size, entry.mode, input.mtime);
-    offset = dataOffset + paddedSize(entry.size);
-    return { path: entry.path, size: entry.size, mode: entry.mode, headerOffset, dataOffset, source: entry.source };
+  layout.forEach((entry, index) => {
+    placed.headerOffsets[index] = offset;
+    placed.dataOffsets[index] = offset + fileHeaderLength(entry.path, entry.size, entry.mode, input.mtime);
+    offset = placed.dataOffsets[index]! + paddedSize(entry.size);
   });
   const totalSize = offset + END_OF_ARCHIVE.length;
-  const at = new Map(placed.slice(0, 1 + signatureFiles.length).map((entry) => [entry.path, entry]));
+  const at = (path: string): Placed => {
+    const index = layout.findIndex((entry) => entry.path === path);
+    return { ...layout[index]!, dataOffset: placed.dataOffsets[index]! };
+  };
+  const digests = Buffer.alloc(layout.length * DIGEST_BYTES);
+  const manifestIndex = 1 + signatureFiles.length;
 
   // Written under a temporary name and renamed when whole: a failed build (a full disk) leaves nothing under the bundle's name.
   const partial = `${input.file}.partial`;
@@ -101,28 +109,30 @@ export async function writeBundle(input: WriteBundleInput): Promise<WrittenBundl
     const progress = (bytes: number) => input.onProgress?.((doneBytes += bytes), totalSize, ++doneFiles, payload.length + 1);
 
     // Large files: read, hashed and written to their offsets by the workers, while this thread packs the rest.
-    const pooled = placed.filter((entry) => entry.source !== undefined && entry.source.kind !== 'bytes' && entry.size > INLINE_FILE_BYTES);
-    const pooledHexes = flushWhile([partial], hashRanges(pooled.map((entry) => copyJob(entry, partial)), { onProgress: progress }));
-    const digests = new Map<string, string>();
+    const pooled = layout.flatMap((entry, index) => (entry.source !== undefined && entry.source.kind !== 'bytes' && entry.size > INLINE_FILE_BYTES ? [index] : []));
+    const pooledHexes = flushWhile([partial], hashRanges(pooled.map((index) => copyJob(layout[index]!, placed.dataOffsets[index]!, partial)), { onProgress: progress }));
     try {
       await packInline(handle.fd, partial, placed, input.mtime, digests, progress);
     } catch (error) {
       await pooledHexes.catch(() => undefined);
       throw error;
     }
-    (await pooledHexes).forEach((hex, index) => digests.set(pooled[index]!.path, hex));
+    (await pooledHexes).forEach((hex, position) => digests.write(hex, pooled[position]! * DIGEST_BYTES, 'hex'));
 
-    const checksums = formatChecksums(digests);
+    // airlock.json among the payload paths, which are already in order.
+    const listed = Array.from({ length: layout.length - manifestIndex }, (_, position) => manifestIndex + position);
+    listed.sort((a, b) => comparePaths(layout[a]!.path, layout[b]!.path));
+    const checksums = checksumLines(listed.length, (line) => layout[listed[line]!]!.path, (line) => digests.toString('hex', listed[line]! * DIGEST_BYTES, (listed[line]! + 1) * DIGEST_BYTES));
     if (checksums.length !== checksumsSize) throw new AirlockError('INTERNAL', `${CHECKSUMS_PATH}: laid out ${checksumsSize} bytes, made ${checksums.length}`);
-    await writeAt(handle, at.get(CHECKSUMS_PATH)!, checksums);
+    await writeAt(handle, at(CHECKSUMS_PATH), checksums);
     for (const signer of signers) {
       const paths = signaturePaths(signer.keyId);
       const signature = await signer.sign(checksums);
       if (signature.length !== signer.signatureLength) {
         throw new AirlockError('KEY_INVALID', `key ${signer.keyId}: signature is ${signature.length} bytes, expected ${signer.signatureLength}`);
       }
-      await writeAt(handle, at.get(paths.publicKey)!, Buffer.from(signer.publicKeyPem));
-      await writeAt(handle, at.get(paths.signature)!, signature);
+      await writeAt(handle, at(paths.publicKey), Buffer.from(signer.publicKeyPem));
+      await writeAt(handle, at(paths.signature), signature);
     }
     await handle.sync();
     await handle.close();
@@ -143,14 +153,14 @@ interface LaidOut {
   source?: PayloadSource;
 }
 
-function copyJob(entry: PlacedEntry, partial: string): CopyAndHashJob {
+function copyJob(entry: LaidOut, dataOffset: number, partial: string): CopyAndHashJob {
   const source = entry.source!;
   if (source.kind === 'bytes') throw new AirlockError('INTERNAL', `${entry.path}: bytes are packed inline`);
   return {
     source: source.kind === 'file' ? source.path : source.file,
     start: source.kind === 'range' ? source.start : 0,
     length: entry.size,
-    copyTo: { file: partial, position: entry.dataOffset },
+    copyTo: { file: partial, position: dataOffset },
   };
 }
 
@@ -164,9 +174,9 @@ function copyJob(entry: PlacedEntry, partial: string): CopyAndHashJob {
 async function packInline(
   fd: number,
   partial: string,
-  placed: readonly PlacedEntry[],
+  placed: Placement,
   mtime: Date,
-  digests: Map<string, string>,
+  digests: Buffer,
   progress: (bytes: number) => void,
 ): Promise<void> {
   const run = Buffer.alloc(RUN_BYTES);
@@ -188,32 +198,34 @@ async function packInline(
     runEnd = end;
     return run.subarray(start - runStart, end - runStart);
   };
-  for (const entry of placed) {
-    const headerStart = entry.headerOffset;
+  for (let index = 0; index < placed.layout.length; index++) {
+    const entry = placed.layout[index]!;
+    const headerStart = placed.headerOffsets[index]!;
+    const dataOffset = placed.dataOffsets[index]!;
     if (runEnd !== headerStart) {
       // After a large file's data: the next run starts at this header.
       await flush();
       runStart = runEnd = headerStart;
     }
-    encodeFileHeader(entry.path, entry.size, entry.mode, mtime).copy((await room(headerStart, entry.dataOffset))!);
+    encodeFileHeader(entry.path, entry.size, entry.mode, mtime).copy((await room(headerStart, dataOffset))!);
     const source = entry.source;
     if (source === undefined) continue;
-    const dataEnd = entry.dataOffset + paddedSize(entry.size);
+    const dataEnd = dataOffset + paddedSize(entry.size);
     if (source.kind === 'bytes') {
       if (source.data.length !== entry.size) throw new AirlockError('INPUT_CHANGED', `${entry.path}: expected ${entry.size} bytes, got ${source.data.length}`);
-      const space = await room(entry.dataOffset, dataEnd);
+      const space = await room(dataOffset, dataEnd);
       if (space) source.data.copy(space);
       else {
         // Too big for a run (the airlock.json of a huge release): written on its own, and the next run starts after it.
-        writeSyncAll(fd, source.data, entry.dataOffset, partial);
+        writeSyncAll(fd, source.data, dataOffset, partial);
         runStart = runEnd = dataEnd;
       }
-      digests.set(entry.path, sha256Hex(source.data));
+      createHash('sha256').update(source.data).digest().copy(digests, index * DIGEST_BYTES);
       progress(entry.size);
     } else if (entry.size <= INLINE_FILE_BYTES) {
-      const space = (await room(entry.dataOffset, dataEnd))!;
+      const space = (await room(dataOffset, dataEnd))!;
       const from = source.kind === 'file' ? { path: source.path, start: 0 } : { path: source.file, start: source.start };
-      digests.set(entry.path, readAndHash(from.path, from.start, space.subarray(0, entry.size)));
+      digests.write(readAndHash(from.path, from.start, space.subarray(0, entry.size)), index * DIGEST_BYTES, 'hex');
       progress(entry.size);
     } else {
       // The workers write this data: the run ends here, and the next begins after it.
@@ -232,7 +244,7 @@ function writeSyncAll(fd: number, data: Buffer, position: number, file: string):
   }
 }
 
-async function writeAt(handle: import('node:fs/promises').FileHandle, entry: PlacedEntry, data: Buffer): Promise<void> {
+async function writeAt(handle: import('node:fs/promises').FileHandle, entry: Placed, data: Buffer): Promise<void> {
   if (data.length !== entry.size) throw new AirlockError('INPUT_CHANGED', `${entry.path}: expected ${entry.size} bytes, got ${data.length}`);
   await writeAll(handle, data, entry.dataOffset);
 }

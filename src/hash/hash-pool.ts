@@ -55,12 +55,14 @@ export async function hashRanges(jobs: readonly CopyAndHashJob[], options: HashP
   const pooled = pool
     ? hashInWorkers(large.map((index) => jobs[index]!), threads, options).then((hexes) => hexes.forEach((hex, position) => (results[large[position]!] = hex)))
     : Promise.resolve();
+  // One buffer for every batch: one each was 200,000 / 256 buffers of 256 KiB left to the collector at scale.
+  const buffer = Buffer.allocUnsafe(COPY_CHUNK_BYTES);
   try {
     for (let from = 0; from < here.length; from += BATCH_JOBS) {
       // Between batches the workers' answers are taken and the next jobs sent, and a progress bar redraws.
       if (from > 0 || pool) await new Promise<void>((resolve) => setImmediate(resolve));
       const batch = here.slice(from, from + BATCH_JOBS);
-      hashInline(batch.map((index) => jobs[index]!), options).forEach((hex, position) => (results[batch[position]!] = hex));
+      hashInline(batch.map((index) => jobs[index]!), buffer, options).forEach((hex, position) => (results[batch[position]!] = hex));
     }
   } catch (error) {
     await pooled.catch(() => undefined);
@@ -70,8 +72,8 @@ export async function hashRanges(jobs: readonly CopyAndHashJob[], options: HashP
   return results;
 }
 
-function hashInline(jobs: readonly CopyAndHashJob[], options: HashPoolOptions): string[] {
-  const results = copyAndHashBatch(jobs, fs, crypto, Buffer.allocUnsafe(COPY_CHUNK_BYTES));
+function hashInline(jobs: readonly CopyAndHashJob[], buffer: Buffer, options: HashPoolOptions): string[] {
+  const results = copyAndHashBatch(jobs, fs, crypto, buffer);
   return jobs.map((job, index) => {
     const hex = unwrap(job, results[index]!);
     options.onProgress?.(job.length);

@@ -4,7 +4,7 @@ import type { BundleReader } from '../bundle/reader.js';
 import { bundleManifestSchema, type BundleManifest } from './bundle-manifest.js';
 import { parseJson } from '../base/validate.js';
 
-export function parseBundleManifest(bytes: Buffer): BundleManifest {
+export function parseBundleManifest(bytes: Buffer | string): BundleManifest {
   return parseJson(bundleManifestSchema, bytes, MANIFEST_PATH, 'BUNDLE_FORMAT');
 }
 

@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { resolveCreated } from '../../src/build/created-time.js';
-import { buildBundleManifest, type BundleFacts } from '../../src/build/describe-bundle.js';
+import { buildBundleManifest, manifestBytes, type BundleFacts } from '../../src/build/describe-bundle.js';
+import type { BundleManifest } from '../../src/manifest/bundle-manifest.js';
 import { isAirlockError } from '../../src/base/errors.js';
 import { parseReleaseManifest } from '../../src/manifest/release.js';
 
-const inputs = [{ mtimeMs: 1_700_000_000_999.9 }, { mtimeMs: 1_750_000_123_456.7 }, { mtimeMs: 1_600_000_000_000 }];
+/** The newest of the input files' mtimes. */
+const inputs = 1_750_000_123_456.7;
 
 function thrown(action: () => unknown): Error & { code?: string } {
   try {
@@ -75,6 +77,23 @@ describe('buildBundleManifest', () => {
     const error = thrown(() => buildBundleManifest(manifest('{"expires": "2026-01-15T09:00:00Z"}'), contents, facts));
     expect(isAirlockError(error, 'MANIFEST_INVALID')).toBe(true);
     expect(error.message).toBe("expires: 2026-01-15T09:00:00Z is not after the bundle's created time 2026-01-15T09:00:00Z");
+  });
+
+  it("writes airlock.json's bytes as JSON.stringify indents it, and a newline", () => {
+    const described = buildBundleManifest(manifest('{"targets": {"sites": ["berlin-1"]}, "expires": "90d"}'), contents, facts);
+    const awkward = {
+      ...described,
+      configs: { 'prod "eu"': [{ path: 'configs/prod "eu"/\u00e9\u2028\n.yaml', nested: { deep: [[], {}, [1, [2, { x: null }]]] } }], empty: [], 'ünï': [undefined, () => 1] },
+      holes: [1, , 3],
+      skipped: undefined,
+      when: new Date(0),
+      deep: { a: { b: { c: { d: [{ e: 'f\ng' }] } } } },
+      nothing: {},
+      numbers: [0, -1.5, 1e21, Number.NaN],
+    };
+    for (const value of [described, awkward]) {
+      expect(manifestBytes(value as unknown as BundleManifest).toString('utf8')).toBe(`${JSON.stringify(value, null, 2)}\n`);
+    }
   });
 
   it('validates its output against the airlock.json schema', () => {

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -259,13 +259,23 @@ hooks:
   });
 });
 
-it('lists every source read, the manifest itself included, for the created time', async () => {
-  await files({ 'app.yaml': 'a', 'db/V1__x.sql': 'x', 'hooks/x.sh': 'x' });
-  const release = await collect(`
+it('takes the newest mtime of the sources read, the manifest itself included, for the created time', async () => {
+  await files({ 'app.yaml': 'a', 'db/V1__x.sql': 'x', 'hooks/x.sh': 'x', 'unread.txt': 'x' });
+  const file = join(root, 'release.yaml');
+  await writeFile(
+    file,
+    `name: shop\nversion: 1.0.0
 configs: { prod: [ { src: app.yaml, dest: app.yaml } ], staging: [ { src: app.yaml, dest: app.yaml } ] }
 migrations: { shop: { dir: db } }
 hooks: { healthCheck: [ { name: x, script: hooks/x.sh } ] }
-`);
-  expect(release.inputs.map((input) => input.path)).toEqual(['release.yaml', 'app.yaml', 'db/V1__x.sql', 'hooks/x.sh']);
-  expect(release.inputs.every((input) => input.mtimeMs > 0)).toBe(true);
+`,
+  );
+  const mtimes = async (seconds: Record<string, number>) => {
+    for (const [path, at] of Object.entries(seconds)) await utimes(join(root, path), at, at);
+  };
+  // A file the manifest does not name is not an input, however new.
+  await mtimes({ 'release.yaml': 1000, 'app.yaml': 2000, 'db/V1__x.sql': 4000, 'hooks/x.sh': 3000, 'unread.txt': 9000 });
+  expect((await collectRelease(file, await loadReleaseManifest(file))).newestInputMs).toBe(4_000_000);
+  await mtimes({ 'release.yaml': 5000 });
+  expect((await collectRelease(file, await loadReleaseManifest(file))).newestInputMs).toBe(5_000_000);
 });
