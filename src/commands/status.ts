@@ -50,7 +50,7 @@ export async function statusCommand(output: Output, options: StatusOptions): Pro
           signers: current.signers,
           health: current.health,
           gates,
-          configs: Object.keys(current.configs).length,
+          configs: Object.keys(current.configs ?? {}).length,
           receipt: receiptFile(site.stateDir, site.site, current.installId),
         }
       : null,
@@ -77,7 +77,7 @@ export async function statusCommand(output: Output, options: StatusOptions): Pro
       ['signers', signers.join(', ') || 'none recorded'],
       ['health', current.health === 'none' ? 'no health checks' : current.health],
       ...gates.map((gate) => ['gate', `${gate.name} ${gate.verdict}: ${gate.reason}`]),
-      ['configs', `${Object.keys(current.configs).length} file(s) under ${site.configRoot}`],
+      ['configs', `${Object.keys(current.configs ?? {}).length} file(s) under ${site.configRoot}`],
       ['receipt', receiptFile(site.stateDir, site.site, current.installId)],
       ['previous', previous ? `${previous.name} ${previous.version} (airlock rollback returns to it)` : 'none'],
       ...highestRow,
