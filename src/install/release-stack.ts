@@ -13,7 +13,7 @@ import { raiseHighest } from './highest.js';
 import type { InstallBegin } from './journal.js';
 import { receiptFile } from './receipt.js';
 import type { SiteRecords } from './site-records.js';
-import { readReleaseConfigs, statePaths, type ReleaseRecord } from './state.js';
+import { statePaths, type ReleaseRecord } from './state.js';
 import { readBackup, restoreConfigs } from './targets/files.js';
 
 /** Pushes this install onto the state's release stack (once, however often it is re-run). */
@@ -70,11 +70,6 @@ export async function undoInstall(records: SiteRecords, installId: string, outpu
     const highest = records.highest();
     if (highest !== undefined) state.highest = highest;
     state.releases.pop();
-    // The release below becomes the installed one: the next install manages the files its records name.
-    const installed = state.releases.at(-1);
-    if (installed !== undefined && installed.configs === undefined) {
-      state.releases[state.releases.length - 1] = { ...installed, configs: await readReleaseConfigs(site.stateDir, installed.installId) };
-    }
     await records.writeState(state);
   }
   return restored;

@@ -6,8 +6,8 @@
  *
  * A release's record of every config file it wrote (20,000 of them in a large release) is not
  * in state.json but in `installs/<id>/configs.json`, written once when the release is recorded
- * and never changed: only the installed release's is read (what the next install manages, and
- * what a rollback makes current again), so reinstalls stacking up releases do not make every
+ * and never changed: only the installed release's is read, and only by a run that plans config
+ * changes (what the next install manages), so reinstalls stacking up releases do not make every
  * run read and rewrite all of theirs. A v1 state.json held them inline; it is still read, and
  * the next write moves them out.
  *
@@ -64,7 +64,7 @@ const releaseRecordSchema = z.object({
   installedBy: z.string(),
   host: z.string(),
   health: z.enum(['passed', 'failed', 'none']),
-  /** Inline in a v1 state.json; in memory, loaded for the installed release only (see the top of this file). */
+  /** Inline in a v1 state.json, and in memory while the release is recorded; else in its install's configs.json (releaseConfigs). */
   configs: z.record(z.string(), configRecordSchema).optional(),
   images: z.array(z.object({ ref: z.string(), digest: z.string(), mediaType: z.string().optional() })),
   /** Migration versions this install applied, per database (what undo scripts may undo). */
@@ -108,15 +108,21 @@ export async function readState(stateDir: string, site: { site: string; environm
       `${file}: belongs to site ${state.site} (${state.environment}), but the site file says ${site.site} (${site.environment}); each site needs its own stateDir`,
     );
   }
-  const installed = currentRelease(state);
-  if (installed !== undefined && installed.configs === undefined) installed.configs = await readReleaseConfigs(stateDir, installed.installId);
   return state;
 }
 
 const STATE_FORMAT = 'airlock-state/v2';
 
-/** The config records of a release recorded in the v2 format (see the top of this file). */
-export async function readReleaseConfigs(stateDir: string, installId: string): Promise<Record<string, ConfigRecord>> {
+/**
+ * A release's config records: inline if it came from a v1 state.json or is being recorded,
+ * else read from its file. Only runs that plan or count config files ask (a no-op install of
+ * 200,000 files need not parse 36 MB of them).
+ */
+export async function releaseConfigs(stateDir: string, release: ReleaseRecord): Promise<Record<string, ConfigRecord>> {
+  return release.configs ?? readReleaseConfigs(stateDir, release.installId);
+}
+
+async function readReleaseConfigs(stateDir: string, installId: string): Promise<Record<string, ConfigRecord>> {
   const file = statePaths(stateDir).configs(installId);
   let data: unknown;
   try {

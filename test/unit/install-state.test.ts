@@ -8,7 +8,7 @@ import { AuditLog } from '../../src/install/audit.js';
 import { installStepId, type InstallStep } from '../../src/install/install-steps.js';
 import { Journal, readJournal, summarize } from '../../src/install/journal.js';
 import { acquireSiteLock } from '../../src/install/lock.js';
-import { readState, stateText, writeState, type ReleaseRecord, type SiteState } from '../../src/install/state.js';
+import { readState, releaseConfigs, stateText, writeState, type ReleaseRecord, type SiteState } from '../../src/install/state.js';
 import { installBeginRecord } from '../support/install-records.js';
 
 const steps: InstallStep[] = [{ kind: 'prepare' }, { kind: 'backup', dests: ['a'] }, { kind: 'remove', dest: 'a' }, { kind: 'record' }];
@@ -190,16 +190,18 @@ describe('state.json text', () => {
     expect(onDisk.releases.map((r) => [r.installId, r.configs])).toEqual([['one', undefined], ['two', undefined]]);
     for (const r of v1.releases) expect(JSON.parse(await readFile(join(stateDir, 'installs', r.installId, 'configs.json'), 'utf8'))).toEqual(r.configs);
 
-    // Only the installed release's records are loaded; the rest stay in their files.
+    // Records stay in their files until a run asks for a release's.
     const again = await readState(stateDir, site);
-    expect(again.releases.map((r) => r.configs)).toEqual([undefined, v1.releases[1]!.configs]);
+    expect(again.releases.map((r) => r.configs)).toEqual([undefined, undefined]);
+    for (const [at, r] of again.releases.entries()) expect(await releaseConfigs(stateDir, r)).toEqual(v1.releases[at]!.configs);
   });
 
-  it('refuses a v2 state.json whose installed release has no config records on disk, naming the file', async () => {
+  it('refuses a release of a v2 state.json whose config records are not on disk, naming the file', async () => {
     const stateDir = await mkdtemp(join(tmpdir(), 'airlock-state-'));
     const { configs: _, ...lost } = release('gone');
     await writeFile(join(stateDir, 'state.json'), JSON.stringify({ format: 'airlock-state/v2', site: 'plant-a', environment: 'prod', releases: [lost] }));
-    const error: unknown = await readState(stateDir, { site: 'plant-a', environment: 'prod' }).catch((e: unknown) => e);
+    const state = await readState(stateDir, { site: 'plant-a', environment: 'prod' });
+    const error: unknown = await releaseConfigs(stateDir, state.releases[0]!).catch((e: unknown) => e);
     expect(isAirlockError(error) && error.code).toBe('JOURNAL_INVALID');
     expect((error as Error).message).toContain(join(stateDir, 'installs', 'gone', 'configs.json'));
   });
