@@ -2,7 +2,7 @@
 import { siteHoldings } from '../install/holdings.js';
 import { exportReceipt, receiptFile } from '../install/receipt.js';
 import { SiteRecords } from '../install/site-records.js';
-import { currentRelease } from '../install/state.js';
+import { currentRelease, releaseConfigs } from '../install/state.js';
 import { siteImageTarget } from '../install/targets/images.js';
 import { loadSite, type Site } from '../manifest/site.js';
 import { humanBytes, shortDigest, table } from '../ui/format.js';
@@ -23,6 +23,7 @@ export async function statusCommand(output: Output, options: StatusOptions): Pro
   const records = await SiteRecords.read(site);
   const current = currentRelease(records.state);
   const previous = records.state.releases.at(-2);
+  const configCount = current === undefined ? 0 : Object.keys(await releaseConfigs(site.stateDir, current)).length;
   const highest = records.highest();
   // After a rollback (or an --allow-downgrade install) bundles older than this are still refused.
   const aboveCurrent = highest !== undefined && highest.version !== current?.version;
@@ -50,7 +51,7 @@ export async function statusCommand(output: Output, options: StatusOptions): Pro
           signers: current.signers,
           health: current.health,
           gates,
-          configs: Object.keys(current.configs).length,
+          configs: configCount,
           receipt: receiptFile(site.stateDir, site.site, current.installId),
         }
       : null,
@@ -77,7 +78,7 @@ export async function statusCommand(output: Output, options: StatusOptions): Pro
       ['signers', signers.join(', ') || 'none recorded'],
       ['health', current.health === 'none' ? 'no health checks' : current.health],
       ...gates.map((gate) => ['gate', `${gate.name} ${gate.verdict}: ${gate.reason}`]),
-      ['configs', `${Object.keys(current.configs).length} file(s) under ${site.configRoot}`],
+      ['configs', `${configCount} file(s) under ${site.configRoot}`],
       ['receipt', receiptFile(site.stateDir, site.site, current.installId)],
       ['previous', previous ? `${previous.name} ${previous.version} (airlock rollback returns to it)` : 'none'],
       ...highestRow,

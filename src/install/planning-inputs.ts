@@ -11,7 +11,7 @@ import { desiredConfig, existingConfigs, type ConfigSource } from './configs.js'
 import { Databases } from './databases.js';
 import type { InstallPlanInputs, DatabasePlan } from './plan-install.js';
 import { planPendingMigrations } from './plan-pending-migrations.js';
-import { statePaths, type ReleaseRecord } from './state.js';
+import { releaseConfigs, statePaths, type ReleaseRecord } from './state.js';
 
 /** Each database the release migrates: opened (and locked, unless only planning), its history read, its pending migrations planned. */
 export async function planDatabases(site: Site, release: SignedRelease, databases: Databases, options: { lock: boolean }): Promise<DatabasePlan[]> {
@@ -40,7 +40,7 @@ export async function surveyConfigs(
   variables: SiteVariables,
 ): Promise<InstallPlanInputs['configs']> {
   const desired = [...sources.values()].map((source) => desiredConfig(bundle, source, variables));
-  const managed = current?.configs ?? {};
+  const managed = current === undefined ? {} : await releaseConfigs(site.stateDir, current);
   const dests = new Set([...desired.map((d) => d.dest), ...Object.keys(managed)]);
   const existing = await existingConfigs(site.configRoot, dests, managed, (id) => statePaths(site.stateDir).install(id), variables);
   return { desired, existing, managed: new Set(Object.keys(managed)) };

@@ -218,14 +218,19 @@ export async function stateSummary(site: TestSite): Promise<unknown> {
   } catch {
     return null;
   }
-  const state = JSON.parse(text) as { releases: Array<Record<string, unknown> & { configs: Record<string, { sha256: string; mode: number }> }> };
-  return state.releases.map((r) => ({
-    release: `${r.name} ${r.version}`,
-    health: r.health,
-    digest: r.bundleDigest,
-    migrations: r.migrations,
-    configs: Object.fromEntries(Object.entries(r.configs).map(([dest, c]) => [dest, `${c.mode.toString(8)} ${c.sha256.slice(0, 16)}`])),
-  }));
+  type Configs = Record<string, { sha256: string; mode: number }>;
+  const state = JSON.parse(text) as { releases: Array<Record<string, unknown> & { installId: string; configs?: Configs }> };
+  // A v2 state.json keeps each release's config records in its install's directory.
+  const configsOf = async (r: { installId: string; configs?: Configs }) => r.configs ?? (JSON.parse(await readFile(join(site.state, 'installs', r.installId, 'configs.json'), 'utf8')) as Configs);
+  return Promise.all(
+    state.releases.map(async (r) => ({
+      release: `${r.name} ${r.version}`,
+      health: r.health,
+      digest: r.bundleDigest,
+      migrations: r.migrations,
+      configs: Object.fromEntries(Object.entries(await configsOf(r)).map(([dest, c]) => [dest, `${c.mode.toString(8)} ${c.sha256.slice(0, 16)}`])),
+    })),
+  );
 }
 
 export async function snapshot(site: TestSite) {

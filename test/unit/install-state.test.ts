@@ -8,7 +8,7 @@ import { AuditLog } from '../../src/install/audit.js';
 import { installStepId, type InstallStep } from '../../src/install/install-steps.js';
 import { Journal, readJournal, summarize } from '../../src/install/journal.js';
 import { acquireSiteLock } from '../../src/install/lock.js';
-import { stateText, type ReleaseRecord, type SiteState } from '../../src/install/state.js';
+import { readState, releaseConfigs, stateText, writeState, type ReleaseRecord, type SiteState } from '../../src/install/state.js';
 import { installBeginRecord } from '../support/install-records.js';
 
 const steps: InstallStep[] = [{ kind: 'prepare' }, { kind: 'backup', dests: ['a'] }, { kind: 'remove', dest: 'a' }, { kind: 'record' }];
@@ -174,5 +174,35 @@ describe('state.json text', () => {
       for await (const chunk of stateText(state)) chunks.push(chunk);
       expect(Buffer.concat(chunks).toString('utf8')).toBe(`${JSON.stringify(state, null, 2)}\n`);
     }
+  });
+
+  it('reads a v1 state.json with inline config records, and writes them to each install once (v2)', async () => {
+    const stateDir = await mkdtemp(join(tmpdir(), 'airlock-state-'));
+    const v1: SiteState = { format: 'airlock-state/v1', site: 'plant-a', environment: 'prod', releases: [release('one'), release('two')] };
+    await writeFile(join(stateDir, 'state.json'), `${JSON.stringify(v1, null, 2)}\n`);
+    const site = { site: 'plant-a', environment: 'prod' };
+    const read = await readState(stateDir, site);
+    expect(read).toEqual(v1);
+
+    await writeState(stateDir, read);
+    const onDisk = JSON.parse(await readFile(join(stateDir, 'state.json'), 'utf8')) as SiteState;
+    expect(onDisk.format).toBe('airlock-state/v2');
+    expect(onDisk.releases.map((r) => [r.installId, r.configs])).toEqual([['one', undefined], ['two', undefined]]);
+    for (const r of v1.releases) expect(JSON.parse(await readFile(join(stateDir, 'installs', r.installId, 'configs.json'), 'utf8'))).toEqual(r.configs);
+
+    // Records stay in their files until a run asks for a release's.
+    const again = await readState(stateDir, site);
+    expect(again.releases.map((r) => r.configs)).toEqual([undefined, undefined]);
+    for (const [at, r] of again.releases.entries()) expect(await releaseConfigs(stateDir, r)).toEqual(v1.releases[at]!.configs);
+  });
+
+  it('refuses a release of a v2 state.json whose config records are not on disk, naming the file', async () => {
+    const stateDir = await mkdtemp(join(tmpdir(), 'airlock-state-'));
+    const { configs: _, ...lost } = release('gone');
+    await writeFile(join(stateDir, 'state.json'), JSON.stringify({ format: 'airlock-state/v2', site: 'plant-a', environment: 'prod', releases: [lost] }));
+    const state = await readState(stateDir, { site: 'plant-a', environment: 'prod' });
+    const error: unknown = await releaseConfigs(stateDir, state.releases[0]!).catch((e: unknown) => e);
+    expect(isAirlockError(error) && error.code).toBe('JOURNAL_INVALID');
+    expect((error as Error).message).toContain(join(stateDir, 'installs', 'gone', 'configs.json'));
   });
 });
