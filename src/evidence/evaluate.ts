@@ -20,7 +20,7 @@ import { readClaims, simpleSigningDigest, type Claim, type EvidenceReader } from
 import { parseStatement, preAuthEncoding, statementDigests } from './in-toto.js';
 import { meetsPolicy, requiredSigner, type ResolvedPolicy } from './policy.js';
 import { SBOM_PREDICATES, sbomFacts } from './sbom-count.js';
-import { verifySigstoreBundle, type SigstoreTrust } from './sigstore.js';
+import type { SigstoreTrust } from './sigstore.js';
 
 export interface ImageEvidence extends ImageEvidenceSummary {
   ref: string;
@@ -137,7 +137,7 @@ function judgeClaim(claim: Claim, context: ClaimContext, found: Found): void {
       }
       case 'sigstore-bundle': {
         if (context.sigstore === undefined) return void found.notes.push(`${what}: a Sigstore bundle (no trusted root to check it against)`);
-        const signer = verifySigstoreBundle(claim.data, context.sigstore, what);
+        const signer = context.sigstore.verify(claim.data, what);
         const who: ImageSigner = { identity: signer.identity, issuer: signer.issuer };
         if (context.policy && !meetsPolicy(context.policy, who)) {
           // Not the policy's signer: what it signed cannot count, whatever it is.

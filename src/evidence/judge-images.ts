@@ -11,7 +11,7 @@ import { siteRuleFor, type SiteImagePolicy } from '../trust/image-policy-file.js
 import type { EvidenceReader } from './claims.js';
 import { evaluateImage, type ImageEvidence } from './evaluate.js';
 import type { ResolvedPolicy } from './policy.js';
-import { loadSigstoreTrust, type SigstoreTrust } from './sigstore.js';
+import type { SigstoreTrust } from './sigstore.js';
 
 export interface JudgeInputs {
   manifest: Pick<BundleManifest, 'images' | 'trustedRoot'>;
@@ -32,8 +32,11 @@ export async function judgeImages(inputs: JudgeInputs): Promise<ImageEvidence[]>
   return judged;
 }
 
+/** The Sigstore libraries are loaded only here, for a run with a trusted root: keyed policies need node:crypto alone. */
 async function sigstoreTrust(inputs: JudgeInputs): Promise<SigstoreTrust | undefined> {
   const site = inputs.site?.trustedRoot;
+  if (site === undefined && inputs.manifest.trustedRoot === undefined) return undefined;
+  const { loadSigstoreTrust } = await import('./sigstore.js');
   if (site) return loadSigstoreTrust(site.data, site.file);
   const path = inputs.manifest.trustedRoot;
   return path === undefined ? undefined : loadSigstoreTrust(await inputs.readFile(path), `${inputs.bundleName}: ${path}`);

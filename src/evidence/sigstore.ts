@@ -14,6 +14,8 @@ export interface SigstoreTrust {
   material: TrustMaterial;
   /** Where the trusted root came from, for messages: a bundle path or a trust-store file. */
   source: string;
+  /** verifySigstoreBundle against this root: callers reach the Sigstore libraries through it, so only a run with a trusted root loads them. */
+  verify(data: Buffer, what: string): SigstoreSigner;
 }
 
 export type SigstoreContent = { kind: 'dsse'; payloadType: string; payload: Buffer } | { kind: 'message'; digest: string };
@@ -26,7 +28,8 @@ export interface SigstoreSigner {
 
 export function loadSigstoreTrust(data: Buffer, source: string): SigstoreTrust {
   try {
-    return { material: toTrustMaterial(TrustedRoot.fromJSON(JSON.parse(data.toString('utf8')))), source };
+    const trust: SigstoreTrust = { material: toTrustMaterial(TrustedRoot.fromJSON(JSON.parse(data.toString('utf8')))), source, verify: (bundle, what) => verifySigstoreBundle(bundle, trust, what) };
+    return trust;
   } catch (cause) {
     throw new AirlockError('TRUST_STORE_INVALID', `${source}: not a Sigstore trusted root (${(cause as Error).message})`, { cause });
   }
