@@ -2,7 +2,7 @@
  * What pushing reads from: blobs by digest and the layout's index.json. The installer backs it
  * with the bundle (bundleBlobSource); the push code knows nothing of tar files.
  */
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { BundleReader } from '../../bundle/reader.js';
 import { BLOBS_DIR } from '../../bundle/format.js';
 import { AirlockError } from '../../base/errors.js';
@@ -17,9 +17,15 @@ export interface BlobSource {
   readJson(path: string): Promise<unknown>;
 }
 
+/** A blob up to this size is read in one call from the bundle's open file: an attached signature or a config costs no open() of its own. */
+const SMALL_BLOB_BYTES = 64 * 1024;
+
 export function bundleBlobSource(reader: BundleReader): BlobSource {
   return {
-    open: (digest) => reader.createReadStream(`${BLOBS_DIR}${digestHex(digest)}`),
+    open: (digest) => {
+      const path = `${BLOBS_DIR}${digestHex(digest)}`;
+      return reader.entry(path).size <= SMALL_BLOB_BYTES ? Readable.from([reader.readFileSync(path)], { objectMode: false }) : reader.createReadStream(path);
+    },
     size: (digest) => reader.entry(`${BLOBS_DIR}${digestHex(digest)}`).size,
     readJson: async (path) => layoutJson(await reader.readFile(path), `${reader.file}: ${path}`),
   };
