@@ -154,7 +154,8 @@ export async function writeState(stateDir: string, state: SiteState): Promise<vo
     await writeFileDurable(paths.configs(release.installId), configsText(release.configs), 0o600);
   }
   const releases = state.releases.map(({ configs: _inFile, ...release }) => release);
-  await writeFileDurable(paths.state, stateText({ ...state, format: STATE_FORMAT, releases }), 0o600);
+  // Without the config records state.json is a few KB at any stack depth: one string is enough.
+  await writeFileDurable(paths.state, `${JSON.stringify({ ...state, format: STATE_FORMAT, releases }, null, 2)}\n`, 0o600);
 }
 
 /** `JSON.stringify(configs)` and a newline, a few hundred records at a time (20,000 records are 3 MB of text). */
@@ -170,31 +171,6 @@ async function* configsText(configs: Record<string, ConfigRecord>): AsyncGenerat
     yield Buffer.from(at === 0 ? text : `,${text}`);
   }
   yield Buffer.from('}\n');
-}
-
-/**
- * `JSON.stringify(state, null, 2)` and a newline, byte for byte, made one release at a time:
- * each release holds a record per config file, and the whole text at once (reinstalls stack up
- * releases: 5 MB each at 20,000 files) would sit in memory beside the state it came from.
- */
-export async function* stateText(state: SiteState): AsyncGenerator<Buffer> {
-  // A JSON text has no raw newline inside a string: every newline is indentation, and can be deepened.
-  const nested = (value: unknown, indent: string) => JSON.stringify(value, null, 2).replace(/\n/g, `\n${indent}`);
-  const members = Object.entries(state).filter(([, value]) => value !== undefined);
-  yield Buffer.from('{');
-  for (const [index, [key, value]] of members.entries()) {
-    const comma = index < members.length - 1 ? ',' : '';
-    if (key !== 'releases' || state.releases.length === 0) {
-      yield Buffer.from(`\n  ${JSON.stringify(key)}: ${nested(value, '  ')}${comma}`);
-      continue;
-    }
-    yield Buffer.from(`\n  "releases": [`);
-    for (const [at, release] of state.releases.entries()) {
-      yield Buffer.from(`\n    ${nested(release, '    ')}${at < state.releases.length - 1 ? ',' : ''}`);
-    }
-    yield Buffer.from(`\n  ]${comma}`);
-  }
-  yield Buffer.from(members.length === 0 ? '}\n' : '\n}\n');
 }
 
 /** The state directory holds copies of rendered configs: only its owner may read it. */

@@ -8,7 +8,7 @@ import { AuditLog } from '../../src/install/audit.js';
 import { installStepId, type InstallStep } from '../../src/install/install-steps.js';
 import { Journal, readJournal, summarize } from '../../src/install/journal.js';
 import { acquireSiteLock } from '../../src/install/lock.js';
-import { readState, releaseConfigs, stateText, writeState, type ReleaseRecord, type SiteState } from '../../src/install/state.js';
+import { readState, releaseConfigs, writeState, type ReleaseRecord, type SiteState } from '../../src/install/state.js';
 import { installBeginRecord } from '../support/install-records.js';
 
 const steps: InstallStep[] = [{ kind: 'prepare' }, { kind: 'backup', dests: ['a'] }, { kind: 'remove', dest: 'a' }, { kind: 'record' }];
@@ -165,15 +165,6 @@ describe('state.json text', () => {
     images: [],
     migrations: { main: ['1', '2'] },
     receipt: `plant-a-${installId}.json`,
-  });
-
-  it('is JSON.stringify(state, null, 2) byte for byte, made a release at a time', async () => {
-    const base: SiteState = { format: 'airlock-state/v1', site: 'plant-a', environment: 'prod', releases: [] };
-    for (const state of [base, { ...base, releases: [release('one')] }, { ...base, releases: [release('one'), release('two')], highest: { name: 'shop', version: '1.1.0' } }]) {
-      const chunks: Buffer[] = [];
-      for await (const chunk of stateText(state)) chunks.push(chunk);
-      expect(Buffer.concat(chunks).toString('utf8')).toBe(`${JSON.stringify(state, null, 2)}\n`);
-    }
   });
 
   it('reads a v1 state.json with inline config records, and writes them to each install once (v2)', async () => {
