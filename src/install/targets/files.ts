@@ -5,7 +5,7 @@
  * `previous.json` lists which existed (and their modes); restoring puts exactly those back
  * and deletes the files the install added.
  */
-import { closeSync, createReadStream, lstatSync, openSync, readFileSync, readSync, rmSync, type Stats } from 'node:fs';
+import { closeSync, createReadStream, lstatSync, openSync, readSync, rmSync, type Stats } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -36,27 +36,32 @@ function configFileInfo(path: string): Stats | undefined {
   return info;
 }
 
-/** Sync calls for the common small file: thousands of them cost less than as many promise round trips. */
+/** A config file's digest and mode; with a small file's bytes too, kept for diffs. */
 export async function readConfigFile(configRoot: string, dest: string): Promise<FileOnDisk | undefined> {
+  const file = await scanConfigFile(configRoot, dest);
+  return file && { sha256: file.sha256, mode: file.mode, ...(file.bytes === undefined ? {} : { small: Buffer.from(file.bytes) }) };
+}
+
+/** readConfigFile for what only needs the digest: `small` says whether it was small enough to diff, its bytes are not kept. */
+export async function digestConfigFile(configRoot: string, dest: string): Promise<{ sha256: string; mode: number; small: boolean } | undefined> {
+  const file = await scanConfigFile(configRoot, dest);
+  return file && { sha256: file.sha256, mode: file.mode, small: file.bytes !== undefined };
+}
+
+/** One buffer for reading small files one after another: 20,000 buffers of their own would wait for a full GC to be freed. */
+let scratch = Buffer.alloc(64 * 1024);
+
+/**
+ * The file's digest and mode, and a small one's bytes as a view of the shared buffer (valid until
+ * the next call). Sync calls for the common small file: thousands of them cost less than as many
+ * promise round trips; a large one streams.
+ */
+async function scanConfigFile(configRoot: string, dest: string): Promise<{ sha256: string; mode: number; bytes?: Buffer } | undefined> {
   const path = join(configRoot, dest);
   const info = configFileInfo(path);
   if (info === undefined) return undefined;
   const mode = info.mode & 0o777;
   if (info.size > DIFF_LIMIT_BYTES) return { sha256: await sha256Stream(createReadStream(path)), mode };
-  const small = readFileSync(path);
-  return { sha256: sha256Hex(small), mode, small };
-}
-
-/** One buffer for hashing small files one after another: 20,000 buffers of their own would wait for a full GC to be freed. */
-let scratch = Buffer.alloc(64 * 1024);
-
-/** readConfigFile for what only needs the digest: `small` says whether it was small enough to diff, its bytes are not kept. */
-export async function digestConfigFile(configRoot: string, dest: string): Promise<{ sha256: string; mode: number; small: boolean } | undefined> {
-  const path = join(configRoot, dest);
-  const info = configFileInfo(path);
-  if (info === undefined) return undefined;
-  const mode = info.mode & 0o777;
-  if (info.size > DIFF_LIMIT_BYTES) return { sha256: await sha256Stream(createReadStream(path)), mode, small: false };
   const fd = openSync(path, 'r');
   try {
     // The size lstat saw is a hint: read to the end, growing the buffer if the file grew.
@@ -67,7 +72,8 @@ export async function digestConfigFile(configRoot: string, dest: string): Promis
       if (got === 0) break;
       length += got;
     }
-    return { sha256: sha256Hex(scratch.subarray(0, length)), mode, small: length <= DIFF_LIMIT_BYTES };
+    const bytes = scratch.subarray(0, length);
+    return { sha256: sha256Hex(bytes), mode, ...(length <= DIFF_LIMIT_BYTES ? { bytes } : {}) };
   } finally {
     closeSync(fd);
   }
