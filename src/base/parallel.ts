@@ -23,3 +23,15 @@ export async function forEachLimit<T>(items: readonly T[], limit: number, run: (
 
 /** Blob transfers in flight per run: enough to hide latency, few enough not to thrash a disk or a small registry. */
 export const TRANSFER_CONCURRENCY = 4;
+
+/**
+ * Promise.all that waits for every task to settle before it throws the first failure: a task that
+ * fails early (a refused image policy) does not leave the others writing (blobs into a cache)
+ * behind a caller that has already moved on to close their connections.
+ */
+export async function allSettledFirst<T extends readonly unknown[]>(tasks: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
+  const settled = await Promise.allSettled(tasks);
+  const failed = settled.find((result) => result.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((result) => (result as PromiseFulfilledResult<unknown>).value) as unknown as T;
+}

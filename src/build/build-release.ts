@@ -103,14 +103,14 @@ function describe(release: ReleaseManifest, collected: PackedRelease, facts: Bun
 async function packImages(release: ReleaseManifest, request: BuildRequest) {
   const [{ collectImages }, { judgeBuildImages }] = await Promise.all([import('../images/collect.js'), import('./image-policy.js')]);
   const manifestDir = dirname(resolve(request.manifestFile));
-  const images = await collectImages(release.images, {
+  const { judged, ...images } = await collectImages(release.images, {
     manifestDir,
     cacheDir: request.cacheDir,
     platforms: request.platforms,
     credentials: request.credentials,
     output: request.output,
+    judge: (collected) => judgeBuildImages(release, collected, { manifestDir, cacheDir: request.cacheDir, output: request.output }),
   });
-  const judged = await judgeBuildImages(release, images.images, { manifestDir, cacheDir: request.cacheDir, output: request.output });
   return { images, judged };
 }
 

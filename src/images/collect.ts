@@ -16,7 +16,7 @@ import { digestHex } from '../oci/digest.js';
 import { OCI_LAYOUT_BYTES, OciLayout, renderIndex, type TaggedImage } from './layout.js';
 import { attachedEntries, collectAttached, type AttachedArtifacts } from './attached.js';
 import type { Descriptor } from '../oci/schema.js';
-import { forEachLimit } from '../base/parallel.js';
+import { allSettledFirst, forEachLimit } from '../base/parallel.js';
 import { byteProgress, itemProgress } from '../ui/progress.js';
 import { registryConnections } from './registry/connection-limit.js';
 import { RegistryConnections } from './registry/connections.js';
@@ -41,12 +41,22 @@ export interface CollectOptions {
   output: Output;
 }
 
-export interface CollectedImages {
+export interface CollectedImages<Judged = undefined> {
   files: PayloadFile[];
   images: BundleImage[];
+  /** What `judge` made of the images, when one was given. */
+  judged: Judged;
 }
 
-export async function collectImages(specs: ImageSpec[], options: CollectOptions): Promise<CollectedImages> {
+/**
+ * `judge` (the build's image policy) is called once everything attached to the images is in the
+ * cache, while their layers may still be moving: the evidence is small and the layers are not, so the
+ * check costs no time of its own. Layers go on until they are in, whatever it decides.
+ */
+export async function collectImages<Judged = undefined>(
+  specs: ImageSpec[],
+  options: CollectOptions & { judge?: (images: BundleImage[]) => Promise<Judged> },
+): Promise<CollectedImages<Judged>> {
   const seenRefs = new Set<string>();
   for (const spec of specs) {
     parseReference(spec.ref);
@@ -75,45 +85,43 @@ export async function collectImages(specs: ImageSpec[], options: CollectOptions)
       progress.stop();
     }
     // The images' blobs start moving at once; what is attached to them (a few small lookups per image)
-    // is searched for meanwhile, and its blobs fetched once found.
+    // is searched for meanwhile, each image's found blobs fetched as soon as its lookups are done.
     const imageBlobs = resolved.map(({ source, image }) => ({ source, blobs: image.blobs }));
-    const [, attachments] = await Promise.all([
+    const claimed = new Set(imageBlobs.flatMap(({ blobs }) => blobs.map((blob) => blob.digest)));
+    const [, { images, judged }] = await allSettledFirst([
       fetchBlobs(imageBlobs, cache, options.output),
-      collectAllAttached(resolved, cache, options.output).then(async (found) => {
-        const fetching = new Set(imageBlobs.flatMap(({ blobs }) => blobs.map((blob) => blob.digest)));
-        await fetchBlobs(
-          resolved.map(({ source }, index) => ({ source, blobs: found[index]!.blobs.filter((blob) => !fetching.has(blob.digest)) })),
-          cache,
-          options.output,
-        );
-        return found;
+      collectAllAttached(resolved, cache, claimed, options.output).then(async (attachments) => {
+        const images = resolved.map(({ spec, image }, index) => bundleImageOf(spec, image, attachments[index]!));
+        const judged = (await options.judge?.(images.map((i) => i.bundleImage))) as Judged;
+        return { images, judged };
       }),
-    ]);
+    ] as const);
     const tagged = resolved.map(({ spec, image }) => ({ ref: spec.ref, descriptor: image.descriptor }));
     await cache.tagImages(tagged);
-    const images = resolved.map(({ spec, image }, index) => {
-      const attached = attachments[index]!;
-      // Signatures of the published index vouch for what was selected from it, so that index travels too.
-      const upstream = image.published.digest !== image.descriptor.digest && attached.attached.some((a) => a.subject === image.published.digest) ? image.published : undefined;
-      const bundleImage: BundleImage = {
-        ref: spec.ref,
-        digest: image.descriptor.digest,
-        mediaType: image.descriptor.mediaType,
-        platforms: image.platforms,
-        size: image.size,
-        ...(upstream ? { upstream } : {}),
-        ...(attached.attached.length > 0 ? { attached: attached.attached } : {}),
-      };
-      return { bundleImage, contents: [...image.contents, ...attached.contents, ...(upstream ? [upstream as Descriptor] : [])] };
-    });
     const entries = [...tagged, ...images.flatMap(({ bundleImage }) => attachedEntries(bundleImage))];
     return {
       files: payloadFiles(images.map((i) => i.contents), cache, entries),
       images: images.map((i) => i.bundleImage),
+      judged,
     };
   } finally {
     await connections.close();
   }
+}
+
+function bundleImageOf(spec: ImageSpec, image: ResolvedImage, attached: AttachedArtifacts): { bundleImage: BundleImage; contents: Descriptor[] } {
+  // Signatures of the published index vouch for what was selected from it, so that index travels too.
+  const upstream = image.published.digest !== image.descriptor.digest && attached.attached.some((a) => a.subject === image.published.digest) ? image.published : undefined;
+  const bundleImage: BundleImage = {
+    ref: spec.ref,
+    digest: image.descriptor.digest,
+    mediaType: image.descriptor.mediaType,
+    platforms: image.platforms,
+    size: image.size,
+    ...(upstream ? { upstream } : {}),
+    ...(attached.attached.length > 0 ? { attached: attached.attached } : {}),
+  };
+  return { bundleImage, contents: [...image.contents, ...attached.contents, ...(upstream ? [upstream as Descriptor] : [])] };
 }
 
 async function openSource(spec: ImageSpec, options: CollectOptions, cache: OciLayout, connections: RegistryConnections): Promise<ImageSource> {
@@ -126,11 +134,24 @@ async function openSource(spec: ImageSpec, options: CollectOptions, cache: OciLa
   return new RegistrySource(await connections.get(reference.registry, spec.insecure === true), reference, spec.ref);
 }
 
-/** What is attached to each image (`attached: false` opts one out), as many images at a time as a registry has connections. */
-async function collectAllAttached(resolved: ReadonlyArray<{ spec: ImageSpec; source: ImageSource; image: ResolvedImage }>, cache: OciLayout, output: Output): Promise<AttachedArtifacts[]> {
+/**
+ * What is attached to each image (`attached: false` opts one out), as many images at a time as a
+ * registry has connections, with its blobs fetched as soon as found. `claimed` holds the blobs some
+ * fetch already has in hand (the images' own, and those of attachments found earlier).
+ */
+async function collectAllAttached(
+  resolved: ReadonlyArray<{ spec: ImageSpec; source: ImageSource; image: ResolvedImage }>,
+  cache: OciLayout,
+  claimed: Set<string>,
+  output: Output,
+): Promise<AttachedArtifacts[]> {
   const found: AttachedArtifacts[] = new Array(resolved.length);
   await forEachLimit([...resolved.entries()], registryConnections(), async ([index, { spec, source, image }]) => {
-    found[index] = spec.attached === false ? { attached: [], contents: [], blobs: [] } : await collectAttached(source, cache, image, output);
+    const attached = spec.attached === false ? { attached: [], contents: [], blobs: [] } : await collectAttached(source, cache, image, output);
+    const unclaimed = attached.blobs.filter((blob) => !claimed.has(blob.digest));
+    for (const blob of unclaimed) claimed.add(blob.digest);
+    if (unclaimed.length > 0) await fetchBlobs([{ source, blobs: unclaimed }], cache, output);
+    found[index] = attached;
   });
   return found;
 }

@@ -7,7 +7,7 @@ import { mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'node:fs/pro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { collectImages, type CollectedImages } from '../../src/images/collect.js';
+import { collectImages, type CollectedImages, type CollectOptions } from '../../src/images/collect.js';
 import type { ImageSpec } from '../../src/manifest/release-images.js';
 import { pushImages, type BlobEvent } from '../../src/images/push/push.js';
 import { CONNECTIONS_VARIABLE } from '../../src/images/registry/connection-limit.js';
@@ -40,7 +40,7 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-function collect(specs: ImageSpec[], cache: string, extra: Partial<Parameters<typeof collectImages>[1]> = {}): Promise<CollectedImages> {
+function collect(specs: ImageSpec[], cache: string, extra: Partial<CollectOptions> = {}): Promise<CollectedImages> {
   return collectImages(specs, { manifestDir: dir, cacheDir: join(dir, cache), output: recordingOutput(), dockerConfig: null, ...extra });
 }
 
