@@ -39,6 +39,16 @@ export function getReferrers(transport: RegistryTransport, repository: string, d
   });
 }
 
+const withApi = new WeakSet<RegistryTransport>();
+
+/** Whether the registry has the referrers API: asked once per run and registry, whichever way it answers. */
+export async function hasReferrersApi(transport: RegistryTransport, repository: string, digest: string, what: string): Promise<boolean> {
+  if (withApi.has(transport)) return true;
+  const listed = await getReferrers(transport, repository, digest, what);
+  if (listed !== undefined) withApi.add(transport);
+  return listed !== undefined;
+}
+
 /** The manifest under `tag`, or undefined when there is none. */
 export async function findManifest(transport: RegistryTransport, repository: string, tag: string, what: string): Promise<FetchedManifest | undefined> {
   try {
